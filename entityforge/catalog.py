@@ -1,0 +1,416 @@
+"""The physical database a schema leads to: tables, columns, keys, indexes, enum types.
+
+``build_catalog`` is a pure function of a ``Schema``. Models and migrations are both
+rendered from the catalog, so they cannot disagree about a name, a column or an index.
+Each revision records the catalog it leads to; the next revision is the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from entityforge import naming
+from entityforge.schema import ColumnType, DefaultValue, Entity, Relation, Roles, Schema, Tenancy
+
+UUID = ColumnType("uuid")
+TIMESTAMPTZ = ColumnType("datetime")
+SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
+
+ColumnRole = Literal["id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"]
+
+_ON_DELETE_SQL = {
+    "cascade": "CASCADE",
+    "set_null": "SET NULL",
+    "restrict": "RESTRICT",
+    "no_action": "NO ACTION",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool = False
+    default: DefaultValue | None = None
+    default_sql: str | None = None
+    comment: str | None = None
+    role: ColumnRole = "field"
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """``on_delete`` is SQL (``SET NULL``); ``set_null_columns`` limits what SET NULL nulls."""
+
+    name: str
+    columns: tuple[str, ...]
+    referred_table: str
+    referred_columns: tuple[str, ...]
+    on_delete: str = "RESTRICT"
+    set_null_columns: tuple[str, ...] = ()
+
+    @property
+    def on_delete_clause(self) -> str:
+        if self.set_null_columns:
+            return f"{self.on_delete} ({', '.join(self.set_null_columns)})"
+        return self.on_delete
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexColumn:
+    name: str
+    opclass: str | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    """``method`` is the access method (``btree``, ``gin``, ``gist``, ``brin``)."""
+
+    name: str
+    columns: tuple[IndexColumn, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    """``short_name`` is the name before the ``ck_<table>_`` convention is applied."""
+
+    name: str
+    short_name: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[UniqueConstraint, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    comment: str | None = None
+    tenant_scoped: bool = False
+    updated_at_trigger: bool = False
+    entity: str | None = None
+
+    @property
+    def primary_key_name(self) -> str:
+        return naming.primary_key_name(self.name)
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tables: tuple[Table, ...]
+    enums: tuple[EnumType, ...] = ()
+    extensions: tuple[str, ...] = ()
+    roles: Roles = Roles()
+    tenancy: Tenancy | None = None
+
+    def table(self, name: str) -> Table:
+        return next(table for table in self.tables if table.name == name)
+
+    @property
+    def needs_updated_at_function(self) -> bool:
+        return any(table.updated_at_trigger for table in self.tables)
+
+
+def build_catalog(schema: Schema) -> Catalog:
+    """Derive every table, key, index and type the schema's database holds."""
+    tables = [_entity_table(schema, entity) for entity in schema.entities]
+    tables += [
+        _junction_table(schema, entity, relation)
+        for entity in schema.entities
+        for relation in entity.relations
+        if relation.kind == "many_to_many"
+    ]
+    tables = _add_tenant_keys_for_composite_targets(schema, tables)
+    tables = [_add_foreign_key_indexes(table) for table in tables]
+    enums = tuple(
+        EnumType(field.type.enum_name, field.type.values)
+        for entity in schema.entities
+        for field in entity.fields
+        if field.type.name == "enum" and field.type.enum_name
+    )
+    return Catalog(
+        tables=tuple(tables),
+        enums=enums,
+        extensions=_extensions(tables),
+        roles=schema.roles,
+        tenancy=schema.tenancy,
+    )
+
+
+def is_tenant_composite(schema: Schema, source: Entity, target: Entity) -> bool:
+    """A reference between two tenant-scoped tables carries the tenant column."""
+    return schema.tenancy is not None and source.tenant_scoped and target.tenant_scoped
+
+
+def _entity_table(schema: Schema, entity: Entity) -> Table:
+    tenant_column = schema.tenancy.column if schema.tenancy else None
+    scoped = entity.tenant_scoped and tenant_column is not None
+    lead: tuple[str, ...] = (tenant_column,) if scoped and tenant_column else ()
+    columns = [Column("id", UUID, default_sql="gen_random_uuid()", role="id")]
+    foreign_keys: list[ForeignKey] = []
+    if scoped and schema.tenancy and tenant_column:
+        tenant_table = schema.entity(schema.tenancy.entity).table
+        columns.append(Column(tenant_column, UUID, role="tenant"))
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),
+                (tenant_column,),
+                tenant_table,
+                ("id",),
+            )
+        )
+    columns += [
+        Column(f.name, f.type, f.nullable, f.default, f.default_sql, f.comment)
+        for f in entity.fields
+    ]
+    for relation in entity.relations:
+        if relation.kind == "many_to_many" or relation.column is None:
+            continue
+        columns.append(
+            Column(relation.column, UUID, relation.nullable, comment=relation.comment, role="reference")
+        )
+        foreign_keys.append(_relation_foreign_key(schema, entity, relation))
+    if entity.timestamps:
+        columns.append(Column("created_at", TIMESTAMPTZ, default_sql="now()", role="created_at"))
+        columns.append(Column("updated_at", TIMESTAMPTZ, default_sql="now()", role="updated_at"))
+    if entity.soft_delete:
+        columns.append(Column("deleted_at", TIMESTAMPTZ, nullable=True, role="deleted_at"))
+
+    unique_sets = [(f.name,) for f in entity.fields if f.unique]
+    unique_sets += [
+        (r.column,) for r in entity.relations if r.kind == "one_to_one" and r.column
+    ]
+    unique_sets += list(entity.unique)
+    uniques: list[UniqueConstraint] = []
+    indexes: list[Index] = []
+    for columns_ in unique_sets:
+        full = lead + tuple(columns_)
+        name = naming.unique_name(entity.table, full)
+        if entity.soft_delete:
+            indexes.append(
+                Index(name, tuple(IndexColumn(c) for c in full), True, where=SOFT_DELETE_PREDICATE)
+            )
+        else:
+            uniques.append(UniqueConstraint(name, full))
+    indexes += _field_indexes(entity, lead)
+    indexes += _declared_indexes(entity, lead)
+    checks = [
+        CheckConstraint(naming.check_name(entity.table, f.name), f.name, f.check)
+        for f in entity.fields
+        if f.check
+    ]
+    checks += [
+        CheckConstraint(naming.check_name(entity.table, c.name), c.name, c.expression)
+        for c in entity.checks
+    ]
+    return Table(
+        name=entity.table,
+        columns=tuple(columns),
+        primary_key=("id",),
+        foreign_keys=tuple(foreign_keys),
+        uniques=tuple(uniques),
+        indexes=_dedupe_index_names(entity.table, indexes),
+        checks=tuple(checks),
+        comment=entity.comment,
+        tenant_scoped=scoped,
+        updated_at_trigger=entity.timestamps,
+        entity=entity.name,
+    )
+
+
+def _relation_foreign_key(schema: Schema, entity: Entity, relation: Relation) -> ForeignKey:
+    assert relation.column is not None
+    target = schema.entity(relation.target)
+    on_delete = _ON_DELETE_SQL[relation.on_delete]
+    if is_tenant_composite(schema, entity, target) and schema.tenancy:
+        columns: tuple[str, ...] = (schema.tenancy.column, relation.column)
+        referred: tuple[str, ...] = (schema.tenancy.column, "id")
+        set_null = (relation.column,) if relation.on_delete == "set_null" else ()
+    else:
+        columns, referred, set_null = (relation.column,), ("id",), ()
+    return ForeignKey(
+        naming.foreign_key_name(entity.table, columns, target.table),
+        columns,
+        target.table,
+        referred,
+        on_delete,
+        set_null,
+    )
+
+
+def _field_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
+    indexes = []
+    for f in entity.fields:
+        if f.index is None:
+            continue
+        indexes.append(_index(entity.table, lead, (f.name,), f.index, unique=False, where=None))
+    return indexes
+
+
+def _declared_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
+    indexes = []
+    for spec in entity.indexes:
+        where = spec.where
+        if spec.unique and entity.soft_delete:
+            where = f"({where}) AND {SOFT_DELETE_PREDICATE}" if where else SOFT_DELETE_PREDICATE
+        index = _index(entity.table, lead, spec.columns, spec.using, spec.unique, where)
+        if spec.name:
+            index = replace(index, name=naming.truncate(spec.name))
+        indexes.append(index)
+    return indexes
+
+
+def _index(
+    table: str,
+    lead: tuple[str, ...],
+    columns: tuple[str, ...],
+    using: str,
+    unique: bool,
+    where: str | None,
+) -> Index:
+    method = "gin" if using == "trgm" else using
+    opclass = "gin_trgm_ops" if using == "trgm" else None
+    elements = tuple(IndexColumn(c) for c in lead) + tuple(IndexColumn(c, opclass) for c in columns)
+    suffix = "" if using == "btree" else using
+    if where:
+        suffix = f"{suffix}_partial" if suffix else "partial"
+    prefix_name = naming.unique_name if unique else naming.index_name
+    name = (
+        prefix_name(table, lead + columns)
+        if not suffix
+        else naming.truncate(f"{prefix_name(table, lead + columns)}_{suffix}")
+    )
+    return Index(name, elements, unique, method, where)
+
+
+def _dedupe_index_names(table: str, indexes: list[Index]) -> tuple[Index, ...]:
+    seen: set[str] = set()
+    result = []
+    for index in indexes:
+        name, n = index.name, 2
+        while name in seen:
+            name, n = naming.truncate(f"{index.name}_{n}"), n + 1
+        seen.add(name)
+        result.append(replace(index, name=name))
+    return tuple(result)
+
+
+def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table:
+    assert relation.junction_table and relation.source_column and relation.target_column
+    target = schema.entity(relation.target)
+    scoped = schema.tenancy is not None and entity.tenant_scoped
+    name = relation.junction_table
+    src, tgt = relation.source_column, relation.target_column
+    columns: list[Column] = []
+    foreign_keys: list[ForeignKey] = []
+    lead: tuple[str, ...] = ()
+    if scoped and schema.tenancy:
+        tenant_column = schema.tenancy.column
+        tenant_table = schema.entity(schema.tenancy.entity).table
+        lead = (tenant_column,)
+        columns.append(Column(tenant_column, UUID, role="tenant"))
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
+            )
+        )
+    columns += [Column(src, UUID, role="reference"), Column(tgt, UUID, role="reference")]
+    for column, far in ((src, entity), (tgt, target)):
+        composite = bool(lead) and far.tenant_scoped
+        cols = lead + (column,) if composite else (column,)
+        referred = lead + ("id",) if composite else ("id",)
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(name, cols, far.table), cols, far.table, referred, "CASCADE"
+            )
+        )
+    return Table(
+        name=name,
+        columns=tuple(columns),
+        primary_key=lead + (src, tgt),
+        foreign_keys=tuple(foreign_keys),
+        tenant_scoped=scoped,
+    )
+
+
+def _add_tenant_keys_for_composite_targets(schema: Schema, tables: list[Table]) -> list[Table]:
+    """A composite tenant foreign key needs a unique ``(tenant, id)`` on its target."""
+    if schema.tenancy is None:
+        return tables
+    tenant_column = schema.tenancy.column
+    targets = {
+        fk.referred_table
+        for table in tables
+        for fk in table.foreign_keys
+        if fk.referred_columns == (tenant_column, "id")
+    }
+    result = []
+    for table in tables:
+        if table.name in targets:
+            key = (tenant_column, "id")
+            unique = UniqueConstraint(naming.unique_name(table.name, key), key)
+            table = replace(table, uniques=(unique,) + table.uniques)
+        result.append(table)
+    return result
+
+
+def _add_foreign_key_indexes(table: Table) -> Table:
+    """Make every foreign key's columns the leading columns of some full index."""
+    leading: list[tuple[str, ...]] = [table.primary_key]
+    leading += [unique.columns for unique in table.uniques]
+    leading += [index.column_names for index in table.indexes if index.where is None]
+    added: list[Index] = []
+    for fk in table.foreign_keys:
+        width = len(fk.columns)
+        if any(columns[:width] == fk.columns for columns in leading):
+            continue
+        index = Index(
+            naming.index_name(table.name, fk.columns), tuple(IndexColumn(c) for c in fk.columns)
+        )
+        added.append(index)
+        leading.append(fk.columns)
+    if not added:
+        return table
+    return replace(table, indexes=_dedupe_index_names(table.name, [*table.indexes, *added]))
+
+
+def _extensions(tables: list[Table]) -> tuple[str, ...]:
+    needed: set[str] = set()
+    for table in tables:
+        for index in table.indexes:
+            if any(c.opclass == "gin_trgm_ops" for c in index.columns):
+                needed.add("pg_trgm")
+            scalar = any(
+                c.opclass is None and table.column(c.name).type.name not in ("json", "array")
+                for c in index.columns
+            )
+            if index.method == "gin" and scalar:
+                needed.add("btree_gin")
+            if index.method == "gist" and scalar:
+                needed.add("btree_gist")
+    return tuple(sorted(needed))

@@ -1,0 +1,148 @@
+"""All naming in one place: tables, attributes, constraints, enum types, classes.
+
+Constraint names follow one convention (``pk_``, ``fk_``, ``uq_``, ``ix_``, ``ck_``)
+and are truncated to PostgreSQL's 63 bytes exactly the way SQLAlchemy truncates names
+made by a naming convention (the first 55 characters, ``_`` and the last four hex
+digits of the name's MD5), so a name computed here is the name SQLAlchemy gives the
+same constraint in the models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import re
+
+from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS
+
+MAX_IDENTIFIER_BYTES = 63
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+PASCAL_CASE = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
+SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+# Attributes a declarative model or its mixins already own.
+_MODEL_ATTRIBUTES = frozenset(
+    {"metadata", "registry", "query", "query_class", "awaitable_attrs"}
+)
+
+
+def truncate(name: str) -> str:
+    """Shorten ``name`` to 63 bytes the way SQLAlchemy does, deterministically."""
+    if len(name.encode()) <= MAX_IDENTIFIER_BYTES:
+        return name
+    digest = hashlib.md5(name.encode()).hexdigest()[-4:]
+    return name[: MAX_IDENTIFIER_BYTES - 8] + "_" + digest
+
+
+def snake_case(name: str) -> str:
+    """``ProjectMember`` → ``project_member``; ``HTTPRequest`` → ``http_request``."""
+    step = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    step = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", step)
+    return step.lower()
+
+
+def pascal_case(name: str) -> str:
+    """``due_at`` → ``DueAt``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+def pluralize(word: str) -> str:
+    """English plural of a snake_case word's last part (``category`` → ``categories``)."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word + "s"
+
+
+def table_name(entity_name: str) -> str:
+    """Default table of an entity: the snake_case plural of its name."""
+    return pluralize(snake_case(entity_name))
+
+
+def relation_column(relation_name: str) -> str:
+    """The foreign-key column a ``many_to_one``/``one_to_one`` relation adds."""
+    return f"{relation_name}_id"
+
+
+def junction_table(entity_name: str, relation_name: str) -> str:
+    """The junction table of a ``many_to_many`` relation (``project_members``)."""
+    return f"{snake_case(entity_name)}_{relation_name}"
+
+
+def junction_columns(entity_name: str, target_name: str, relation_name: str) -> tuple[str, str]:
+    """The two key columns of a junction table; a self reference names its far side."""
+    source = f"{snake_case(entity_name)}_id"
+    target = f"{snake_case(target_name)}_id"
+    if target == source:
+        target = f"{relation_name}_id"
+    return source, target
+
+
+def enum_type_name(entity_name: str, field_name: str) -> str:
+    """The PostgreSQL enum type of a field (``task_status``)."""
+    return truncate(f"{snake_case(entity_name)}_{field_name}")
+
+
+def enum_class_name(entity_name: str, field_name: str) -> str:
+    """The Python enum class of a field (``TaskStatus``)."""
+    return f"{entity_name}{pascal_case(field_name)}"
+
+
+def enum_member_names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Python member names for enum values, which need not be identifiers (``PG-13``)."""
+    names: list[str] = []
+    for value in values:
+        base = re.sub(r"\W+", "_", value, flags=re.ASCII).strip("_").upper() or "EMPTY"
+        if base[0].isdigit():
+            base = f"V_{base}"
+        candidate, n = base, 2
+        while candidate in names:
+            candidate, n = f"{base}_{n}", n + 1
+        names.append(candidate)
+    return tuple(names)
+
+
+def attribute_name(column: str) -> str:
+    """The Python attribute of a column: reserved names get a trailing underscore."""
+    if keyword.iskeyword(column) or keyword.issoftkeyword(column) or column in _MODEL_ATTRIBUTES:
+        return f"{column}_"
+    return column
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a validated identifier for raw SQL where PostgreSQL needs it."""
+    if PLAIN_IDENTIFIER.match(name) and name not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def primary_key_name(table: str) -> str:
+    return truncate(f"pk_{table}")
+
+
+def foreign_key_name(table: str, columns: tuple[str, ...], referred_table: str) -> str:
+    return truncate(f"fk_{table}_{'_'.join(columns)}_{referred_table}")
+
+
+def unique_name(table: str, columns: tuple[str, ...]) -> str:
+    return truncate(f"uq_{table}_{'_'.join(columns)}")
+
+
+def index_name(table: str, columns: tuple[str, ...], suffix: str = "") -> str:
+    tail = f"_{suffix}" if suffix else ""
+    return truncate(f"ix_{table}_{'_'.join(columns)}{tail}")
+
+
+def check_name(table: str, name: str) -> str:
+    return truncate(f"ck_{table}_{name}")
+
+
+def trigger_name(table: str) -> str:
+    return truncate(f"trg_{table}_updated_at")
+
+
+TENANT_POLICY = "tenant_isolation"
+UPDATED_AT_FUNCTION = "set_updated_at"

@@ -1,0 +1,196 @@
+"""The validated, immutable model of a spec: what every later stage sees.
+
+The builder (``entityforge.spec``) turns a raw YAML document into these values; no
+later stage ever sees a dict from the spec. Everything is frozen: derive with
+``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+FieldTypeName = Literal[
+    "string",
+    "text",
+    "smallint",
+    "integer",
+    "bigint",
+    "decimal",
+    "float",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "interval",
+    "uuid",
+    "json",
+    "enum",
+    "bytes",
+    "array",
+]
+FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defined]
+
+IndexMethod = Literal["btree", "gin", "gist", "brin", "trgm"]
+INDEX_METHODS: tuple[str, ...] = IndexMethod.__args__  # type: ignore[attr-defined]
+
+RelationKind = Literal["many_to_one", "one_to_one", "many_to_many"]
+RELATION_KINDS: tuple[str, ...] = RelationKind.__args__  # type: ignore[attr-defined]
+
+OnDelete = Literal["cascade", "set_null", "restrict", "no_action"]
+ON_DELETE_ACTIONS: tuple[str, ...] = OnDelete.__args__  # type: ignore[attr-defined]
+
+# A literal default as the spec wrote it: JSON-like data, frozen.
+JsonValue = Union[
+    None, bool, int, float, str, tuple["JsonValue", ...], tuple[tuple[str, "JsonValue"], ...]
+]
+
+
+@dataclass(frozen=True)
+class DefaultValue:
+    """A literal default value (``default:`` in the spec).
+
+    ``value`` holds scalars as they are; a mapping is a tuple of ``(key, value)`` pairs
+    in the spec's order and a list is a tuple, so the whole value stays hashable.
+    ``kind`` says which: ``scalar``, ``object`` or ``array``.
+    """
+
+    value: JsonValue
+    kind: Literal["scalar", "object", "array"] = "scalar"
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A field's type with its parameters.
+
+    ``enum_name`` is the PostgreSQL type name of an enum; ``item`` the element type of
+    an array (never itself an array or an enum).
+    """
+
+    name: FieldTypeName
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    values: tuple[str, ...] = ()
+    enum_name: str | None = None
+    item: ColumnType | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column declared under ``fields``."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = False
+    default: DefaultValue | None = None
+    default_sql: str | None = None
+    unique: bool = False
+    index: IndexMethod | None = None
+    check: str | None = None
+    comment: str | None = None
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation declared under ``relations``.
+
+    For ``many_to_one`` and ``one_to_one`` ``column`` is the foreign-key column on this
+    entity (``<name>_id``). For ``many_to_many`` ``junction_table`` names the junction
+    table and ``source_column``/``target_column`` its two key columns.
+    """
+
+    name: str
+    kind: RelationKind
+    target: str
+    nullable: bool = False
+    on_delete: OnDelete = "restrict"
+    back_populates: str | None = None
+    column: str | None = None
+    junction_table: str | None = None
+    source_column: str | None = None
+    target_column: str | None = None
+    renamed_from: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index declared under ``indexes`` (columns as the spec names them)."""
+
+    columns: tuple[str, ...]
+    unique: bool = False
+    using: IndexMethod = "btree"
+    where: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A table check declared under ``checks``: a name and a parsed SQL expression."""
+
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity: one table, its fields and relations."""
+
+    name: str
+    table: str
+    tenant_scoped: bool
+    timestamps: bool
+    soft_delete: bool
+    fields: tuple[Field, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    indexes: tuple[IndexSpec, ...] = ()
+    unique: tuple[tuple[str, ...], ...] = ()
+    checks: tuple[CheckSpec, ...] = ()
+    comment: str | None = None
+    renamed_from: str | None = None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def relation(self, name: str) -> Relation | None:
+        return next((r for r in self.relations if r.name == name), None)
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """Multi-tenancy: which entity is the tenant, the column and the setting."""
+
+    entity: str
+    column: str = "tenant_id"
+    setting: str = "app.tenant_id"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The database roles the migrations create and grant to."""
+
+    reader: str = "app_reader"
+    writer: str = "app_writer"
+    admin: str = "app_admin"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A whole validated spec."""
+
+    entities: tuple[Entity, ...]
+    tenancy: Tenancy | None = None
+    roles: Roles = field(default_factory=Roles)
+    version: int = 1
+
+    def entity(self, name: str) -> Entity:
+        for entity in self.entities:
+            if entity.name == name:
+                return entity
+        raise KeyError(name)
+
+    @property
+    def tenant_entity(self) -> Entity | None:
+        return self.entity(self.tenancy.entity) if self.tenancy else None
