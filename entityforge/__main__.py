@@ -1,0 +1,3 @@
+from entityforge.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The ``entityforge`` command. The only module that prints."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from entityforge import pipeline
+from entityforge.errors import EntityforgeError, GenerationError
+from entityforge.project import DEFAULT_SPEC, read_project_config
+from entityforge.template import EXAMPLE_SPEC, copy_project
+
+
+def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Turn the library's errors into a red message and an exit status; no traceback."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except EntityforgeError as error:
+            click.secho(f"error: {error.render()}", fg="red", err=True)
+            sys.exit(error.exit_code)
+
+    return run
+
+
+@click.group()
+@click.version_option(package_name="entityforge")
+def main() -> None:
+    """Generate a PostgreSQL database layer from one spec file."""
+
+
+@main.command()
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project to generate into.",
+)
+@click.option(
+    "--spec",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The spec to generate from (default: the project's entities.yaml).",
+)
+@click.option("--check", is_flag=True, help="Exit 1 and list stale files; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the diff of every file; write nothing.")
+@_reports_errors
+def generate(project_dir: Path, spec: Path | None, check: bool, dry_run: bool) -> None:
+    """Generate models, repositories, revisions and tests from the spec."""
+    plan = pipeline.generate(project_dir, spec)
+    if check:
+        if plan.changes:
+            click.echo("stale:", err=True)
+            for path in plan.paths:
+                click.echo(f"  {path}", err=True)
+            sys.exit(1)
+        click.echo("up to date")
+        return
+    if dry_run:
+        for change in plan.changes:
+            click.echo(change.unified_diff(), nl=False)
+        return
+    pipeline.apply_plan(plan)
+    _report_written(plan)
+
+
+def _report_written(plan: pipeline.Plan) -> None:
+    if not plan.changes:
+        click.echo("nothing to do: the generated files match the spec")
+        return
+    for change in plan.changes:
+        verb = "created" if change.old is None else "updated"
+        click.echo(f"{verb} {change.path}")
+
+
+@main.command()
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+)
+@click.option(
+    "--spec",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The spec to start from (default: the built-in example).",
+)
+@_reports_errors
+def init(project_dir: Path, spec: Path | None) -> None:
+    """Put a spec into a project (when it has none yet) and generate everything."""
+    config = read_project_config(project_dir)
+    if not config.spec_path.exists():
+        source = spec or EXAMPLE_SPEC
+        pipeline.load_schema(source)
+        shutil.copyfile(source, config.spec_path)
+        click.echo(f"created {config.spec} from {source}")
+    elif spec is not None and spec.resolve() != config.spec_path.resolve():
+        raise GenerationError(
+            f"{config.spec_path} exists already; not replacing it with {spec}",
+            hint=f"edit {config.spec} instead, or remove it first",
+        )
+    plan = pipeline.generate(project_dir)
+    pipeline.apply_plan(plan)
+    _report_written(plan)
+
+
+@main.command()
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--spec",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help=f"The spec to start from (default: a built-in example); becomes {DEFAULT_SPEC}.",
+)
+@click.option("--package", default="app", show_default=True, help="The Python package name.")
+@click.option("--name", "project_name", default=None, help="The project name.")
+@_reports_errors
+def new(destination: Path, spec: Path | None, package: str, project_name: str | None) -> None:
+    """Create a new project from the template (what `copier copy` does)."""
+    if spec is not None:
+        pipeline.load_schema(spec)
+    copy_project(destination, spec=spec, package=package, project_name=project_name)
+    click.echo(f"created {destination}")
+    click.echo(f"next: cd {destination} && pip install -e '.[test]' && pytest")

@@ -1,0 +1,63 @@
+"""Where a generated project keeps what the generator needs to know about it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from entityforge.errors import GenerationError
+from entityforge.naming import PLAIN_IDENTIFIER
+
+DEFAULT_SPEC = "entities.yaml"
+DEFAULT_PACKAGE = "app"
+STATE_DIR = ".entityforge"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """``[tool.entityforge]`` of a project's ``pyproject.toml``, with defaults."""
+
+    root: Path
+    package: str = DEFAULT_PACKAGE
+    spec: str = DEFAULT_SPEC
+
+    @property
+    def spec_path(self) -> Path:
+        return self.root / self.spec
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / self.package / "alembic" / "versions"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+
+def read_project_config(root: Path) -> ProjectConfig:
+    """Read the project's settings; a project without ``pyproject.toml`` gets defaults."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return ProjectConfig(root)
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise GenerationError(
+            f"{pyproject}: cannot read it: {error}", hint="fix the TOML syntax and try again"
+        ) from None
+    settings = data.get("tool", {}).get("entityforge", {})
+    package = settings.get("package", DEFAULT_PACKAGE)
+    spec = settings.get("spec", DEFAULT_SPEC)
+    if not isinstance(package, str) or not PLAIN_IDENTIFIER.match(package):
+        raise GenerationError(
+            f"{pyproject}: [tool.entityforge] package must be a Python package name, "
+            f"not {package!r}",
+            hint='for example: package = "app"',
+        )
+    if not isinstance(spec, str) or not spec:
+        raise GenerationError(
+            f"{pyproject}: [tool.entityforge] spec must be a file name, not {spec!r}",
+            hint='for example: spec = "entities.yaml"',
+        )
+    return ProjectConfig(root, package, spec)

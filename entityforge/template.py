@@ -1,0 +1,55 @@
+"""The copier template this package ships, and creating a project from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from entityforge.errors import GenerationError
+from entityforge.naming import PLAIN_IDENTIFIER
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+EXAMPLE_SPEC = PACKAGE_DIR / "examples" / "entities.yaml"
+
+
+def template_root() -> Path:
+    """The directory holding ``copier.yml``: the source checkout, or the installed copy."""
+    for candidate in (PACKAGE_DIR.parent, PACKAGE_DIR / "project_template"):
+        if (candidate / "copier.yml").is_file() and (candidate / "template").is_dir():
+            return candidate
+    raise GenerationError(
+        "the project template is missing from this installation of entityforge",
+        hint="reinstall entityforge (pip install --force-reinstall entityforge)",
+    )
+
+
+def copy_project(
+    destination: Path,
+    *,
+    spec: Path | None = None,
+    package: str = "app",
+    project_name: str | None = None,
+) -> None:
+    """Create a project at ``destination`` with copier, answering its questions."""
+    from copier import run_copy
+
+    if not PLAIN_IDENTIFIER.match(package):
+        raise GenerationError(
+            f"--package must be a Python package name, not {package!r}", hint="for example: app"
+        )
+    if destination.exists() and any(destination.iterdir()):
+        raise GenerationError(
+            f"{destination} exists and is not empty", hint="choose a new directory"
+        )
+    data = {
+        "project_name": project_name or destination.resolve().name,
+        "package_name": package,
+        "entities_file": str(spec.resolve()) if spec else "",
+    }
+    run_copy(
+        str(template_root()),
+        str(destination),
+        data=data,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+    )

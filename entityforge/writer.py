@@ -1,0 +1,50 @@
+"""The one place that writes generated files: staged, then swapped in atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a reader sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(staging, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(staging, 0o644)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> list[str]:
+    """Write every file whose text differs from what is on disk; return what was written.
+
+    Files whose text is already on disk are not touched, so their modification time
+    stays as it was.
+    """
+    written = []
+    for relative in sorted(files):
+        path = root / relative
+        if read_text(path) == files[relative]:
+            continue
+        write_atomic(path, files[relative])
+        written.append(relative)
+    return written
+
+
+def read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,27 @@
+"""One generator per emitted artefact; each is a pure function from context to files.
+
+A generator takes a ``GenerationContext`` and returns ``{relative path: text}``. It
+never touches the disk; the pipeline formats and writes what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from entityforge.catalog import Catalog, build_catalog
+from entityforge.schema import Schema
+
+
+@dataclass(frozen=True)
+class GenerationContext:
+    """What every generator sees: the schema, its catalog and the project's package."""
+
+    schema: Schema
+    package: str = "app"
+    revisions: tuple[tuple[str, str], ...] = ()
+    """Existing revision files of the project as ``(file name, text)``, oldest first."""
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return build_catalog(self.schema)
