@@ -17,7 +17,9 @@ UUID = ColumnType("uuid")
 TIMESTAMPTZ = ColumnType("datetime")
 SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
 
-ColumnRole = Literal["id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"]
+ColumnRole = Literal[
+    "id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"
+]
 
 _ON_DELETE_SQL = {
     "cascade": "CASCADE",
@@ -192,7 +194,13 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         if relation.kind == "many_to_many" or relation.column is None:
             continue
         columns.append(
-            Column(relation.column, UUID, relation.nullable, comment=relation.comment, role="reference")
+            Column(
+                relation.column,
+                UUID,
+                relation.nullable,
+                comment=relation.comment,
+                role="reference",
+            )
         )
         foreign_keys.append(_relation_foreign_key(schema, entity, relation))
     if entity.timestamps:
@@ -202,9 +210,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         columns.append(Column("deleted_at", TIMESTAMPTZ, nullable=True, role="deleted_at"))
 
     unique_sets = [(f.name,) for f in entity.fields if f.unique]
-    unique_sets += [
-        (r.column,) for r in entity.relations if r.kind == "one_to_one" and r.column
-    ]
+    unique_sets += [(r.column,) for r in entity.relations if r.kind == "one_to_one" and r.column]
     unique_sets += list(entity.unique)
     uniques: list[UniqueConstraint] = []
     indexes: list[Index] = []
@@ -295,7 +301,9 @@ def _index(
 ) -> Index:
     method = "gin" if using == "trgm" else using
     opclass = "gin_trgm_ops" if using == "trgm" else None
-    elements = tuple(IndexColumn(c) for c in lead) + tuple(IndexColumn(c, opclass) for c in columns)
+    elements = tuple(IndexColumn(c) for c in lead) + tuple(
+        IndexColumn(c, opclass) for c in columns
+    )
     suffix = "" if using == "btree" else using
     if where:
         suffix = f"{suffix}_partial" if suffix else "partial"
@@ -346,7 +354,11 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         referred = lead + ("id",) if composite else ("id",)
         foreign_keys.append(
             ForeignKey(
-                naming.foreign_key_name(name, cols, far.table), cols, far.table, referred, "CASCADE"
+                naming.foreign_key_name(name, cols, far.table),
+                cols,
+                far.table,
+                referred,
+                "CASCADE",
             )
         )
     return Table(

@@ -12,9 +12,11 @@ from typing import Any
 import click
 
 from entityforge import pipeline
+from entityforge.add_entity import NewEntity
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.project import DEFAULT_SPEC, read_project_config
 from entityforge.template import EXAMPLE_SPEC, copy_project
+from entityforge.writer import write_atomic
 
 
 def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -58,7 +60,7 @@ def generate(project_dir: Path, spec: Path | None, check: bool, dry_run: bool) -
     """Generate models, repositories, revisions and tests from the spec."""
     plan = pipeline.generate(project_dir, spec)
     if check:
-        if plan.changes:
+        if not plan.is_empty:
             click.echo("stale:", err=True)
             for path in plan.paths:
                 click.echo(f"  {path}", err=True)
@@ -69,17 +71,26 @@ def generate(project_dir: Path, spec: Path | None, check: bool, dry_run: bool) -
         for change in plan.changes:
             click.echo(change.unified_diff(), nl=False)
         return
+    _apply(plan)
+
+
+def _apply(plan: pipeline.Plan) -> None:
+    """Write the plan, say what changed, and fail when hand edits could not be merged."""
     pipeline.apply_plan(plan)
-    _report_written(plan)
-
-
-def _report_written(plan: pipeline.Plan) -> None:
-    if not plan.changes:
+    if plan.is_empty:
         click.echo("nothing to do: the generated files match the spec")
-        return
     for change in plan.changes:
         verb = "created" if change.old is None else "updated"
         click.echo(f"{verb} {change.path}")
+    for path in plan.removals:
+        click.echo(f"removed {path}")
+    if plan.conflicts:
+        listing = "\n".join(f"  {path}" for path in plan.conflicts)
+        raise GenerationError(
+            f"your edits conflict with the regenerated text in:\n{listing}",
+            hint="resolve the <<<<<<< ======= >>>>>>> markers in these files; "
+            "the rest was merged",
+        )
 
 
 @main.command()
@@ -109,9 +120,7 @@ def init(project_dir: Path, spec: Path | None) -> None:
             f"{config.spec_path} exists already; not replacing it with {spec}",
             hint=f"edit {config.spec} instead, or remove it first",
         )
-    plan = pipeline.generate(project_dir)
-    pipeline.apply_plan(plan)
-    _report_written(plan)
+    _apply(pipeline.generate(project_dir))
 
 
 @main.command()
@@ -132,3 +141,53 @@ def new(destination: Path, spec: Path | None, package: str, project_name: str | 
     copy_project(destination, spec=spec, package=package, project_name=project_name)
     click.echo(f"created {destination}")
     click.echo(f"next: cd {destination} && pip install -e '.[test]' && pytest")
+
+
+@main.command("add-entity")
+@click.argument("name")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME:TYPE[:OPTION...]",
+    help="A field, e.g. name:string(64):unique or weight:integer:nullable.",
+)
+@click.option(
+    "--relation",
+    "relations",
+    multiple=True,
+    metavar="NAME:KIND:TARGET[:ON_DELETE][:nullable]",
+    help="A relation, e.g. workflow:many_to_one:Workflow:cascade.",
+)
+@click.option("--no-tenant", is_flag=True, help="Not tenant-scoped.")
+@click.option("--soft-delete", is_flag=True, help="Rows are soft-deleted.")
+@click.option("--table", default=None, help="The table name (default: snake_case plural).")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+)
+@click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
+@_reports_errors
+def add_entity(
+    name: str,
+    fields: tuple[str, ...],
+    relations: tuple[str, ...],
+    no_tenant: bool,
+    soft_delete: bool,
+    table: str | None,
+    project_dir: Path,
+    dry_run: bool,
+) -> None:
+    """Add an entity to entities.yaml (comments kept) and regenerate."""
+    entity = NewEntity(name, fields, relations, not no_tenant, soft_delete, table)
+    spec_change, plan = pipeline.add_entity(project_dir, entity)
+    if dry_run:
+        click.echo(spec_change.unified_diff(), nl=False)
+        for change in plan.changes:
+            click.echo(change.unified_diff(), nl=False)
+        return
+    write_atomic(plan.config.spec_path, spec_change.new)
+    click.echo(f"updated {spec_change.path}")
+    _apply(plan)

@@ -23,9 +23,7 @@ SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 # Attributes a declarative model or its mixins already own.
-_MODEL_ATTRIBUTES = frozenset(
-    {"metadata", "registry", "query", "query_class", "awaitable_attrs"}
-)
+_MODEL_ATTRIBUTES = frozenset({"metadata", "registry", "query", "query_class", "awaitable_attrs"})
 
 
 def truncate(name: str) -> str:

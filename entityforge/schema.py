@@ -8,7 +8,7 @@ later stage ever sees a dict from the spec. Everything is frozen: derive with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal, TypeAlias
 
 FieldTypeName = Literal[
     "string",
@@ -41,9 +41,9 @@ OnDelete = Literal["cascade", "set_null", "restrict", "no_action"]
 ON_DELETE_ACTIONS: tuple[str, ...] = OnDelete.__args__  # type: ignore[attr-defined]
 
 # A literal default as the spec wrote it: JSON-like data, frozen.
-JsonValue = Union[
-    None, bool, int, float, str, tuple["JsonValue", ...], tuple[tuple[str, "JsonValue"], ...]
-]
+JsonValue: TypeAlias = (
+    "None | bool | int | float | str | tuple[JsonValue, ...] | tuple[tuple[str, JsonValue], ...]"
+)
 
 
 @dataclass(frozen=True)
