@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from entityforge.writer import read_text, write_atomic
 
 GENERATORS = ("models", "repositories", "runtime", "migrations", "fixtures", "tests", "devdb")
 BASE_DIR = "generated"
+DIGESTS_FILE = "render-digests.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Plan:
     removals: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     base_updates: Mapping[str, str | None] = field(default_factory=dict)
+    digests: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -70,7 +73,7 @@ class Plan:
 
 
 def render_project(schema: Schema, config: ProjectConfig) -> dict[str, str]:
-    """Every generated file's text for ``schema``, formatted; pure apart from reading history."""
+    """Every generated file's text for ``schema``, as rendered (not yet formatted)."""
     from entityforge.generators import GenerationContext
 
     context = GenerationContext(schema, config.package, read_revisions(config))
@@ -81,7 +84,31 @@ def render_project(schema: Schema, config: ProjectConfig) -> dict[str, str]:
             if path in outputs:
                 raise GenerationError(f"two generators emit {path}")
             outputs[path] = text
-    return format_outputs(outputs)
+    return outputs
+
+
+def build_outputs(schema: Schema, config: ProjectConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """Render and format; a module whose render did not change is not formatted again."""
+    rendered = render_project(schema, config)
+    previous = _read_digests(config)
+    base_dir = config.state_dir / BASE_DIR
+    formatted_before = {
+        path: text
+        for path in rendered
+        if path in previous and (text := read_text(base_dir / path)) is not None
+    }
+    return format_outputs(rendered, previous, formatted_before)
+
+
+def _read_digests(config: ProjectConfig) -> dict[str, str]:
+    text = read_text(config.state_dir / DIGESTS_FILE)
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
 
 
 def read_revisions(config: ProjectConfig) -> tuple[tuple[str, str], ...]:
@@ -95,7 +122,9 @@ def read_revisions(config: ProjectConfig) -> tuple[tuple[str, str], ...]:
     )
 
 
-def plan_changes(config: ProjectConfig, outputs: Mapping[str, str]) -> Plan:
+def plan_changes(
+    config: ProjectConfig, outputs: Mapping[str, str], digests: Mapping[str, str] | None = None
+) -> Plan:
     """Decide each file's new text, merging hand edits; never overwrite a user's file."""
     base_dir = config.state_dir / BASE_DIR
     changes: list[FileChange] = []
@@ -131,7 +160,9 @@ def plan_changes(config: ProjectConfig, outputs: Mapping[str, str]) -> Plan:
             hint="move or rename them, then generate again; nothing was written",
         )
     removals = _removals(config, base_dir, outputs, base_updates)
-    return Plan(config, tuple(changes), removals, tuple(conflicts), base_updates)
+    return Plan(
+        config, tuple(changes), removals, tuple(conflicts), base_updates, dict(digests or {})
+    )
 
 
 def is_history(config: ProjectConfig, path: str) -> bool:
@@ -171,13 +202,16 @@ def apply_plan(plan: Plan) -> None:
             (base_dir / path).unlink(missing_ok=True)
         else:
             write_atomic(base_dir / path, text)
+    digests = json.dumps(dict(sorted(plan.digests.items())), indent=1) + "\n"
+    if plan.digests and read_text(plan.config.state_dir / DIGESTS_FILE) != digests:
+        write_atomic(plan.config.state_dir / DIGESTS_FILE, digests)
 
 
 def generate(project_dir: Path, spec: Path | None = None) -> Plan:
     """Plan the generation of ``project_dir`` from its spec (or ``spec``)."""
     config = read_project_config(project_dir)
     schema = load_schema(spec or config.spec_path)
-    return plan_changes(config, render_project(schema, config))
+    return plan_changes(config, *build_outputs(schema, config))
 
 
 def add_entity(project_dir: Path, entity: NewEntity) -> tuple[FileChange, Plan]:
@@ -192,4 +226,4 @@ def add_entity(project_dir: Path, entity: NewEntity) -> tuple[FileChange, Plan]:
     new = add_entity_to_spec(old, entity)
     schema = load_schema_text(new, str(config.spec_path))
     spec_change = FileChange(config.spec, old, new)
-    return spec_change, plan_changes(config, render_project(schema, config))
+    return spec_change, plan_changes(config, *build_outputs(schema, config))
