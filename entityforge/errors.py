@@ -47,6 +47,9 @@ class SpecError(EntityforgeError):
         prefix = f"{self.location}: " if self.location else ""
         return prefix + super().render()
 
+    def __str__(self) -> str:
+        return self.render()
+
 
 class SpecErrors(EntityforgeError):
     """Several spec errors found in one pass, reported together."""
@@ -57,6 +60,9 @@ class SpecErrors(EntityforgeError):
 
     def render(self) -> str:
         return "\n".join(error.render() for error in self.errors)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class GenerationError(EntityforgeError):

@@ -1,0 +1,221 @@
+"""Checks across entities: the far side of relations, table names, the catalog's names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from entityforge import naming
+from entityforge.catalog import Catalog, Table, build_catalog
+from entityforge.schema import Entity, Schema, Tenancy
+from entityforge.spec.document import DocPath
+from entityforge.spec.entities import generated_columns
+from entityforge.spec.issues import Issues
+
+
+def check_relations_across(
+    issues: Issues, entities: Sequence[Entity], tenancy: Tenancy | None
+) -> None:
+    """``back_populates`` must be free on the target; many-to-many keeps tenants apart."""
+    by_name = {entity.name: entity for entity in entities}
+    claimed: dict[tuple[str, str], str] = {}
+    for entity in entities:
+        for relation in entity.relations:
+            path: DocPath = ("entities", entity.name, "relations", relation.name)
+            target = by_name[relation.target]
+            if (
+                relation.kind == "many_to_many"
+                and not entity.tenant_scoped
+                and target.tenant_scoped
+            ):
+                issues.at_value(
+                    path + ("target",),
+                    f"a many_to_many from '{entity.name}', which is not tenant-scoped, to the "
+                    f"tenant-scoped '{target.name}' cannot keep tenants apart",
+                    hint=f"declare the relation on '{target.name}' instead, targeting "
+                    f"'{entity.name}'",
+                )
+            if tenancy is not None and entity.tenant_scoped and not target.tenant_scoped:
+                _reference_out_of_tenancy(issues, path, entity, target, tenancy)
+            name = relation.back_populates
+            if name is None:
+                continue
+            owner = f"relation '{relation.name}' of entity '{entity.name}'"
+            taken = _attributes(target, tenancy)
+            if name in taken:
+                issues.at_value(
+                    path + ("back_populates",),
+                    f"back_populates '{name}' collides with {taken[name]} of entity "
+                    f"'{target.name}'",
+                    hint="choose another name (declare a relation on one side only)",
+                )
+            elif (target.name, name) in claimed:
+                issues.at_value(
+                    path + ("back_populates",),
+                    f"back_populates '{name}' on entity '{target.name}' is already used by "
+                    f"{claimed[(target.name, name)]}",
+                    hint="choose another name",
+                )
+            claimed[(target.name, name)] = owner
+
+
+def _reference_out_of_tenancy(
+    issues: Issues, path: DocPath, entity: Entity, target: Entity, tenancy: Tenancy
+) -> None:
+    """A tenant-scoped table may only reference tenant-scoped tables.
+
+    Its foreign-key index would have to lead with the reference column (guarantee 3)
+    while every index of a tenant table leads with the tenant column (guarantee 5).
+    """
+    if target.name == tenancy.entity:
+        issues.at_value(
+            path + ("target",),
+            f"'{entity.name}' is tenant-scoped: its '{tenancy.column}' column already "
+            f"references the tenant entity '{target.name}'",
+            hint="remove this relation; use the tenant column (a reference to another "
+            "tenant's row would cross tenants)",
+        )
+        return
+    issues.at_value(
+        path + ("target",),
+        f"the tenant-scoped '{entity.name}' cannot reference '{target.name}', which is not "
+        f"tenant-scoped: its foreign-key index would have to lead with the reference column, "
+        f"while every index of a tenant table leads with '{tenancy.column}'",
+        hint=f"make '{target.name}' tenant-scoped, or keep its key in a plain field",
+    )
+
+
+def _attributes(entity: Entity, tenancy: Tenancy | None) -> dict[str, str]:
+    taken = {name: f"the column '{name}'" for name in generated_columns(entity, tenancy)}
+    for field in entity.fields:
+        taken[field.name] = f"field '{field.name}'"
+    for relation in entity.relations:
+        taken[relation.name] = f"relation '{relation.name}'"
+        if relation.column:
+            taken[relation.column] = f"the column '{relation.column}'"
+    return taken
+
+
+def check_table_names(issues: Issues, entities: Sequence[Entity]) -> None:
+    """Two entities may not share a table."""
+    owners: dict[str, str] = {}
+    for entity in entities:
+        path: DocPath = ("entities", entity.name, "table")
+        if entity.table in owners:
+            issues.at_value(
+                path,
+                f"entity '{entity.name}' has the table '{entity.table}' of entity "
+                f"'{owners[entity.table]}'",
+                hint="set a distinct 'table:' for one of them",
+            )
+        owners.setdefault(entity.table, entity.name)
+
+
+def check_catalog_names(issues: Issues, schema: Schema) -> None:
+    """Names PostgreSQL keeps in one namespace must not repeat in the database."""
+    catalog = build_catalog(schema)
+    owners = _table_owners(schema)
+    relations: dict[str, str] = {}
+    for table in catalog.tables:
+        path = owners[table.name]
+        for name, what in _relation_names(table):
+            if name in relations:
+                _name_clash(issues, path, name, relations[name], what)
+            relations.setdefault(name, what)
+        _check_constraint_names(issues, path, table)
+    _check_enum_names(issues, schema, catalog)
+    _check_given_index_names(issues, schema, catalog)
+
+
+def _table_owners(schema: Schema) -> dict[str, DocPath]:
+    owners: dict[str, DocPath] = {}
+    for entity in schema.entities:
+        owners[entity.table] = ("entities", entity.name)
+        for relation in entity.relations:
+            if relation.junction_table:
+                owners[relation.junction_table] = (
+                    "entities",
+                    entity.name,
+                    "relations",
+                    relation.name,
+                )
+    return owners
+
+
+def _relation_names(table: Table) -> list[tuple[str, str]]:
+    """Tables, indexes and the indexes behind keys share PostgreSQL's relation namespace."""
+    names = [(table.name, f"table '{table.name}'")]
+    names.append((table.primary_key_name, f"the primary key of table '{table.name}'"))
+    names += [(u.name, f"a unique constraint of table '{table.name}'") for u in table.uniques]
+    names += [(i.name, f"an index of table '{table.name}'") for i in table.indexes]
+    return names
+
+
+def _name_clash(issues: Issues, path: DocPath, name: str, first: str, second: str) -> None:
+    issues.at_key(
+        path,
+        f"the database name '{name}' is used by {first} and by {second}",
+        hint="tables, indexes and unique constraints share one namespace in PostgreSQL; "
+        "rename a table (with 'table:') or give the index a 'name:'",
+    )
+
+
+def _check_constraint_names(issues: Issues, path: DocPath, table: Table) -> None:
+    seen: set[str] = set()
+    names = [table.primary_key_name, *(u.name for u in table.uniques)]
+    names += [fk.name for fk in table.foreign_keys] + [c.name for c in table.checks]
+    for name in names:
+        if name in seen:
+            issues.at_key(
+                path,
+                f"table '{table.name}' would have two constraints named '{name}'",
+                hint="shorten the names involved: long names are cut to "
+                f"{naming.MAX_IDENTIFIER_BYTES} bytes and may meet",
+            )
+        seen.add(name)
+
+
+def _check_enum_names(issues: Issues, schema: Schema, catalog: Catalog) -> None:
+    tables = {table.name for table in catalog.tables}
+    seen: set[str] = set()
+    for entity in schema.entities:
+        for field in entity.fields:
+            if field.type.enum_name is None:
+                continue
+            _check_enum_name(
+                issues,
+                ("entities", entity.name, "fields", field.name),
+                field.type.enum_name,
+                tables,
+                seen,
+            )
+
+
+def _check_enum_name(
+    issues: Issues, path: DocPath, name: str, tables: set[str], seen: set[str]
+) -> None:
+    if name in tables or name in seen:
+        other = f"table '{name}'" if name in tables else "another enum type"
+        issues.at_key(
+            path,
+            f"the enum type '{name}' has the name of {other}",
+            hint="PostgreSQL keeps types and tables in one namespace; rename the table "
+            "or the field",
+        )
+    seen.add(name)
+
+
+def _check_given_index_names(issues: Issues, schema: Schema, catalog: Catalog) -> None:
+    for entity in schema.entities:
+        table = catalog.table(entity.table)
+        names = {index.name: index for index in table.indexes}
+        for position, spec in enumerate(entity.indexes):
+            if spec.name is None:
+                continue
+            index = names.get(naming.truncate(spec.name))
+            if index is None or index.column_names[-len(spec.columns) :] != spec.columns:
+                issues.at_value(
+                    ("entities", entity.name, "indexes", position, "name"),
+                    f"the index name '{spec.name}' is taken by another index of "
+                    f"table '{table.name}'",
+                    hint="choose another name",
+                )

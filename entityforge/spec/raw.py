@@ -1,0 +1,292 @@
+"""The raw spec: a pydantic copy of the document's shape, before any meaning is checked.
+
+These models only say which keys exist and what kind of value each holds; unknown keys
+are refused (``extra="forbid"``) and nothing is coerced (``strict=True``): ``"1"`` is
+not a number and ``yes`` is not a boolean. Pydantic's errors are translated into
+``SpecError``\\ s that point at the key or value in the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+
+from entityforge.errors import SpecError
+from entityforge.spec.document import DocPath, Document, describe_path
+from entityforge.spec.issues import combine_errors, did_you_mean, show_value
+
+
+class RawModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RawTenancy(RawModel):
+    entity: str
+    column: str = "tenant_id"
+    setting: str = "app.tenant_id"
+
+
+class RawRoles(RawModel):
+    reader: str = "app_reader"
+    writer: str = "app_writer"
+    admin: str = "app_admin"
+
+
+class RawDefaults(RawModel):
+    timestamps: bool = True
+    soft_delete: bool = False
+
+
+class RawItemType(RawModel):
+    """The element type of an array (``of``): a type expression or this mapping."""
+
+    type: str
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+
+
+class RawField(RawModel):
+    type: str
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    values: list[str] | None = None
+    of: RawItemType | None = None
+    nullable: bool = False
+    default: Any = None
+    default_sql: str | None = None
+    unique: bool = False
+    index: bool | str | None = None
+    check: str | None = None
+    comment: str | None = None
+    renamed_from: str | None = None
+
+    @field_validator("of", mode="before")
+    @classmethod
+    def _expand_item_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+
+class RawRelation(RawModel):
+    kind: str
+    target: str
+    nullable: bool | None = None
+    on_delete: str | None = None
+    back_populates: str | None = None
+    renamed_from: str | None = None
+    comment: str | None = None
+
+
+class RawIndex(RawModel):
+    columns: list[str]
+    unique: bool = False
+    using: str = "btree"
+    where: str | None = None
+    name: str | None = None
+
+
+class RawCheck(RawModel):
+    name: str
+    expression: str
+
+
+class RawEntity(RawModel):
+    table: str | None = None
+    tenant_scoped: bool | None = None
+    timestamps: bool | None = None
+    soft_delete: bool | None = None
+    fields: dict[str, RawField] | None = None
+    relations: dict[str, RawRelation] | None = None
+    indexes: list[RawIndex] | None = None
+    unique: list[list[str]] | None = None
+    checks: list[RawCheck] | None = None
+    renamed_from: str | None = None
+    comment: str | None = None
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _expand_field_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {
+            name: {"type": field} if isinstance(field, str) else field
+            for name, field in value.items()
+        }
+
+
+class RawSpec(RawModel):
+    version: Any
+    tenancy: RawTenancy | None = None
+    roles: RawRoles | None = None
+    defaults: RawDefaults | None = None
+    entities: dict[str, RawEntity | None]
+
+
+# Top-level keys with this prefix are ignored: a place for YAML anchors to reuse.
+EXTENSION_PREFIX = "x-"
+
+
+def validate_raw(document: Document) -> RawSpec:
+    """Check the document's shape; raise ``SpecError`` (or ``SpecErrors``) if it is wrong.
+
+    Top-level keys starting with ``x-`` are ignored, so anchors can be defined there.
+    """
+    data = document.data
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"the top level of the spec must be a mapping, not {show_value(data)}",
+            document.value_location(()),
+            hint="start with 'version: 1' and an 'entities:' mapping, each on its own line",
+        )
+    data = {key: value for key, value in data.items() if not key.startswith(EXTENSION_PREFIX)}
+    try:
+        return RawSpec.model_validate(data)
+    except ValidationError as error:
+        details = _without_misspelt_missing_keys(error.errors())
+        errors = [_translate(document, detail) for detail in details]
+    raise combine_errors(errors)
+
+
+def _without_misspelt_missing_keys(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "has no 'x'" where an unknown key beside it is 'x' misspelt (its hint says so)."""
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for detail in details:
+        if detail["type"] == "extra_forbidden":
+            unknown.setdefault(tuple(detail["loc"][:-1]), []).append(str(detail["loc"][-1]))
+
+    def misspelt(detail: ErrorDetails) -> bool:
+        parent, key = tuple(detail["loc"][:-1]), str(detail["loc"][-1])
+        return any(did_you_mean(extra, [key]) for extra in unknown.get(parent, []))
+
+    return [d for d in details if not (d["type"] == "missing" and misspelt(d))]
+
+
+def model_for_path(path: DocPath) -> type[RawModel] | None:
+    """The raw model that describes the mapping at ``path``, if any."""
+    if not path:
+        return RawSpec
+    if len(path) == 1:
+        settings: dict[str, type[RawModel]] = {
+            "tenancy": RawTenancy,
+            "roles": RawRoles,
+            "defaults": RawDefaults,
+        }
+        return settings.get(str(path[0]))
+    if path[0] != "entities":
+        return None
+    rest = path[2:]
+    if not rest:
+        return RawEntity
+    sections: dict[str, type[RawModel]] = {
+        "fields": RawField,
+        "relations": RawRelation,
+        "indexes": RawIndex,
+        "checks": RawCheck,
+    }
+    if len(rest) == 2:
+        return sections.get(str(rest[0]))
+    if len(rest) == 3 and rest[0] == "fields" and rest[2] == "of":
+        return RawItemType
+    return None
+
+
+def _translate(document: Document, detail: ErrorDetails) -> SpecError:
+    path: DocPath = tuple(detail["loc"])
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key(document, path)
+    if kind == "missing":
+        return _missing_key(document, path)
+    value = detail.get("input")
+    locate = document.key_location if value is None else document.value_location
+    return SpecError(
+        f"{_value_label(path)} {_expectation(kind, path)}, not {show_value(value)}",
+        locate(path),
+        hint=_type_hint(kind, path),
+    )
+
+
+def _unknown_key(document: Document, path: DocPath) -> SpecError:
+    key, parent = str(path[-1]), path[:-1]
+    model = model_for_path(parent)
+    allowed = sorted(model.model_fields) if model else []
+    hint = did_you_mean(key, allowed)
+    if hint is None and allowed:
+        hint = f"the keys allowed here are: {', '.join(allowed)}"
+        if not parent:
+            hint += f" (top-level keys starting with '{EXTENSION_PREFIX}' are ignored)"
+    return SpecError(
+        f"unknown key '{key}' in {describe_path(parent)}", document.key_location(path), hint=hint
+    )
+
+
+_MISSING_HINTS = {
+    "version": "start the file with 'version: 1'",
+    "entities": "add an 'entities:' mapping of entity names to their fields",
+    "type": "give the field a type, e.g. 'type: text' or the shorthand 'name: string(200)'",
+    "kind": "add 'kind: many_to_one', 'one_to_one' or 'many_to_many'",
+    "target": "add 'target: <EntityName>'",
+    "entity": "name the tenant entity, e.g. 'entity: Workspace'",
+    "columns": "add 'columns: [<column>, ...]'",
+    "name": "add 'name: <snake_case_name>'",
+    "expression": "add 'expression: \"<SQL boolean expression>\"'",
+}
+
+
+def _missing_key(document: Document, path: DocPath) -> SpecError:
+    key, parent = str(path[-1]), path[:-1]
+    return SpecError(
+        f"{describe_path(parent)} has no '{key}'",
+        document.key_location(parent),
+        hint=_MISSING_HINTS.get(key, f"add '{key}'"),
+    )
+
+
+def _value_label(path: DocPath) -> str:
+    if not path:
+        return "the top level"
+    last, parent = path[-1], path[:-1]
+    if isinstance(last, int):
+        return f"item {last + 1} of {_value_label(parent)}"
+    if model_for_path(path) is not None and len(path) > 1 and path[0] == "entities":
+        return describe_path(path)
+    return f"'{last}' in {describe_path(parent)}"
+
+
+def _expectation(kind: str, path: DocPath) -> str:
+    names_a_type = (path and path[-1] == "of") or (len(path) == 4 and path[2] == "fields")
+    if names_a_type and kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a type expression (like 'string(200)') or a mapping"
+    expected = {
+        "bool_type": "must be true or false",
+        "int_type": "must be a whole number",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "dict_type": "must be a mapping",
+        "model_type": "must be a mapping",
+        "model_attributes_type": "must be a mapping",
+    }
+    return expected.get(kind, "is not valid")
+
+
+def _type_hint(kind: str, path: DocPath) -> str | None:
+    if kind == "string_type":
+        return "quote the value to make it a string"
+    if kind == "bool_type":
+        return "write true or false (without quotes)"
+    if kind == "int_type":
+        return "write a whole number without quotes"
+    if kind == "list_type" and len(path) == 5 and path[2] == "unique":
+        return "'unique' is a list of column lists: write '- [a, b]' per constraint"
+    if kind == "list_type":
+        return "write a list, e.g. [a, b] or one '- item' per line"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "write 'key: value' pairs indented under it, or {key: value}"
+    return "see the spec format for what this key takes"

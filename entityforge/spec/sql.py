@@ -1,0 +1,263 @@
+"""SQL expressions from the spec (checks, partial-index predicates, ``default_sql``).
+
+Each is parsed with PostgreSQL's own parser (pglast) as the single target of
+``SELECT <expression>``: exactly one statement, one unnamed target and no other clause,
+so text such as ``1) ; DROP TABLE x; --`` cannot smuggle a statement in. Subqueries,
+aggregate and window functions and parameter references are refused. What is kept is
+pglast's deparsed text, the form migrations and models emit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
+from pglast.stream import RawStream
+
+_PREFIX = "SELECT "
+
+# Aggregate and window functions PostgreSQL ships; none may appear in a check.
+_AGGREGATES = frozenset(
+    {
+        "any_value",
+        "array_agg",
+        "avg",
+        "bit_and",
+        "bit_or",
+        "bit_xor",
+        "bool_and",
+        "bool_or",
+        "count",
+        "corr",
+        "covar_pop",
+        "covar_samp",
+        "cume_dist",
+        "dense_rank",
+        "every",
+        "first_value",
+        "json_agg",
+        "json_agg_strict",
+        "json_object_agg",
+        "json_object_agg_strict",
+        "json_object_agg_unique",
+        "json_object_agg_unique_strict",
+        "jsonb_agg",
+        "jsonb_agg_strict",
+        "jsonb_object_agg",
+        "jsonb_object_agg_strict",
+        "jsonb_object_agg_unique",
+        "jsonb_object_agg_unique_strict",
+        "lag",
+        "last_value",
+        "lead",
+        "max",
+        "min",
+        "mode",
+        "nth_value",
+        "ntile",
+        "percent_rank",
+        "percentile_cont",
+        "percentile_disc",
+        "range_agg",
+        "range_intersect_agg",
+        "rank",
+        "regr_avgx",
+        "regr_avgy",
+        "regr_count",
+        "regr_intercept",
+        "regr_r2",
+        "regr_slope",
+        "regr_sxx",
+        "regr_sxy",
+        "regr_syy",
+        "row_number",
+        "stddev",
+        "stddev_pop",
+        "stddev_samp",
+        "string_agg",
+        "sum",
+        "var_pop",
+        "var_samp",
+        "variance",
+        "xmlagg",
+    }
+)
+
+# Node types that are never part of a plain scalar expression.
+_FORBIDDEN_NODES: dict[type[ast.Node], str] = {
+    ast.SubLink: "a subquery",
+    ast.ParamRef: "a parameter reference ($1)",
+    ast.GroupingFunc: "GROUPING()",
+    ast.JsonArrayAgg: "an aggregate function (json_arrayagg)",
+    ast.JsonObjectAgg: "an aggregate function (json_objectagg)",
+    ast.SetToDefault: "DEFAULT",
+    ast.MultiAssignRef: "a multiple assignment",
+}
+
+# SelectStmt attributes that may be set when the statement is `SELECT <expr>`.
+_ALLOWED_SELECT_ATTRIBUTES = frozenset({"targetList", "limitOption", "op", "all", "groupDistinct"})
+
+
+class SqlExpressionError(ValueError):
+    """A SQL expression the spec may not use, with what to do about it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class SqlExpression:
+    """A parsed expression: its deparsed text and the columns it names, in order."""
+
+    text: str
+    columns: tuple[str, ...]
+
+
+def parse_expression(text: str) -> SqlExpression:
+    """Parse one scalar SQL expression; raise ``SqlExpressionError`` if it is not one."""
+    node = _single_target(text)
+    columns: list[str] = []
+    for child in _walk(node):
+        _refuse_forbidden(child)
+        if isinstance(child, ast.ColumnRef):
+            name = _column_name(child)
+            if name not in columns:
+                columns.append(name)
+    deparsed = _deparse(node)
+    if _deparse(_single_target(deparsed)) != deparsed:
+        raise SqlExpressionError(
+            f"the expression {text!r} does not survive a round trip through the SQL parser",
+            hint="simplify the expression",
+        )
+    return SqlExpression(deparsed, tuple(columns))
+
+
+def _single_target(text: str) -> ast.Node:
+    if not text.strip():
+        raise SqlExpressionError("the SQL expression is empty", hint="write an expression")
+    if "\x00" in text:
+        raise SqlExpressionError(
+            "the SQL expression contains a NUL character", hint="remove the \\0 character"
+        )
+    try:
+        statements = parse_sql(_PREFIX + text)
+    except ParseError as error:
+        raise SqlExpressionError(
+            f"invalid SQL expression: {_parse_problem(error, text)}",
+            hint="write one PostgreSQL expression; quote reserved words used as column "
+            'names with double quotes ("order")',
+        ) from None
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        raise SqlExpressionError(
+            "the SQL expression cannot be parsed", hint="write one PostgreSQL expression"
+        ) from None
+    statement = statements[0].stmt if len(statements) == 1 else None
+    if not isinstance(statement, ast.SelectStmt) or not _is_bare_select(statement):
+        raise SqlExpressionError(
+            "the SQL must be a single expression, not a statement or several",
+            hint="write just the expression, e.g. \"price >= 0\", with no ';' or SELECT",
+        )
+    target = (statement.targetList or ())[0]
+    if target.name is not None or target.indirection:
+        raise SqlExpressionError(
+            "the SQL expression may not carry an alias", hint="remove the AS ... part"
+        )
+    expression: ast.Node = target.val
+    return expression
+
+
+def _is_bare_select(statement: ast.SelectStmt) -> bool:
+    if statement.op not in (0, "SETOP_NONE") or len(statement.targetList or ()) != 1:
+        return False
+    return all(
+        not getattr(statement, attribute)
+        for attribute in _attributes(statement)
+        if attribute not in _ALLOWED_SELECT_ATTRIBUTES
+    )
+
+
+def _parse_problem(error: ParseError, text: str) -> str:
+    message = str(error.args[0]) if error.args else "syntax error"
+    if len(error.args) > 1 and isinstance(error.args[1], int):
+        position = error.args[1] - len(_PREFIX) + 1
+        if 0 < position <= len(text) + 1:
+            return f"{message}, at character {position} of the expression"
+    return message
+
+
+def _walk(node: ast.Node) -> Iterator[ast.Node]:
+    """Every node under ``node`` (itself included), depth first."""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            children = [getattr(item, attribute) for attribute in _attributes(item)]
+            stack.extend(reversed(children))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+
+
+def _attributes(node: ast.Node) -> tuple[str, ...]:
+    """The attribute names of a pglast node (its class declares them as ``__slots__``)."""
+    return tuple(type(node).__slots__)  # type: ignore[attr-defined]
+
+
+def _refuse_forbidden(node: ast.Node) -> None:
+    for node_type, what in _FORBIDDEN_NODES.items():
+        if isinstance(node, node_type):
+            raise SqlExpressionError(
+                f"the SQL expression may not contain {what}",
+                hint="use a plain expression over this table's columns",
+            )
+    if isinstance(node, ast.FuncCall):
+        _refuse_aggregate(node)
+
+
+def _refuse_aggregate(call: ast.FuncCall) -> None:
+    name = call.funcname[-1].sval if call.funcname else ""
+    if call.over is not None:
+        raise SqlExpressionError(
+            f"the SQL expression may not call the window function {name}()",
+            hint="a check or default sees one row; window functions see many",
+        )
+    is_aggregate = (
+        name.lower() in _AGGREGATES
+        or call.agg_star
+        or call.agg_distinct
+        or call.agg_order
+        or call.agg_filter is not None
+        or call.agg_within_group
+    )
+    if is_aggregate:
+        raise SqlExpressionError(
+            f"the SQL expression may not call the aggregate function {name}()",
+            hint="a check or default sees one row; aggregates see many",
+        )
+
+
+def _column_name(ref: ast.ColumnRef) -> str:
+    fields = ref.fields or ()
+    if any(isinstance(part, ast.A_Star) for part in fields):
+        raise SqlExpressionError("the SQL expression may not use '*'", hint="name the columns")
+    if len(fields) != 1:
+        shown = ".".join(str(part.sval) for part in fields if isinstance(part, ast.String))
+        raise SqlExpressionError(
+            f"the column reference '{shown}' is qualified",
+            hint="name columns of this table without a table or schema prefix",
+        )
+    return str(fields[0].sval)
+
+
+def _deparse(node: ast.Node) -> str:
+    try:
+        return RawStream()(node)
+    except (ValueError, TypeError, NotImplementedError, AttributeError, KeyError):
+        raise SqlExpressionError(
+            "the SQL expression uses a construct that cannot be written back out",
+            hint="simplify the expression",
+        ) from None
