@@ -142,5 +142,10 @@ def trigger_name(table: str) -> str:
     return truncate(f"trg_{table}_updated_at")
 
 
+def replaced_enum_name(name: str) -> str:
+    """The name an enum type has while a revision replaces its labels."""
+    return truncate(f"{name}_old")
+
+
 TENANT_POLICY = "tenant_isolation"
 UPDATED_AT_FUNCTION = "set_updated_at"

@@ -1,0 +1,340 @@
+"""Schema changes as frozen values, each knowing the operation that undoes it.
+
+A revision's upgrade is a flat tuple of operations (``entityforge.diff`` computes it);
+its downgrade is ``invert(upgrade)``: the reverse of every operation, last first.
+Nobody writes a downgrade by hand. Operations carry whole catalog values (a table, a
+column, an index) rather than names alone, so that every reverse is complete.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from entityforge.catalog import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Table,
+    UniqueConstraint,
+)
+
+
+class Operation(ABC):
+    """One step of a revision."""
+
+    @abstractmethod
+    def reverse(self) -> Operation:
+        """The operation that undoes this one."""
+
+
+def invert(operations: Iterable[Operation]) -> tuple[Operation, ...]:
+    """The operations that undo ``operations``: each reversed, in reverse order."""
+    return tuple(operation.reverse() for operation in reversed(tuple(operations)))
+
+
+@dataclass(frozen=True)
+class CreateExtension(Operation):
+    name: str
+
+    def reverse(self) -> DropExtension:
+        return DropExtension(self.name)
+
+
+@dataclass(frozen=True)
+class DropExtension(Operation):
+    name: str
+
+    def reverse(self) -> CreateExtension:
+        return CreateExtension(self.name)
+
+
+@dataclass(frozen=True)
+class CreateRole(Operation):
+    """A NOLOGIN role created when missing, with USAGE on the schema."""
+
+    name: str
+    bypass_rls: bool = False
+
+    def reverse(self) -> DropRole:
+        return DropRole(self.name, self.bypass_rls)
+
+
+@dataclass(frozen=True)
+class DropRole(Operation):
+    """Revoke the schema USAGE; drop the role unless anything else still depends on it."""
+
+    name: str
+    bypass_rls: bool = False
+
+    def reverse(self) -> CreateRole:
+        return CreateRole(self.name, self.bypass_rls)
+
+
+@dataclass(frozen=True)
+class CreateEnum(Operation):
+    enum: EnumType
+
+    def reverse(self) -> DropEnum:
+        return DropEnum(self.enum)
+
+
+@dataclass(frozen=True)
+class DropEnum(Operation):
+    enum: EnumType
+
+    def reverse(self) -> CreateEnum:
+        return CreateEnum(self.enum)
+
+
+@dataclass(frozen=True)
+class EnumUse:
+    """A column of an altered enum type, as it is before and after the change."""
+
+    table: str
+    before: Column
+    after: Column
+
+    def reversed(self) -> EnumUse:
+        return EnumUse(self.table, self.after, self.before)
+
+
+@dataclass(frozen=True)
+class AlterEnum(Operation):
+    """Replace an enum type's labels, converting every column that uses it."""
+
+    name: str
+    old_values: tuple[str, ...]
+    new_values: tuple[str, ...]
+    uses: tuple[EnumUse, ...] = ()
+
+    def reverse(self) -> AlterEnum:
+        uses = tuple(use.reversed() for use in self.uses)
+        return AlterEnum(self.name, self.new_values, self.old_values, uses)
+
+
+@dataclass(frozen=True)
+class CreateUpdatedAtFunction(Operation):
+    """The trigger function that moves ``updated_at`` on every UPDATE."""
+
+    def reverse(self) -> DropUpdatedAtFunction:
+        return DropUpdatedAtFunction()
+
+
+@dataclass(frozen=True)
+class DropUpdatedAtFunction(Operation):
+    def reverse(self) -> CreateUpdatedAtFunction:
+        return CreateUpdatedAtFunction()
+
+
+@dataclass(frozen=True)
+class CreateTable(Operation):
+    """A table with its columns, keys, uniques, checks and the foreign keys it holds.
+
+    Indexes are separate ``CreateIndex`` operations; foreign keys to tables created
+    later are separate ``AddForeignKey`` operations.
+    """
+
+    table: Table
+
+    def reverse(self) -> DropTable:
+        return DropTable(self.table)
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    table: Table
+
+    def reverse(self) -> CreateTable:
+        return CreateTable(self.table)
+
+
+@dataclass(frozen=True)
+class AlterTableComment(Operation):
+    table: str
+    old_comment: str | None
+    new_comment: str | None
+
+    def reverse(self) -> AlterTableComment:
+        return AlterTableComment(self.table, self.new_comment, self.old_comment)
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    table: str
+    column: Column
+
+    def reverse(self) -> DropColumn:
+        return DropColumn(self.table, self.column)
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    table: str
+    column: Column
+
+    def reverse(self) -> AddColumn:
+        return AddColumn(self.table, self.column)
+
+
+@dataclass(frozen=True)
+class AlterColumn(Operation):
+    """Change a column's type, nullability, default or comment (same name)."""
+
+    table: str
+    old: Column
+    new: Column
+
+    def reverse(self) -> AlterColumn:
+        return AlterColumn(self.table, self.new, self.old)
+
+
+@dataclass(frozen=True)
+class AddUniqueConstraint(Operation):
+    table: str
+    constraint: UniqueConstraint
+
+    def reverse(self) -> DropUniqueConstraint:
+        return DropUniqueConstraint(self.table, self.constraint)
+
+
+@dataclass(frozen=True)
+class DropUniqueConstraint(Operation):
+    table: str
+    constraint: UniqueConstraint
+
+    def reverse(self) -> AddUniqueConstraint:
+        return AddUniqueConstraint(self.table, self.constraint)
+
+
+@dataclass(frozen=True)
+class AddCheckConstraint(Operation):
+    table: str
+    constraint: CheckConstraint
+
+    def reverse(self) -> DropCheckConstraint:
+        return DropCheckConstraint(self.table, self.constraint)
+
+
+@dataclass(frozen=True)
+class DropCheckConstraint(Operation):
+    table: str
+    constraint: CheckConstraint
+
+    def reverse(self) -> AddCheckConstraint:
+        return AddCheckConstraint(self.table, self.constraint)
+
+
+@dataclass(frozen=True)
+class AddForeignKey(Operation):
+    table: str
+    foreign_key: ForeignKey
+
+    def reverse(self) -> DropForeignKey:
+        return DropForeignKey(self.table, self.foreign_key)
+
+
+@dataclass(frozen=True)
+class DropForeignKey(Operation):
+    table: str
+    foreign_key: ForeignKey
+
+    def reverse(self) -> AddForeignKey:
+        return AddForeignKey(self.table, self.foreign_key)
+
+
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    table: str
+    index: Index
+
+    def reverse(self) -> DropIndex:
+        return DropIndex(self.table, self.index)
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    table: str
+    index: Index
+
+    def reverse(self) -> CreateIndex:
+        return CreateIndex(self.table, self.index)
+
+
+@dataclass(frozen=True)
+class CreateUpdatedAtTrigger(Operation):
+    table: str
+
+    def reverse(self) -> DropUpdatedAtTrigger:
+        return DropUpdatedAtTrigger(self.table)
+
+
+@dataclass(frozen=True)
+class DropUpdatedAtTrigger(Operation):
+    table: str
+
+    def reverse(self) -> CreateUpdatedAtTrigger:
+        return CreateUpdatedAtTrigger(self.table)
+
+
+@dataclass(frozen=True)
+class EnableRowLevelSecurity(Operation):
+    """ENABLE and FORCE row-level security, so the table owner is bound by it too."""
+
+    table: str
+
+    def reverse(self) -> DisableRowLevelSecurity:
+        return DisableRowLevelSecurity(self.table)
+
+
+@dataclass(frozen=True)
+class DisableRowLevelSecurity(Operation):
+    table: str
+
+    def reverse(self) -> EnableRowLevelSecurity:
+        return EnableRowLevelSecurity(self.table)
+
+
+@dataclass(frozen=True)
+class CreateTenantPolicy(Operation):
+    """The ``tenant_isolation`` policy: rows of the tenant named by ``setting`` only."""
+
+    table: str
+    column: str
+    setting: str
+
+    def reverse(self) -> DropTenantPolicy:
+        return DropTenantPolicy(self.table, self.column, self.setting)
+
+
+@dataclass(frozen=True)
+class DropTenantPolicy(Operation):
+    table: str
+    column: str
+    setting: str
+
+    def reverse(self) -> CreateTenantPolicy:
+        return CreateTenantPolicy(self.table, self.column, self.setting)
+
+
+@dataclass(frozen=True)
+class GrantPrivileges(Operation):
+    table: str
+    role: str
+    privileges: tuple[str, ...]
+
+    def reverse(self) -> RevokePrivileges:
+        return RevokePrivileges(self.table, self.role, self.privileges)
+
+
+@dataclass(frozen=True)
+class RevokePrivileges(Operation):
+    table: str
+    role: str
+    privileges: tuple[str, ...]
+
+    def reverse(self) -> GrantPrivileges:
+        return GrantPrivileges(self.table, self.role, self.privileges)

@@ -1,0 +1,141 @@
+"""The catalog a revision leads to, recorded in the revision itself.
+
+Each generated revision ends with a module constant holding its catalog as compact
+JSON, compressed and base64-encoded in short string literals; the next revision is the
+difference between that catalog and the new one. ``read_state`` finds the constant by
+parsing the file's text, never by importing it.
+
+The JSON holds each dataclass as an object of its fields, leaving out fields equal to
+their defaults; reading rebuilds the dataclasses from their type hints and every JSON
+array as a tuple, so ``catalog_from_json(catalog_to_json(c)) == c``.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import dataclasses
+import json
+import types
+import typing
+import zlib
+from functools import cache
+from typing import Any
+
+from entityforge.catalog import Catalog
+from entityforge.errors import GenerationError
+
+STATE_VARIABLE = "ENTITYFORGE_STATE"
+STATE_FORMAT = 1
+CHUNK_LENGTH = 76
+
+
+def catalog_to_json(catalog: Catalog) -> str:
+    """The catalog as compact, deterministic JSON."""
+    document = {"format": STATE_FORMAT, "catalog": _encode(catalog)}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def catalog_from_json(text: str) -> Catalog:
+    document = json.loads(text)
+    if document.get("format") != STATE_FORMAT:
+        raise GenerationError(
+            f"recorded schema state has format {document.get('format')!r}, "
+            f"this entityforge reads format {STATE_FORMAT}",
+            hint="upgrade entityforge to the version that generated the revisions",
+        )
+    return _decode(document["catalog"], Catalog)
+
+
+def encode_state(catalog: Catalog) -> tuple[str, ...]:
+    """The catalog compressed and base64-encoded, cut into short chunks."""
+    packed = zlib.compress(catalog_to_json(catalog).encode(), 9)
+    text = base64.b64encode(packed).decode("ascii")
+    return tuple(text[i : i + CHUNK_LENGTH] for i in range(0, len(text), CHUNK_LENGTH))
+
+
+def decode_state(chunks: tuple[str, ...] | str) -> Catalog:
+    text = chunks if isinstance(chunks, str) else "".join(chunks)
+    try:
+        return catalog_from_json(zlib.decompress(base64.b64decode(text)).decode())
+    except (ValueError, TypeError, KeyError, AttributeError, zlib.error) as error:
+        raise GenerationError(
+            f"the recorded schema state cannot be read: {error}",
+            hint="restore the revision's ENTITYFORGE_STATE as it was generated",
+        ) from None
+
+
+def read_state(revision_text: str) -> Catalog | None:
+    """The catalog a revision file records; ``None`` for a revision written by hand."""
+    try:
+        module = ast.parse(revision_text)
+    except SyntaxError:
+        return None
+    for statement in module.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and statement.targets[0].id == STATE_VARIABLE
+        ):
+            value = ast.literal_eval(statement.value)
+            if isinstance(value, str):
+                return decode_state(value)
+    return None
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: _encode(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if not _is_default(field, getattr(value, field.name))
+        }
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _is_default(field: dataclasses.Field[Any], value: Any) -> bool:
+    if field.default is not dataclasses.MISSING:
+        return bool(value == field.default)
+    if field.default_factory is not dataclasses.MISSING:
+        return bool(value == field.default_factory())
+    return False
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    dataclass = _dataclass_in(hint)
+    if dataclass is not None:
+        hints = _field_types(dataclass)
+        return dataclass(**{name: _decode(item, hints[name]) for name, item in value.items()})
+    if typing.get_origin(hint) is tuple:
+        arguments = typing.get_args(hint)
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return tuple(_decode(item, arguments[0]) for item in value)
+    return _freeze(value)
+
+
+def _dataclass_in(hint: Any) -> type | None:
+    """The dataclass ``hint`` names, alone or in a union with ``None``."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return hint
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        classes = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(classes) == 1:
+            return _dataclass_in(classes[0])
+    return None
+
+
+@cache
+def _field_types(dataclass: type) -> dict[str, Any]:
+    return typing.get_type_hints(dataclass)
+
+
+def _freeze(value: Any) -> Any:
+    """JSON data with every array as a tuple, the way the schema holds literal values."""
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    return value

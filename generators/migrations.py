@@ -1,0 +1,224 @@
+"""Alembic scaffolding and the next revision: the difference from the recorded schema.
+
+The project's revisions are read as text (never imported). The newest revision that
+records a schema (see ``entityforge.state``) is the starting point; if the spec's
+catalog differs from it, one new revision holds the operations between the two, its
+downgrade their inversion, and the new catalog as its recorded state.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from entityforge.generators import GenerationContext
+from entityforge.generators.revision_code import Snippet, indent, join
+from entityforge.generators.revision_renderers import render_operation
+from entityforge.generators.templating import render
+
+from entityforge.catalog import Catalog, Table
+from entityforge.diff import compare_catalogs
+from entityforge.errors import GenerationError
+from entityforge.operations import Operation, invert
+from entityforge.state import encode_state, read_state
+
+INITIAL_MESSAGE = "initial"
+SLUG_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    """What a revision file says about itself, read from its text."""
+
+    name: str
+    revision: str
+    down_revision: str | None
+    state: Catalog | None
+
+
+@dataclass(frozen=True)
+class History:
+    """The head of the revision chain and the schema most recently recorded in it."""
+
+    head: str | None
+    state: Catalog | None
+    next_revision: str
+
+
+def generate(ctx: GenerationContext) -> dict[str, str]:
+    package = ctx.package
+    files = {
+        "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
+        f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package),
+        f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
+    }
+    history = read_history(ctx.revisions)
+    operations = compare_catalogs(history.state, ctx.catalog)
+    if operations:
+        message = INITIAL_MESSAGE if history.state is None else describe(operations)
+        name = f"{history.next_revision}_{slug(message)}.py"
+        files[f"{package}/alembic/versions/{name}"] = render_revision(
+            operations,
+            revision=history.next_revision,
+            down_revision=history.head,
+            message=message,
+            state=ctx.catalog,
+        )
+    return files
+
+
+def render_revision(
+    operations: tuple[Operation, ...],
+    *,
+    revision: str,
+    down_revision: str | None,
+    message: str,
+    state: Catalog,
+) -> str:
+    """A revision module: ``operations`` as its upgrade, their inversion as its downgrade."""
+    upgrade = _body(operations)
+    downgrade = _body(invert(operations))
+    return render(
+        "migrations/revision.py.jinja",
+        message=_docstring_line(message),
+        revision=revision,
+        down_revision=down_revision,
+        imports=_import_lines(upgrade.imports | downgrade.imports),
+        upgrade=indent(upgrade.text),
+        downgrade=indent(downgrade.text),
+        state=encode_state(state),
+    )
+
+
+def _docstring_line(message: str) -> str:
+    """The message on one line, safe inside a triple-quoted docstring."""
+    line = " ".join(message.split()).replace("\\", "\\\\")
+    return line.replace('"""', '\\"\\"\\"')
+
+
+def _body(operations: tuple[Operation, ...]) -> Snippet:
+    """The rendered operations, a blank line between groups about different things."""
+    if not operations:
+        return Snippet("pass")
+    snippets: list[Snippet] = []
+    previous: str | None = None
+    for operation in operations:
+        subject = _subject(operation)
+        if previous is not None and subject != previous:
+            snippets.append(Snippet(""))
+        snippets.append(render_operation(operation))
+        previous = subject
+    return join(snippets)
+
+
+def _subject(operation: Operation) -> str:
+    """The table an operation is about, or its kind for schema-wide operations."""
+    table = getattr(operation, "table", None)
+    if isinstance(table, Table):
+        return table.name
+    if isinstance(table, str):
+        return table
+    return type(operation).__name__
+
+
+def _import_lines(imports: frozenset[str]) -> list[str]:
+    """``import x`` lines first, then ``from x import y``, each sorted (isort's order)."""
+    plain = sorted(line for line in imports if line.startswith("import "))
+    from_imports = sorted(line for line in imports if line.startswith("from "))
+    return plain + from_imports
+
+
+def describe(operations: tuple[Operation, ...]) -> str:
+    """A revision message naming the tables the operations touch."""
+    tables = sorted(
+        {_subject(op) for op in operations if isinstance(getattr(op, "table", None), (str, Table))}
+    )
+    return f"update {', '.join(tables)}" if tables else "update schema"
+
+
+def slug(message: str) -> str:
+    """The file-name part of a message: lowercase words joined by ``_``, cut between words."""
+    words = re.findall(r"[a-z0-9]+", message.lower())
+    kept = words[:1]
+    for word in words[1:]:
+        if len("_".join([*kept, word])) > SLUG_LENGTH:
+            break
+        kept.append(word)
+    return "_".join(kept)[:SLUG_LENGTH]
+
+
+def read_history(revisions: tuple[tuple[str, str], ...]) -> History:
+    """Find the head and the newest recorded schema among ``(file name, text)`` pairs."""
+    files = [_read_revision_file(name, text) for name, text in revisions]
+    if not files:
+        return History(head=None, state=None, next_revision=_revision_id(1))
+    by_id = {file.revision: file for file in files}
+    referred = {file.down_revision for file in files}
+    heads = sorted(file.revision for file in files if file.revision not in referred)
+    if len(heads) != 1:
+        raise GenerationError(
+            f"the revisions have {len(heads)} heads ({', '.join(heads)}), not one",
+            hint="merge them (`alembic merge heads`) before generating the next revision",
+        )
+    state = _newest_state(by_id, heads[0])
+    numbers = [int(file.revision) for file in files if file.revision.isdigit()]
+    return History(heads[0], state, _revision_id(max(numbers, default=0) + 1))
+
+
+def _newest_state(by_id: dict[str, RevisionFile], head: str) -> Catalog:
+    current: str | None = head
+    while current is not None and current in by_id:
+        file = by_id[current]
+        if file.state is not None:
+            return file.state
+        current = file.down_revision
+    raise GenerationError(
+        "no revision records the schema it leads to, so the next one cannot be computed",
+        hint="keep the generated revisions (they end with ENTITYFORGE_STATE) in the "
+        "versions directory",
+    )
+
+
+def _read_revision_file(name: str, text: str) -> RevisionFile:
+    try:
+        module = ast.parse(text)
+    except SyntaxError as error:
+        raise GenerationError(
+            f"revision {name} is not valid Python: {error}", hint="fix or remove it"
+        ) from None
+    values = {
+        target: ast.literal_eval(value)
+        for target, value in map(_assignment, module.body)
+        if target in ("revision", "down_revision")
+    }
+    if not isinstance(values.get("revision"), str):
+        raise GenerationError(f"revision {name} sets no revision id", hint="fix or remove it")
+    down = values.get("down_revision")
+    if down is not None and not isinstance(down, str):
+        raise GenerationError(
+            f"revision {name} merges several revisions; entityforge expects one chain",
+            hint="generate from a linear history",
+        )
+    try:
+        state = read_state(text)
+    except GenerationError as error:
+        raise GenerationError(f"revision {name}: {error.message}", hint=error.hint) from None
+    return RevisionFile(name, values["revision"], down, state)
+
+
+def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
+    """``(name, value)`` of a module-level ``name = value`` or ``name: type = value``."""
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return statement.target.id, statement.value
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    ):
+        return statement.targets[0].id, statement.value
+    return None, None
+
+
+def _revision_id(number: int) -> str:
+    return f"{number:04d}"

@@ -1,0 +1,266 @@
+"""One registered renderer per operation: the Python statements of a revision's body.
+
+``render_operation`` dispatches on the operation's type (``functools.singledispatch``);
+an operation without a renderer raises ``TypeError``. Upgrade and downgrade go through
+the same renderers: a downgrade is the rendering of the inverted operations.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from entityforge.generators import revision_sql as sql
+from entityforge.generators.revision_code import (
+    OP,
+    SA,
+    Snippet,
+    call,
+    column,
+    column_type,
+    execute,
+    final_name,
+    index_arguments,
+    join,
+    names,
+    on_delete,
+    python_string,
+    server_default,
+    table_constraints,
+)
+
+from entityforge import operations as ops
+from entityforge.naming import quote_identifier
+
+
+@singledispatch
+def render_operation(operation: ops.Operation) -> Snippet:
+    raise TypeError(f"no renderer registered for {type(operation).__name__}")
+
+
+def _op_call(function: str, *arguments: str, exploded: bool = False) -> Snippet:
+    return Snippet(call(f"op.{function}", arguments, exploded=exploded), frozenset({OP}))
+
+
+def _optional_string(text: str | None) -> str:
+    return "None" if text is None else python_string(text)
+
+
+@render_operation.register
+def render_create_extension(operation: ops.CreateExtension) -> Snippet:
+    return execute(sql.create_extension(operation.name))
+
+
+@render_operation.register
+def render_drop_extension(operation: ops.DropExtension) -> Snippet:
+    return execute(sql.drop_extension(operation.name))
+
+
+@render_operation.register
+def render_create_role(operation: ops.CreateRole) -> Snippet:
+    return execute(
+        sql.create_role(operation.name, operation.bypass_rls),
+        sql.grant_schema_usage(operation.name),
+    )
+
+
+@render_operation.register
+def render_drop_role(operation: ops.DropRole) -> Snippet:
+    return execute(sql.drop_role(operation.name))
+
+
+@render_operation.register
+def render_create_enum(operation: ops.CreateEnum) -> Snippet:
+    return execute(sql.create_enum(operation.enum))
+
+
+@render_operation.register
+def render_drop_enum(operation: ops.DropEnum) -> Snippet:
+    return execute(sql.drop_enum(operation.enum.name))
+
+
+@render_operation.register
+def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
+    return execute(*sql.alter_enum(operation))
+
+
+@render_operation.register
+def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Snippet:
+    return execute(sql.create_updated_at_function())
+
+
+@render_operation.register
+def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
+    return execute(sql.drop_updated_at_function())
+
+
+@render_operation.register
+def render_create_table(operation: ops.CreateTable) -> Snippet:
+    table = operation.table
+    columns = join(column(c) for c in table.columns)
+    arguments = [repr(table.name), *columns.text.split("\n"), *table_constraints(table)]
+    if table.comment is not None:
+        arguments.append(f"comment={python_string(table.comment)}")
+    text = call("op.create_table", arguments, exploded=True)
+    return Snippet(text, columns.imports | {OP, SA})
+
+
+@render_operation.register
+def render_drop_table(operation: ops.DropTable) -> Snippet:
+    return _op_call("drop_table", repr(operation.table.name))
+
+
+@render_operation.register
+def render_alter_table_comment(operation: ops.AlterTableComment) -> Snippet:
+    existing = f"existing_comment={_optional_string(operation.old_comment)}"
+    if operation.new_comment is None:
+        return _op_call("drop_table_comment", repr(operation.table), existing)
+    comment = python_string(operation.new_comment)
+    return _op_call("create_table_comment", repr(operation.table), comment, existing)
+
+
+@render_operation.register
+def render_add_column(operation: ops.AddColumn) -> Snippet:
+    added = column(operation.column)
+    snippet = _op_call("add_column", repr(operation.table), added.text)
+    return Snippet(snippet.text, snippet.imports | added.imports)
+
+
+@render_operation.register
+def render_drop_column(operation: ops.DropColumn) -> Snippet:
+    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+
+
+@render_operation.register
+def render_alter_column(operation: ops.AlterColumn) -> Snippet:
+    old, new = operation.old, operation.new
+    existing_type = column_type(old.type)
+    imports = existing_type.imports | {OP, SA}
+    arguments = [repr(operation.table), repr(new.name), f"existing_type={existing_type.text}"]
+    if old.type != new.type:
+        new_type = column_type(new.type)
+        imports |= new_type.imports
+        cast = "::text::" if new.type.name == "enum" else "::"
+        using = f"{quote_identifier(new.name)}{cast}{sql.sql_type(new.type)}"
+        arguments += [f"type_={new_type.text}", f"postgresql_using={python_string(using)}"]
+    if old.nullable != new.nullable:
+        arguments.append(f"nullable={new.nullable}")
+    else:
+        arguments.append(f"existing_nullable={old.nullable}")
+    old_default, new_default = sql.default_expression(old), sql.default_expression(new)
+    if old_default != new_default:
+        arguments.append(f"server_default={server_default(new_default)}")
+        arguments.append(f"existing_server_default={server_default(old_default)}")
+    if old.comment != new.comment:
+        arguments.append(f"comment={_optional_string(new.comment)}")
+        arguments.append(f"existing_comment={_optional_string(old.comment)}")
+    return Snippet(call("op.alter_column", arguments, exploded=True), imports)
+
+
+@render_operation.register
+def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
+    unique = operation.constraint
+    return _op_call(
+        "create_unique_constraint",
+        final_name(unique.name),
+        repr(operation.table),
+        names(unique.columns),
+    )
+
+
+@render_operation.register
+def render_drop_unique(operation: ops.DropUniqueConstraint) -> Snippet:
+    name = final_name(operation.constraint.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="unique"')
+
+
+@render_operation.register
+def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
+    check = operation.constraint
+    return _op_call(
+        "create_check_constraint",
+        final_name(check.name),
+        repr(operation.table),
+        python_string(check.expression),
+    )
+
+
+@render_operation.register
+def render_drop_check(operation: ops.DropCheckConstraint) -> Snippet:
+    name = final_name(operation.constraint.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="check"')
+
+
+@render_operation.register
+def render_add_foreign_key(operation: ops.AddForeignKey) -> Snippet:
+    fk = operation.foreign_key
+    return _op_call(
+        "create_foreign_key",
+        final_name(fk.name),
+        repr(operation.table),
+        repr(fk.referred_table),
+        names(fk.columns),
+        names(fk.referred_columns),
+        *on_delete(fk),
+        exploded=True,
+    )
+
+
+@render_operation.register
+def render_drop_foreign_key(operation: ops.DropForeignKey) -> Snippet:
+    name = final_name(operation.foreign_key.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="foreignkey"')
+
+
+@render_operation.register
+def render_create_index(operation: ops.CreateIndex) -> Snippet:
+    arguments = index_arguments(operation.table, operation.index)
+    snippet = _op_call("create_index", *arguments, exploded=True)
+    if operation.index.where is None:
+        return snippet
+    return Snippet(snippet.text, snippet.imports | {SA})
+
+
+@render_operation.register
+def render_drop_index(operation: ops.DropIndex) -> Snippet:
+    name = final_name(operation.index.name)
+    return _op_call("drop_index", name, f"table_name={operation.table!r}")
+
+
+@render_operation.register
+def render_create_trigger(operation: ops.CreateUpdatedAtTrigger) -> Snippet:
+    return execute(sql.create_updated_at_trigger(operation.table))
+
+
+@render_operation.register
+def render_drop_trigger(operation: ops.DropUpdatedAtTrigger) -> Snippet:
+    return execute(sql.drop_updated_at_trigger(operation.table))
+
+
+@render_operation.register
+def render_enable_rls(operation: ops.EnableRowLevelSecurity) -> Snippet:
+    return execute(*sql.enable_row_level_security(operation.table))
+
+
+@render_operation.register
+def render_disable_rls(operation: ops.DisableRowLevelSecurity) -> Snippet:
+    return execute(*sql.disable_row_level_security(operation.table))
+
+
+@render_operation.register
+def render_create_policy(operation: ops.CreateTenantPolicy) -> Snippet:
+    return execute(sql.create_tenant_policy(operation.table, operation.column, operation.setting))
+
+
+@render_operation.register
+def render_drop_policy(operation: ops.DropTenantPolicy) -> Snippet:
+    return execute(sql.drop_tenant_policy(operation.table))
+
+
+@render_operation.register
+def render_grant(operation: ops.GrantPrivileges) -> Snippet:
+    return execute(sql.grant_privileges(operation.table, operation.role, operation.privileges))
+
+
+@render_operation.register
+def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
+    return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))

@@ -1,0 +1,600 @@
+"""Diffs give the expected operations; each operation reverses; single operations render
+to exact text; the recorded state round-trips. No database needed here."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from entityforge.generators import GenerationContext
+from entityforge.generators.migrations import generate, read_history, render_revision
+from entityforge.generators.revision_renderers import render_operation
+
+from entityforge import operations as ops
+from entityforge.catalog import (
+    Catalog,
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    IndexColumn,
+    Table,
+    UniqueConstraint,
+    build_catalog,
+)
+from entityforge.diff import compare_catalogs
+from entityforge.errors import GenerationError
+from entityforge.schema import ColumnType, DefaultValue
+from entityforge.spec import load_schema, load_schema_text
+from entityforge.state import (
+    catalog_from_json,
+    catalog_to_json,
+    decode_state,
+    encode_state,
+    read_state,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "entityforge" / "examples" / "entities.yaml"
+SPECS = [EXAMPLE, *sorted((REPO / "tests" / "specs").glob("*.yaml"))]
+
+NOTES = """\
+version: 1
+tenancy: {entity: Account}
+entities:
+  Account:
+    fields:
+      name: string(100)
+  Note:
+    fields:
+      title: string(200)
+      status: {type: enum, values: [draft, live], default: draft}
+      body: {type: text, nullable: true}
+    indexes:
+      - {columns: [status]}
+      - {columns: [title], where: "status <> 'draft'"}
+"""
+
+
+def catalog_of(text: str) -> Catalog:
+    return build_catalog(load_schema_text(text))
+
+
+def kinds(operations: tuple[ops.Operation, ...]) -> list[tuple[str, str]]:
+    """``(operation class, what it is about)`` for compact assertions."""
+    result = []
+    for operation in operations:
+        subject = getattr(operation, "table", None) or getattr(operation, "name", "")
+        if isinstance(subject, Table):
+            subject = subject.name
+        if isinstance(operation, ops.CreateEnum | ops.DropEnum):
+            subject = operation.enum.name
+        detail = getattr(operation, "index", None) or getattr(operation, "column", None)
+        name = getattr(detail, "name", None) or getattr(operation, "role", None)
+        result.append((type(operation).__name__, f"{subject}.{name}" if name else subject))
+    return result
+
+
+# --- the initial diff ------------------------------------------------------------------
+
+
+def test_initial_diff_of_the_example_creates_everything_in_dependency_order() -> None:
+    operations = compare_catalogs(None, build_catalog(load_schema(EXAMPLE)))
+    observed = kinds(operations)
+    assert observed[:10] == [
+        ("CreateExtension", "btree_gin"),
+        ("CreateExtension", "btree_gist"),
+        ("CreateExtension", "pg_trgm"),
+        ("CreateRole", "app_reader"),
+        ("CreateRole", "app_writer"),
+        ("CreateRole", "app_admin"),
+        ("CreateEnum", "member_role"),
+        ("CreateEnum", "project_rating"),
+        ("CreateEnum", "task_status"),
+        ("CreateUpdatedAtFunction", ""),
+    ]
+    tables = [subject for kind, subject in observed if kind == "CreateTable"]
+    assert tables == [
+        "workspaces",
+        "members",
+        "projects",
+        "tasks",
+        "task_details",
+        "countries",
+        "member_mentors",
+        "project_members",
+    ]
+    tasks = [item for item in observed if item[1].split(".")[0] == "tasks"]
+    assert tasks == [
+        ("CreateTable", "tasks"),
+        ("CreateIndex", "tasks.ix_tasks_tenant_id_project_id_status"),
+        ("CreateIndex", "tasks.ix_tasks_tenant_id_due_at_partial"),
+        ("CreateIndex", "tasks.ix_tasks_tenant_id_parent_id"),
+        ("CreateIndex", "tasks.ix_tasks_tenant_id_assignee_id"),
+        ("CreateUpdatedAtTrigger", "tasks"),
+        ("EnableRowLevelSecurity", "tasks"),
+        ("CreateTenantPolicy", "tasks"),
+        ("GrantPrivileges", "tasks.app_reader"),
+        ("GrantPrivileges", "tasks.app_writer"),
+        ("GrantPrivileges", "tasks.app_admin"),
+    ]
+    # The tenant table and the non-tenant table carry no RLS; no foreign key waits.
+    assert ("EnableRowLevelSecurity", "workspaces") not in observed
+    assert ("EnableRowLevelSecurity", "countries") not in observed
+    assert ("EnableRowLevelSecurity", "member_mentors") in observed
+    assert not any(kind == "AddForeignKey" for kind, _ in observed)
+
+
+def test_an_empty_catalog_is_the_empty_database() -> None:
+    new = build_catalog(load_schema(EXAMPLE))
+    assert compare_catalogs(Catalog(tables=()), new) == compare_catalogs(None, new)
+    assert compare_catalogs(new, new) == ()
+
+
+def test_foreign_keys_inline_unless_the_referred_table_comes_later() -> None:
+    catalog = catalog_of("""\
+version: 1
+entities:
+  Team:
+    fields: {name: string(50)}
+    relations:
+      captain: {kind: many_to_one, target: Player, nullable: true, on_delete: set_null}
+  Player:
+    fields: {name: string(50)}
+    relations:
+      team: {kind: many_to_one, target: Team}
+      mentor: {kind: many_to_one, target: Player, nullable: true}
+""")
+    operations = compare_catalogs(None, catalog)
+    created = {op.table.name: op.table for op in operations if isinstance(op, ops.CreateTable)}
+    assert list(created) == ["teams", "players"]
+    assert created["teams"].foreign_keys == ()
+    assert [fk.referred_table for fk in created["players"].foreign_keys] == ["teams", "players"]
+    assert operations[-1] == ops.AddForeignKey("teams", catalog.table("teams").foreign_keys[0])
+
+
+def test_operations_are_frozen() -> None:
+    operation = ops.CreateExtension("pg_trgm")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        operation.name = "x"  # type: ignore[misc]
+
+
+# --- reverse ---------------------------------------------------------------------------
+
+_COLUMN = Column("title", ColumnType("string", max_length=200))
+_INDEX = Index("ix_notes_title", (IndexColumn("title"),))
+_FK = ForeignKey("fk_notes_account_id_accounts", ("account_id",), "accounts", ("id",))
+_TABLE = Table("notes", (_COLUMN,), ("id",))
+PAIRS = [
+    (ops.CreateExtension("pg_trgm"), ops.DropExtension("pg_trgm")),
+    (ops.CreateRole("app_admin", True), ops.DropRole("app_admin", True)),
+    (ops.CreateEnum(EnumType("s", ("a",))), ops.DropEnum(EnumType("s", ("a",)))),
+    (ops.CreateUpdatedAtFunction(), ops.DropUpdatedAtFunction()),
+    (ops.CreateTable(_TABLE), ops.DropTable(_TABLE)),
+    (ops.AddColumn("notes", _COLUMN), ops.DropColumn("notes", _COLUMN)),
+    (
+        ops.AddUniqueConstraint("notes", UniqueConstraint("uq_notes_title", ("title",))),
+        ops.DropUniqueConstraint("notes", UniqueConstraint("uq_notes_title", ("title",))),
+    ),
+    (
+        ops.AddCheckConstraint("notes", CheckConstraint("ck_notes_x", "x", "x > 0")),
+        ops.DropCheckConstraint("notes", CheckConstraint("ck_notes_x", "x", "x > 0")),
+    ),
+    (ops.AddForeignKey("notes", _FK), ops.DropForeignKey("notes", _FK)),
+    (ops.CreateIndex("notes", _INDEX), ops.DropIndex("notes", _INDEX)),
+    (ops.CreateUpdatedAtTrigger("notes"), ops.DropUpdatedAtTrigger("notes")),
+    (ops.EnableRowLevelSecurity("notes"), ops.DisableRowLevelSecurity("notes")),
+    (
+        ops.CreateTenantPolicy("notes", "tenant_id", "app.tenant_id"),
+        ops.DropTenantPolicy("notes", "tenant_id", "app.tenant_id"),
+    ),
+    (
+        ops.GrantPrivileges("notes", "app_reader", ("SELECT",)),
+        ops.RevokePrivileges("notes", "app_reader", ("SELECT",)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("forward", "backward"), PAIRS, ids=lambda op: type(op).__name__)
+def test_reverse_pairs(forward: ops.Operation, backward: ops.Operation) -> None:
+    assert forward.reverse() == backward
+    assert backward.reverse() == forward
+
+
+def test_alterations_reverse_by_swapping_before_and_after() -> None:
+    wider = dataclasses.replace(_COLUMN, type=ColumnType("string", max_length=300))
+    assert ops.AlterColumn("notes", _COLUMN, wider).reverse() == ops.AlterColumn(
+        "notes", wider, _COLUMN
+    )
+    assert ops.AlterTableComment("notes", None, "x").reverse() == ops.AlterTableComment(
+        "notes", "x", None
+    )
+    use = ops.EnumUse("notes", _COLUMN, wider)
+    altered = ops.AlterEnum("s", ("a",), ("a", "b"), (use,))
+    assert altered.reverse() == ops.AlterEnum("s", ("a", "b"), ("a",), (use.reversed(),))
+    assert altered.reverse().reverse() == altered
+
+
+def test_every_operation_of_the_example_reverses_to_itself() -> None:
+    for operation in compare_catalogs(None, build_catalog(load_schema(EXAMPLE))):
+        assert operation.reverse().reverse() == operation
+        assert type(operation.reverse()) is not type(operation)
+
+
+def test_invert_reverses_order_and_operations() -> None:
+    first, second = ops.CreateExtension("a"), ops.CreateRole("r")
+    assert ops.invert([first, second]) == (ops.DropRole("r"), ops.DropExtension("a"))
+
+
+# --- incremental diffs -----------------------------------------------------------------
+
+
+def test_adding_a_field_adds_a_column() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(
+        NOTES.replace("      body:", "      pages: {type: integer, default: 1}\n      body:")
+    )
+    assert kinds(compare_catalogs(old, new)) == [("AddColumn", "notes.pages")]
+
+
+def test_dropping_the_last_trigram_index_drops_unused_extensions() -> None:
+    old = catalog_of(NOTES.replace("nullable: true}", "nullable: true, index: trgm}"))
+    new = catalog_of(NOTES)
+    assert kinds(compare_catalogs(old, new)) == [
+        ("DropIndex", "notes.ix_notes_tenant_id_body_trgm"),
+        ("DropExtension", "pg_trgm"),
+        ("DropExtension", "btree_gin"),
+    ]
+
+
+def test_dropping_a_field_drops_its_index_before_the_column() -> None:
+    old = catalog_of(
+        NOTES.replace(
+            "title: string(200)",
+            "title: string(200)\n      code: {type: string, max_length: 9, index: true}",
+        )
+    )
+    assert kinds(compare_catalogs(old, catalog_of(NOTES))) == [
+        ("DropIndex", "notes.ix_notes_tenant_id_code"),
+        ("DropColumn", "notes.code"),
+    ]
+
+
+def test_a_new_relation_adds_its_foreign_key_after_the_tables() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(
+        NOTES + "    relations:\n      parent: {kind: many_to_one, target: Note, nullable: true}\n"
+    )
+    assert kinds(compare_catalogs(old, new)) == [
+        ("AddColumn", "notes.parent_id"),
+        ("AddUniqueConstraint", "notes"),
+        ("CreateIndex", "notes.ix_notes_tenant_id_parent_id"),
+        ("AddForeignKey", "notes"),
+    ]
+
+
+def test_losing_the_index_that_served_a_foreign_key_adds_one_for_it() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("      - {columns: [status]}\n", ""))
+    assert kinds(compare_catalogs(old, new)) == [
+        ("DropIndex", "notes.ix_notes_tenant_id_status"),
+        ("CreateIndex", "notes.ix_notes_tenant_id"),
+    ]
+
+
+def test_changing_a_column_alters_it_in_place() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("title: string(200)", "title: string(300)"))
+    (operation,) = compare_catalogs(old, new)
+    assert isinstance(operation, ops.AlterColumn)
+    assert (operation.old.type.max_length, operation.new.type.max_length) == (200, 300)
+    assert compare_catalogs(new, old) == (operation.reverse(),)
+
+
+def test_new_entity_is_created_with_everything_it_carries() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES + "  Tag:\n    fields:\n      label: string(40)\n")
+    assert [kind for kind, _ in kinds(compare_catalogs(old, new))] == [
+        "CreateTable",
+        "CreateIndex",
+        "CreateUpdatedAtTrigger",
+        "EnableRowLevelSecurity",
+        "CreateTenantPolicy",
+        "GrantPrivileges",
+        "GrantPrivileges",
+        "GrantPrivileges",
+    ]
+    assert compare_catalogs(new, old) == ops.invert(compare_catalogs(old, new))
+
+
+def test_changing_enum_labels_rebuilds_expressions_that_hold_its_constants() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("[draft, live]", "[draft, live, archived]"))
+    observed = compare_catalogs(old, new)
+    assert kinds(observed) == [
+        ("DropIndex", "notes.ix_notes_tenant_id_title_partial"),
+        ("AlterEnum", "note_status"),
+        ("CreateIndex", "notes.ix_notes_tenant_id_title_partial"),
+    ]
+    altered = observed[1]
+    assert isinstance(altered, ops.AlterEnum)
+    assert altered.new_values == ("draft", "live", "archived")
+    assert [(use.table, use.after.name) for use in altered.uses] == [("notes", "status")]
+
+
+def test_switching_soft_delete_on_turns_uniques_into_partial_indexes() -> None:
+    unique = NOTES.replace(
+        "title: string(200)", "title: {type: string, max_length: 200, unique: true}"
+    )
+    old = catalog_of(unique)
+    new = catalog_of(unique.replace("  Note:\n", "  Note:\n    soft_delete: true\n"))
+    assert kinds(compare_catalogs(old, new)) == [
+        ("DropUniqueConstraint", "notes"),
+        ("AddColumn", "notes.deleted_at"),
+        ("CreateIndex", "notes.uq_notes_tenant_id_title"),
+    ]
+
+
+def test_renamed_roles_move_the_grants() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("entities:", "roles: {reader: ro}\nentities:"))
+    observed = kinds(compare_catalogs(old, new))
+    assert observed[0] == ("CreateRole", "ro")
+    assert observed[-1] == ("DropRole", "app_reader")
+    assert ("RevokePrivileges", "accounts.app_reader") in observed
+    assert ("GrantPrivileges", "notes.ro") in observed
+    assert observed.index(("RevokePrivileges", "notes.app_reader")) < observed.index(
+        ("GrantPrivileges", "notes.ro")
+    )
+
+
+def test_a_new_setting_replaces_the_policies() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("{entity: Account}", "{entity: Account, setting: x.org}"))
+    assert kinds(compare_catalogs(old, new)) == [
+        ("DropTenantPolicy", "notes"),
+        ("CreateTenantPolicy", "notes"),
+    ]
+
+
+def test_leaving_tenancy_drops_row_level_security() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(NOTES.replace("  Note:\n", "  Note:\n    tenant_scoped: false\n"))
+    observed = kinds(compare_catalogs(old, new))
+    assert ("DisableRowLevelSecurity", "notes") in observed
+    assert ("DropTenantPolicy", "notes") in observed
+    assert observed.index(("DropTenantPolicy", "notes")) < observed.index(
+        ("DisableRowLevelSecurity", "notes")
+    )
+    assert ("DropColumn", "notes.tenant_id") in observed
+
+
+def test_a_changed_primary_key_is_refused() -> None:
+    old = catalog_of(NOTES)
+    table = old.table("notes")
+    new = dataclasses.replace(
+        old, tables=(old.tables[0], dataclasses.replace(table, primary_key=("id", "title")))
+    )
+    with pytest.raises(GenerationError, match="primary key of table notes"):
+        compare_catalogs(old, new)
+
+
+# --- single-operation renders ----------------------------------------------------------
+
+
+def test_render_trigram_index() -> None:
+    index = Index(
+        "ix_members_tenant_id_display_name_trgm",
+        (IndexColumn("tenant_id"), IndexColumn("display_name", "gin_trgm_ops")),
+        method="gin",
+    )
+    assert render_operation(ops.CreateIndex("members", index)).text == (
+        "op.create_index(\n"
+        "    op.f('ix_members_tenant_id_display_name_trgm'),\n"
+        "    'members',\n"
+        "    ['tenant_id', 'display_name'],\n"
+        "    unique=False,\n"
+        "    postgresql_using='gin',\n"
+        "    postgresql_ops={'display_name': 'gin_trgm_ops'},\n"
+        ")"
+    )
+    dropped = render_operation(ops.DropIndex("members", index)).text
+    assert dropped == (
+        "op.drop_index(op.f('ix_members_tenant_id_display_name_trgm'), table_name='members')"
+    )
+
+
+def test_render_partial_unique_index() -> None:
+    index = Index("uq_t_a", (IndexColumn("a"),), unique=True, where="deleted_at IS NULL")
+    snippet = render_operation(ops.CreateIndex("t", index))
+    assert "    postgresql_where=sa.text('deleted_at IS NULL'),\n" in snippet.text
+    assert "import sqlalchemy as sa" in snippet.imports
+
+
+def test_render_tenant_policy() -> None:
+    text = render_operation(ops.CreateTenantPolicy("order", "org_id", "my.org")).text
+    condition = "org_id = (SELECT NULLIF(current_setting('my.org', true), '')::uuid)"
+    pieces = [
+        'CREATE POLICY tenant_isolation ON "order" FOR ALL\n',
+        f"USING ({condition})\n",
+        f"WITH CHECK ({condition})",
+    ]
+    assert text == "op.execute(\n" + "".join(f"    {piece!r}\n" for piece in pieces) + ")"
+
+
+def test_render_role_creation_and_guarded_drop() -> None:
+    created = render_operation(ops.CreateRole("app_admin", bypass_rls=True)).text
+    assert "CREATE ROLE app_admin NOLOGIN BYPASSRLS;" in created
+    assert "rolname = 'app_admin'" in created
+    assert created.endswith("op.execute('GRANT USAGE ON SCHEMA public TO app_admin')")
+    dropped = render_operation(ops.DropRole("app_admin", bypass_rls=True)).text
+    assert "REVOKE USAGE ON SCHEMA public FROM app_admin;" in dropped
+    assert "SELECT FROM pg_shdepend" in dropped
+    assert dropped.index("pg_shdepend") < dropped.index("DROP ROLE app_admin;")
+
+
+def test_render_composite_foreign_key_with_set_null_columns() -> None:
+    fk = ForeignKey(
+        "fk_tasks_tenant_id_parent_id_tasks",
+        ("tenant_id", "parent_id"),
+        "tasks",
+        ("tenant_id", "id"),
+        "SET NULL",
+        ("parent_id",),
+    )
+    assert render_operation(ops.AddForeignKey("tasks", fk)).text == (
+        "op.create_foreign_key(\n"
+        "    op.f('fk_tasks_tenant_id_parent_id_tasks'),\n"
+        "    'tasks',\n"
+        "    'tasks',\n"
+        "    ['tenant_id', 'parent_id'],\n"
+        "    ['tenant_id', 'id'],\n"
+        "    ondelete='SET NULL (parent_id)',\n"
+        ")"
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        (
+            Column("class", ColumnType("string", max_length=10), default=DefaultValue("it's")),
+            "sa.Column('class', sa.String(10), server_default=sa.text(\"'it''s'\"), "
+            "nullable=False)",
+        ),
+        (
+            Column("prefs", ColumnType("json"), default=DefaultValue((), "object")),
+            "sa.Column('prefs', postgresql.JSONB(), server_default=sa.text(\"'{}'::jsonb\"), "
+            "nullable=False)",
+        ),
+        (
+            Column(
+                "tags",
+                ColumnType("array", item=ColumnType("text")),
+                default=DefaultValue(("a'b",), "array"),
+            ),
+            "sa.Column('tags', postgresql.ARRAY(sa.Text()), "
+            "server_default=sa.text(\"ARRAY['a''b']::text[]\"), nullable=False)",
+        ),
+        (
+            Column("on", ColumnType("boolean"), nullable=True, default=DefaultValue(False)),
+            "sa.Column('on', sa.Boolean(), server_default=sa.text('false'), nullable=True)",
+        ),
+        (
+            Column("at", ColumnType("datetime"), default_sql="now()", comment="When."),
+            "sa.Column('at', sa.DateTime(timezone=True), server_default=sa.text('now()'), "
+            "nullable=False, comment='When.')",
+        ),
+    ],
+)
+def test_render_column_defaults_as_sql_literals(column: Column, expected: str) -> None:
+    assert render_operation(ops.AddColumn("t", column)).text == f"op.add_column('t', {expected})"
+
+
+def test_render_check_constraint_keeps_the_catalog_name() -> None:
+    check = CheckConstraint("ck_notes_positive", "positive", "pages > 0")
+    assert render_operation(ops.AddCheckConstraint("notes", check)).text == (
+        "op.create_check_constraint(op.f('ck_notes_positive'), 'notes', 'pages > 0')"
+    )
+
+
+def test_render_enum_labels_are_quoted_literals() -> None:
+    enum = EnumType("rating", ("PG-13", "it's"))
+    assert render_operation(ops.CreateEnum(enum)).text == (
+        "op.execute(\"CREATE TYPE rating AS ENUM ('PG-13', 'it''s')\")"
+    )
+
+
+def test_an_operation_without_renderer_fails_loudly() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Unknown(ops.Operation):
+        def reverse(self) -> ops.Operation:
+            return self
+
+    with pytest.raises(TypeError, match="no renderer registered for Unknown"):
+        render_operation(Unknown())
+
+
+# --- recorded state and history --------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda path: path.stem)
+def test_state_round_trips_exactly(spec: Path) -> None:
+    catalog = build_catalog(load_schema(spec))
+    assert catalog_from_json(catalog_to_json(catalog)) == catalog
+    chunks = encode_state(catalog)
+    assert all(len(chunk) <= 76 for chunk in chunks)
+    assert decode_state(chunks) == catalog
+    assert encode_state(catalog) == chunks
+
+
+def test_state_keeps_tuples_and_literal_values() -> None:
+    column = Column(
+        "prefs",
+        ColumnType("json"),
+        default=DefaultValue((("a", (1, 2.5, None)), ("b", True)), "object"),
+    )
+    catalog = Catalog(tables=(Table("t", (column,), ("id",)),))
+    restored = catalog_from_json(catalog_to_json(catalog))
+    assert restored == catalog
+    assert isinstance(restored.tables, tuple)
+    default = restored.tables[0].columns[0].default
+    assert default is not None and default.value == (("a", (1, 2.5, None)), ("b", True))
+
+
+def test_read_state_parses_without_importing() -> None:
+    catalog = catalog_of(NOTES)
+    text = render_revision(
+        compare_catalogs(None, catalog),
+        revision="0001",
+        down_revision=None,
+        message="initial",
+        state=catalog,
+    )
+    assert read_state(text) == catalog
+    assert read_state("raise SystemExit('imported')\n") is None
+    assert read_state("def broken(:\n") is None
+
+
+def test_generation_diffs_against_the_last_recorded_revision() -> None:
+    schema = load_schema_text(NOTES)
+    first = generate(GenerationContext(schema))
+    assert sorted(first) == [
+        "alembic.ini",
+        "app/alembic/env.py",
+        "app/alembic/script.py.mako",
+        "app/alembic/versions/0001_initial.py",
+    ]
+    revisions = (("0001_initial.py", first["app/alembic/versions/0001_initial.py"]),)
+    again = generate(GenerationContext(schema, revisions=revisions))
+    assert not any("versions" in path for path in again)
+
+    hand_written = '"""data fix"""\nrevision = "0002"\ndown_revision = "0001"\n'
+    revisions += (("0002_data_fix.py", hand_written),)
+    changed = load_schema_text(NOTES.replace("string(200)", "string(250)"))
+    files = generate(GenerationContext(changed, revisions=revisions))
+    text = files["app/alembic/versions/0003_update_notes.py"]
+    assert 'revision: str = "0003"' in text or "revision: str = '0003'" in text
+    assert "down_revision: str | None = '0002'" in text
+    assert read_state(text) == build_catalog(changed)
+
+
+def test_a_damaged_state_is_reported_with_its_revision() -> None:
+    text = (
+        'revision = "0001"\ndown_revision = None\nENTITYFORGE_STATE = ("eJzLSM3JyQcABiwCFQ==")\n'
+    )
+    with pytest.raises(GenerationError, match="revision 0001_initial.py: the recorded schema"):
+        read_history((("0001_initial.py", text),))
+
+
+def test_history_needs_one_head_and_a_recorded_state() -> None:
+    assert read_history(()).next_revision == "0001"
+    heads = (("a.py", "revision = 'a'\ndown_revision = None\n"),) + (
+        ("b.py", "revision = 'b'\ndown_revision = None\n"),
+    )
+    with pytest.raises(GenerationError, match="2 heads"):
+        read_history(heads)
+    with pytest.raises(GenerationError, match="no revision records the schema"):
+        read_history((("a.py", "revision = 'a'\ndown_revision = None\n"),))
