@@ -1,0 +1,195 @@
+"""Small building blocks for emitting Python source: imports as data, literals, docstrings.
+
+Imports are recorded where a name is used (a ``Code`` fragment carries the imports it
+needs) and emitted once per module, grouped and sorted the way isort/ruff sort them, so
+generated modules pass ``ruff check --select I`` without a formatting pass. Modules of
+the same package import each other relatively (``from .base import Base``), which keeps
+import lines short whatever the entity names.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+LINE_LENGTH = 99
+INDENT = "    "
+
+
+@dataclass(frozen=True, order=True)
+class Import:
+    """``import module`` (``name`` is None) or ``from module import name [as alias]``."""
+
+    module: str
+    name: str | None = None
+    alias: str | None = None
+
+    @property
+    def bound_name(self) -> str:
+        """The name this import binds in the importing module."""
+        if self.alias:
+            return self.alias
+        return self.name if self.name else self.module.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Code:
+    """A fragment of Python source and the imports it needs."""
+
+    text: str
+    imports: frozenset[Import] = frozenset()
+
+    @staticmethod
+    def join(parts: Iterable[Code], separator: str = ", ") -> Code:
+        items = tuple(parts)
+        imports = frozenset().union(*(part.imports for part in items))
+        return Code(separator.join(part.text for part in items), imports)
+
+    def wrap(self, prefix: str, suffix: str = "") -> Code:
+        return Code(f"{prefix}{self.text}{suffix}", self.imports)
+
+    def with_imports(self, *others: Iterable[Import]) -> Code:
+        return Code(self.text, self.imports.union(*others))
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """Names a module refers to; a name clashing with a class attribute gets an alias.
+
+    ``date: Mapped[date]`` inside a class body would see the attribute, not the import,
+    so an import whose name is also an attribute of the class is bound as ``_date``.
+    """
+
+    reserved: frozenset[str] = frozenset()
+
+    def name(self, module: str, name: str) -> Code:
+        alias = f"_{name}" if name in self.reserved else None
+        item = Import(module, name, alias)
+        return Code(item.bound_name, frozenset({item}))
+
+    def module(self, module: str) -> Code:
+        top = module.split(".")[0]
+        item = Import(module, None, f"_{top}") if top in self.reserved else Import(module)
+        return Code(item.bound_name, frozenset({item}))
+
+
+def call(function: Code, *arguments: Code | str) -> Code:
+    """``function(arg, ...)``; plain strings are arguments without imports."""
+    parts = [argument if isinstance(argument, Code) else Code(argument) for argument in arguments]
+    return Code.join(parts).wrap(f"{function.text}(", ")").with_imports(function.imports)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Case-insensitive natural order (``a2`` before ``a10``), as ruff's isort sorts."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text.lower())
+        if part
+    )
+
+
+def _member_key(item: Import) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
+    name = item.name or ""
+    if len(name) > 1 and name.isupper():
+        kind = 0  # constant
+    elif name[:1].isupper():
+        kind = 1  # class
+    else:
+        kind = 2  # function or variable
+    return kind, natural_key(name), item.alias or ""
+
+
+def _section(module: str, first_party: str) -> int:
+    if module.startswith("."):
+        return 4  # relative: a sibling module of the same package
+    top = module.split(".")[0]
+    if top == "__future__":
+        return 0
+    if top == first_party:
+        return 3
+    return 1 if top in sys.stdlib_module_names else 2
+
+
+def _from_line(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    body = "".join(f"{INDENT}{name},\n" for name in names)
+    return f"from {module} import (\n{body})"
+
+
+def _section_lines(imports: list[Import]) -> list[str]:
+    plain = sorted((i for i in imports if i.name is None), key=lambda i: natural_key(i.module))
+    lines = [f"import {i.module} as {i.alias}" if i.alias else f"import {i.module}" for i in plain]
+    modules = sorted({i.module for i in imports if i.name is not None}, key=natural_key)
+    for module in modules:
+        members = sorted(
+            {i for i in imports if i.module == module and i.name is not None}, key=_member_key
+        )
+        plain_members = [str(m.name) for m in members if not m.alias]
+        if plain_members:
+            lines.append(_from_line(module, plain_members))
+        # Without ``combine-as-imports`` an aliased name is imported on its own line.
+        lines += [_from_line(module, [f"{m.name} as {m.alias}"]) for m in members if m.alias]
+    return lines
+
+
+def render_imports(imports: Iterable[Import], first_party: str) -> str:
+    """The import block: sections separated by one blank line, each sorted."""
+    by_section: dict[int, list[Import]] = {}
+    for item in set(imports):
+        by_section.setdefault(_section(item.module, first_party), []).append(item)
+    blocks = ["\n".join(_section_lines(by_section[key])) for key in sorted(by_section)]
+    return "\n\n".join(blocks)
+
+
+def string_literal(value: str, indent: int, prefix: str = "", suffix: str = "") -> str:
+    """A literal for ``value`` that black can lay out within the line length.
+
+    ``indent``, ``prefix`` and ``suffix`` describe the line the literal stands on once
+    black has split what encloses it (``        comment=<literal>,``). A literal too
+    long for it is parenthesised, so black moves it one indent deeper; one too long
+    for that too is cut at spaces into pieces that each fit there.
+    """
+    literal = repr(value)
+    if indent + len(prefix) + len(literal) + len(suffix) <= LINE_LENGTH:
+        return literal
+    room = LINE_LENGTH - indent - len(INDENT)
+    if len(literal) <= room:
+        return f"({literal})"
+    return "(" + " ".join(repr(piece) for piece in _pieces(value, room - 2)) + ")"
+
+
+def _pieces(value: str, width: int) -> list[str]:
+    """``value`` cut at spaces into pieces of at most ``width`` characters where possible."""
+    pieces: list[str] = []
+    current = ""
+    for token in re.split(r"(\s+)", value):
+        if not token.isspace() and len(token) > width:
+            # A piece without spaces may run long: style checkers let a lone word be.
+            pieces += [current, token] if current else [token]
+            current = ""
+        elif current and not token.isspace() and len(current) + len(token) > width:
+            pieces.append(current)
+            current = token
+        else:
+            current += token
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def docstring(text: str, indent: int) -> str:
+    """A triple-quoted docstring wrapped to the line length at ``indent`` spaces."""
+    width = LINE_LENGTH - indent - 6
+    cleaned = " ".join(text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').split())
+    if cleaned.endswith('"'):
+        cleaned += " "
+    lines = textwrap.wrap(cleaned, width=width, break_long_words=False) or [""]
+    if len(lines) == 1:
+        return f'"""{lines[0]}"""'
+    margin = "\n" + " " * indent
+    return '"""' + margin.join(lines) + margin + '"""'
