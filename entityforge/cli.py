@@ -53,12 +53,26 @@ def main() -> None:
     default=None,
     help="The spec to generate from (default: the project's entities.yaml).",
 )
+@click.option("-m", "--message", default=None, help="The new revision's message.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Allow dropping tables, columns and enum values, and narrowing types.",
+)
 @click.option("--check", is_flag=True, help="Exit 1 and list stale files; write nothing.")
 @click.option("--dry-run", is_flag=True, help="Print the diff of every file; write nothing.")
 @_reports_errors
-def generate(project_dir: Path, spec: Path | None, check: bool, dry_run: bool) -> None:
+def generate(
+    project_dir: Path,
+    spec: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    check: bool,
+    dry_run: bool,
+) -> None:
     """Generate models, repositories, revisions and tests from the spec."""
-    plan = pipeline.generate(project_dir, spec)
+    options = pipeline.Options(message, allow_destructive)
+    plan = pipeline.generate(project_dir, spec, options)
     if check:
         if not plan.is_empty:
             click.echo("stale:", err=True)
@@ -168,6 +182,7 @@ def new(destination: Path, spec: Path | None, package: str, project_name: str | 
     default=Path("."),
     show_default=True,
 )
+@click.option("--allow-destructive", is_flag=True, help="As for generate.")
 @click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
 @_reports_errors
 def add_entity(
@@ -178,11 +193,13 @@ def add_entity(
     soft_delete: bool,
     table: str | None,
     project_dir: Path,
+    allow_destructive: bool,
     dry_run: bool,
 ) -> None:
     """Add an entity to entities.yaml (comments kept) and regenerate."""
     entity = NewEntity(name, fields, relations, not no_tenant, soft_delete, table)
-    spec_change, plan = pipeline.add_entity(project_dir, entity)
+    options = pipeline.Options(allow_destructive=allow_destructive)
+    spec_change, plan = pipeline.add_entity(project_dir, entity, options)
     if dry_run:
         click.echo(spec_change.unified_diff(), nl=False)
         for change in plan.changes:

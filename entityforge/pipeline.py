@@ -72,11 +72,27 @@ class Plan:
         return not self.changes and not self.removals
 
 
-def render_project(schema: Schema, config: ProjectConfig) -> dict[str, str]:
+@dataclass(frozen=True)
+class Options:
+    """How the user asked for the generation: the revision message, destructive or not."""
+
+    message: str | None = None
+    allow_destructive: bool = False
+
+
+def render_project(
+    schema: Schema, config: ProjectConfig, options: Options = Options()
+) -> dict[str, str]:
     """Every generated file's text for ``schema``, as rendered (not yet formatted)."""
     from entityforge.generators import GenerationContext
 
-    context = GenerationContext(schema, config.package, read_revisions(config))
+    context = GenerationContext(
+        schema,
+        config.package,
+        read_revisions(config),
+        message=options.message,
+        allow_destructive=options.allow_destructive,
+    )
     outputs: dict[str, str] = {}
     for name in GENERATORS:
         module = importlib.import_module(f"entityforge.generators.{name}")
@@ -87,9 +103,11 @@ def render_project(schema: Schema, config: ProjectConfig) -> dict[str, str]:
     return outputs
 
 
-def build_outputs(schema: Schema, config: ProjectConfig) -> tuple[dict[str, str], dict[str, str]]:
+def build_outputs(
+    schema: Schema, config: ProjectConfig, options: Options = Options()
+) -> tuple[dict[str, str], dict[str, str]]:
     """Render and format; a module whose render did not change is not formatted again."""
-    rendered = render_project(schema, config)
+    rendered = render_project(schema, config, options)
     previous = _read_digests(config)
     base_dir = config.state_dir / BASE_DIR
     formatted_before = {
@@ -208,14 +226,16 @@ def apply_plan(plan: Plan) -> None:
         write_atomic(plan.config.state_dir / DIGESTS_FILE, digests)
 
 
-def generate(project_dir: Path, spec: Path | None = None) -> Plan:
+def generate(project_dir: Path, spec: Path | None = None, options: Options = Options()) -> Plan:
     """Plan the generation of ``project_dir`` from its spec (or ``spec``)."""
     config = read_project_config(project_dir)
     schema = load_schema(spec or config.spec_path)
-    return plan_changes(config, *build_outputs(schema, config))
+    return plan_changes(config, *build_outputs(schema, config, options))
 
 
-def add_entity(project_dir: Path, entity: NewEntity) -> tuple[FileChange, Plan]:
+def add_entity(
+    project_dir: Path, entity: NewEntity, options: Options = Options()
+) -> tuple[FileChange, Plan]:
     """Plan adding ``entity`` to the spec and regenerating; validated, nothing written."""
     config = read_project_config(project_dir)
     old = read_text(config.spec_path)
@@ -227,4 +247,4 @@ def add_entity(project_dir: Path, entity: NewEntity) -> tuple[FileChange, Plan]:
     new = add_entity_to_spec(old, entity)
     schema = load_schema_text(new, str(config.spec_path))
     spec_change = FileChange(config.spec, old, new)
-    return spec_change, plan_changes(config, *build_outputs(schema, config))
+    return spec_change, plan_changes(config, *build_outputs(schema, config, options))

@@ -21,6 +21,10 @@ class GenerationContext:
     package: str = "app"
     revisions: tuple[tuple[str, str], ...] = ()
     """Existing revision files of the project as ``(file name, text)``, oldest first."""
+    message: str | None = None
+    """The new revision's message, when the user gave one (``-m``)."""
+    allow_destructive: bool = False
+    """Whether the new revision may drop tables, columns or enum values, or narrow types."""
 
     @cached_property
     def catalog(self) -> Catalog:

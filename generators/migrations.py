@@ -12,14 +12,13 @@ import ast
 import re
 from dataclasses import dataclass
 
+from entityforge.catalog import Catalog, Table
+from entityforge.diff import compare_catalogs
+from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.revision_code import Snippet, indent, join
 from entityforge.generators.revision_renderers import render_operation
 from entityforge.generators.templating import render
-
-from entityforge.catalog import Catalog, Table
-from entityforge.diff import compare_catalogs
-from entityforge.errors import GenerationError
 from entityforge.operations import Operation, invert
 from entityforge.state import encode_state, read_state
 

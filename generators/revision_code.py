@@ -10,9 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from entityforge.generators import revision_sql as sql
-
 from entityforge.catalog import Column, ForeignKey, Index, Table
+from entityforge.generators import revision_sql as sql
 from entityforge.schema import ColumnType
 
 SA = "import sqlalchemy as sa"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from entityforge import operations as ops
 from entityforge.generators import revision_sql as sql
 from entityforge.generators.revision_code import (
     OP,
@@ -27,8 +28,6 @@ from entityforge.generators.revision_code import (
     server_default,
     table_constraints,
 )
-
-from entityforge import operations as ops
 from entityforge.naming import quote_identifier
 
 

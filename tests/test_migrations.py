@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from entityforge.generators import GenerationContext, migrations, models
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.formatting import format_python
+from entityforge.generators import GenerationContext, migrations, models
 from entityforge.naming import quote_identifier
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text

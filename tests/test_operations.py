@@ -7,9 +7,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from entityforge.generators import GenerationContext
-from entityforge.generators.migrations import generate, read_history, render_revision
-from entityforge.generators.revision_renderers import render_operation
 
 from entityforge import operations as ops
 from entityforge.catalog import (
@@ -26,6 +23,9 @@ from entityforge.catalog import (
 )
 from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
+from entityforge.generators import GenerationContext
+from entityforge.generators.migrations import generate, read_history, render_revision
+from entityforge.generators.revision_renderers import render_operation
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.state import (
