@@ -1,0 +1,448 @@
+"""The generated project's test suite: what each test module checks, decided here.
+
+For every entity ``tests/test_<entity>.py`` exercises its repository, each unique key,
+each check a violating value can be derived for, each relation's ``ON DELETE`` and each
+relationship's loading. ``tests/test_tenant_isolation.py`` proves row-level security
+on every tenant-scoped table and ``tests/test_migrations.py`` the migrations' round trip.
+The view-models below hold every decision; the templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from typing import Literal
+
+from entityforge import naming
+from entityforge.catalog import Catalog, Table
+from entityforge.generators import GenerationContext
+from entityforge.generators.fixtures import (
+    NUMBER_TYPES,
+    entity_factory_view,
+    isort_order,
+    number_fits,
+    parse_bound,
+    unique_column_sets,
+)
+from entityforge.generators.templating import render
+from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
+
+# Every field type but datetime comes back equal to what went in (a factory's naive
+# datetime comes back aware).
+ROUND_TRIP_TYPES = frozenset(FIELD_TYPES) - {"datetime"}
+# Names the test bodies already use, never given to a row variable.
+TEST_BODY_NAMES = frozenset(
+    {
+        *("again", "attribute", "attributes", "both", "constraint", "created", "deleted"),
+        *("everything", "filters", "first", "found", "ids", "insert", "kept", "link"),
+        *("loaded", "many", "moments", "new_values", "pages", "pytest", "related"),
+        *("reloaded", "repository", "rows", "second", "session", "statement", "text"),
+        *("uuid", "value", "values", "violates", "violation"),
+    }
+)
+
+LINE_LENGTH = 99
+
+OnDeleteAction = Literal["cascade", "set_null", "restrict", "unlink"]
+RelationshipKind = Literal["parent", "child", "children", "linked"]
+
+
+@dataclass(frozen=True)
+class UniqueKeyCase:
+    constraint: str
+    attributes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckCase:
+    constraint: str
+    attribute: str
+    value: int | float
+    expression: str
+
+
+@dataclass(frozen=True)
+class OnDeleteCase:
+    """Deleting the row a relation points at, and what must become of the relation.
+
+    ``unlink`` is a many-to-many relation: its junction rows go with either end.
+    """
+
+    relation: str
+    action: OnDeleteAction
+    parent_var: str
+    parent_model: str
+    parent_repository: str
+    delete_method: str
+    column: str | None = None
+    constraint: str | None = None
+    junction: str | None = None
+    own_column: str | None = None
+    related_column: str | None = None
+
+
+@dataclass(frozen=True)
+class RelationshipCase:
+    """Loading one relationship: how the related row is made and linked to the row.
+
+    ``parent``: the row references it; ``child``/``children``: it references the row
+    (one-to-one or many); ``linked``: a junction row joins them, ``own_column`` holding
+    the row's id and ``related_column`` the related row's.
+    """
+
+    name: str
+    kind: RelationshipKind
+    related_model: str
+    column: str | None = None
+    junction: str | None = None
+    own_column: str | None = None
+    related_column: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityTestView:
+    docstring: str
+    model: str
+    repository: str
+    factory: str
+    var: str
+    raw_update: tuple[str, ...]
+    tenant_attribute: str | None
+    soft_delete: bool
+    timestamps: bool
+    has_fields: bool
+    round_trip: tuple[str, ...]
+    probe: str | None
+    unique_keys: tuple[UniqueKeyCase, ...]
+    optional_parents: tuple[tuple[str, str], ...]
+    checks: tuple[CheckCase, ...]
+    on_delete: tuple[OnDeleteCase, ...]
+    relationships: tuple[RelationshipCase, ...]
+    imports: ModuleImports
+
+
+@dataclass(frozen=True)
+class ModuleImports:
+    models: tuple[str, ...]
+    repositories: tuple[str, ...]
+    factories: tuple[str, ...]
+    support: tuple[str, ...]
+    uses_pytest: bool
+
+
+def module_docstring(text: str) -> str:
+    """A docstring for ``text``, wrapped to the line length when it does not fit one line."""
+    if len(text) + 6 <= LINE_LENGTH:
+        return f'"""{text}"""'
+    lines = textwrap.wrap(text, LINE_LENGTH - len('"""'))
+    return '"""' + "\n".join(lines) + '\n"""'
+
+
+def raw_update_sql(table: str) -> tuple[str, ...]:
+    """A no-op UPDATE of one row in raw SQL, in pieces that each fit a line."""
+    head, tail = f"UPDATE {naming.quote_identifier(table)}", " SET id = id WHERE id = :id"
+    return (head + tail,) if len(head + tail) <= LINE_LENGTH - 30 else (head, tail)
+
+
+def free_name(candidate: str, taken: set[str]) -> str:
+    name = candidate
+    while name in taken or name in TEST_BODY_NAMES:
+        name = f"{name}_row"
+    return name
+
+
+def real_delete_method(entity: Entity) -> str:
+    """The repository method that removes a row from its table."""
+    return "hard_delete" if entity.soft_delete else "delete"
+
+
+def round_trip_attributes(entity: Entity) -> tuple[str, ...]:
+    return tuple(
+        naming.attribute_name(f.name) for f in entity.fields if f.type.name in ROUND_TRIP_TYPES
+    )
+
+
+def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, ...]:
+    """Each unique key a duplicate can break alone: a key holding a smaller one cannot."""
+    table = catalog.table(entity.table)
+    tenant = catalog.tenancy.column if catalog.tenancy else None
+    named = [(u.name, u.columns) for u in table.uniques]
+    named += [(i.name, i.column_names) for i in table.indexes if i.unique]
+    wanted = set(unique_column_sets(catalog, entity))
+    cases = []
+    for name, columns in named:
+        own = tuple(column for column in columns if column != tenant)
+        if own in wanted and not any(set(other) < set(own) for other in wanted):
+            cases.append(UniqueKeyCase(name, tuple(naming.attribute_name(c) for c in own)))
+    return tuple(cases)
+
+
+def optional_parents(
+    entity: Entity, keys: tuple[UniqueKeyCase, ...]
+) -> tuple[tuple[str, str], ...]:
+    """Nullable references in unique keys: a duplicate needs a parent to point at."""
+    in_keys = {attribute for key in keys for attribute in key.attributes}
+    return tuple(
+        (naming.attribute_name(relation.column), relation.target)
+        for relation in entity.relations
+        if relation.column
+        and relation.nullable
+        and naming.attribute_name(relation.column) in in_keys
+    )
+
+
+def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckCase, ...]:
+    """Checks of the ``column <op> N`` form on a numeric field, with a value they refuse.
+
+    The value must be one the column stores as it is: a value rounded into the allowed
+    range, or too large for the type, would not test the check.
+    """
+    numeric = {f.name: f.type for f in entity.fields if f.type.name in NUMBER_TYPES}
+    cases = []
+    for check in catalog.table(entity.table).checks:
+        bound = parse_bound(check.expression)
+        if bound is None or bound.column not in numeric:
+            continue
+        if not number_fits(numeric[bound.column], bound.violating_value):
+            continue
+        attribute = naming.attribute_name(bound.column)
+        cases.append(CheckCase(check.name, attribute, bound.violating_value, check.expression))
+    return tuple(cases)
+
+
+def on_delete_cases(
+    schema: Schema, catalog: Catalog, entity: Entity, row_var: str
+) -> tuple[OnDeleteCase, ...]:
+    table = catalog.table(entity.table)
+    cases = []
+    for relation in entity.relations:
+        parent = schema.entity(relation.target)
+        common = {
+            "relation": relation.name,
+            "parent_model": parent.name,
+            "parent_repository": f"{parent.name}Repository",
+            "delete_method": real_delete_method(parent),
+        }
+        if relation.kind == "many_to_many":
+            cases.append(
+                OnDeleteCase(
+                    action="unlink",
+                    parent_var="related",
+                    junction=relation.junction_table,
+                    own_column=relation.source_column,
+                    related_column=relation.target_column,
+                    **common,
+                )
+            )
+            continue
+        column = relation.column or ""
+        foreign_key = next(fk for fk in table.foreign_keys if fk.columns[-1] == column)
+        action: OnDeleteAction = (
+            relation.on_delete if relation.on_delete in ("cascade", "set_null") else "restrict"
+        )
+        cases.append(
+            OnDeleteCase(
+                action=action,
+                parent_var=free_name(relation.name, {row_var}),
+                column=naming.attribute_name(column),
+                constraint=foreign_key.name,
+                **common,
+            )
+        )
+    return tuple(cases)
+
+
+def relationship_cases(schema: Schema, entity: Entity) -> tuple[RelationshipCase, ...]:
+    """Every relationship on the entity's model: its own relations, then reverse sides."""
+    cases = [_own_relationship(relation) for relation in entity.relations]
+    for other in sorted(schema.entities, key=lambda e: e.name):
+        for relation in other.relations:
+            if relation.target == entity.name and relation.back_populates:
+                cases.append(_reverse_relationship(other, relation, relation.back_populates))
+    return tuple(cases)
+
+
+def _own_relationship(relation: Relation) -> RelationshipCase:
+    if relation.kind == "many_to_many":
+        return RelationshipCase(
+            relation.name,
+            "linked",
+            relation.target,
+            junction=relation.junction_table,
+            own_column=relation.source_column,
+            related_column=relation.target_column,
+        )
+    column = naming.attribute_name(relation.column or "")
+    return RelationshipCase(relation.name, "parent", relation.target, column=column)
+
+
+def _reverse_relationship(other: Entity, relation: Relation, name: str) -> RelationshipCase:
+    if relation.kind == "many_to_many":
+        return RelationshipCase(
+            name,
+            "linked",
+            other.name,
+            junction=relation.junction_table,
+            own_column=relation.target_column,
+            related_column=relation.source_column,
+        )
+    kind: RelationshipKind = "child" if relation.kind == "one_to_one" else "children"
+    column = naming.attribute_name(relation.column or "")
+    return RelationshipCase(name, kind, other.name, column=column)
+
+
+def module_imports(
+    entity: Entity,
+    cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckCase, ...]],
+    on_delete: tuple[OnDeleteCase, ...],
+    relationships: tuple[RelationshipCase, ...],
+) -> ModuleImports:
+    """What an entity's test module imports: exactly the names its tests use."""
+    models = {entity.name} | {case.related_model for case in relationships}
+    models |= {case.parent_model for case in on_delete}
+    models |= {model for _, model in optional_parents(entity, cases[0])}
+    repositories = {f"{entity.name}Repository"} | {case.parent_repository for case in on_delete}
+    factories = {"insert", "new_values", "reloaded"}
+    if entity.fields:
+        factories.add(f"{entity.name}Factory")
+    if any(case.kind == "linked" for case in relationships):
+        factories.add("link")
+    support = {"page_ids"}
+    if any(cases) or any(case.action == "restrict" for case in on_delete):
+        support.add("violates")
+    if entity.timestamps:
+        support.add("updated_at")
+    return ModuleImports(
+        models=isort_order(models),
+        repositories=isort_order(repositories),
+        factories=isort_order(factories),
+        support=isort_order(support),
+        uses_pytest=any(cases),
+    )
+
+
+def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> EntityTestView:
+    var = free_name(naming.snake_case(entity.name), set())
+    tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
+    unique_keys = unique_key_cases(catalog, entity)
+    checks = check_cases(catalog, entity)
+    on_delete = on_delete_cases(schema, catalog, entity, var)
+    relationships = relationship_cases(schema, entity)
+    return EntityTestView(
+        docstring=module_docstring(
+            f"{entity.name} on PostgreSQL: its repository, its constraints and its relations."
+        ),
+        model=entity.name,
+        repository=f"{entity.name}Repository",
+        factory=f"{entity.name}Factory",
+        var=var,
+        raw_update=raw_update_sql(entity.table),
+        tenant_attribute=naming.attribute_name(tenant) if tenant else None,
+        soft_delete=entity.soft_delete,
+        timestamps=entity.timestamps,
+        has_fields=bool(entity.fields),
+        round_trip=round_trip_attributes(entity),
+        probe=entity_factory_view(catalog, entity).distinct,
+        unique_keys=unique_keys,
+        optional_parents=optional_parents(entity, unique_keys),
+        checks=checks,
+        on_delete=on_delete,
+        relationships=relationships,
+        imports=module_imports(entity, (unique_keys, checks), on_delete, relationships),
+    )
+
+
+@dataclass(frozen=True)
+class JunctionEnd:
+    column: str
+    model: str
+
+
+@dataclass(frozen=True)
+class ReferenceCase:
+    """A composite foreign key between two tenant-scoped tables."""
+
+    table: str
+    column: str
+    referred_table: str
+    constraint: str
+
+
+@dataclass(frozen=True)
+class TenantIsolationView:
+    entity_models: tuple[str, ...]
+    junction_tables: tuple[tuple[str, tuple[JunctionEnd, JunctionEnd]], ...]
+    references: tuple[ReferenceCase, ...]
+    models: tuple[str, ...]
+
+
+def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationView:
+    """Every tenant-scoped table, how to make one of its rows, and its tenant references."""
+    assert catalog.tenancy is not None
+    tenant_key = (catalog.tenancy.column, "id")
+    entity_tables = tuple(
+        sorted((e.table, e.name) for e in schema.entities if catalog.table(e.table).tenant_scoped)
+    )
+    junctions = []
+    for entity in schema.entities:
+        for relation in entity.relations:
+            table = relation.junction_table
+            if table and relation.source_column and catalog.table(table).tenant_scoped:
+                source = JunctionEnd(relation.source_column, entity.name)
+                target = JunctionEnd(relation.target_column or "", relation.target)
+                junctions.append((table, (source, target)))
+    tables: list[Table] = [catalog.table(name) for name, _ in entity_tables]
+    tables += [catalog.table(name) for name, _ in junctions]
+    references = [
+        ReferenceCase(table.name, fk.columns[-1], fk.referred_table, fk.name)
+        for table in sorted(tables, key=lambda t: t.name)
+        for fk in table.foreign_keys
+        if fk.referred_columns == tenant_key
+    ]
+    models = {"Base"} | {model for _, model in entity_tables}
+    models |= {end.model for _, ends in junctions for end in ends}
+    return TenantIsolationView(
+        entity_models=tuple(sorted(model for _, model in entity_tables)),
+        junction_tables=tuple(sorted(junctions)),
+        references=tuple(references),
+        models=isort_order(models),
+    )
+
+
+def generate(ctx: GenerationContext) -> dict[str, str]:
+    schema, catalog, package = ctx.schema, ctx.catalog, ctx.package
+    tenancy = schema.tenancy
+    entities = sorted(schema.entities, key=lambda e: e.name)
+    views = [entity_test_view(schema, catalog, entity) for entity in entities]
+    isolation = None
+    if tenancy is not None and any(table.tenant_scoped for table in catalog.tables):
+        isolation = tenant_isolation_view(schema, catalog)
+    violations = any("violates" in view.imports.support for view in views)
+    violations |= bool(isolation and isolation.references)
+    refusals = {"DBAPIError": isolation is not None, "IntegrityError": violations}
+    files = {
+        "tests/__init__.py": "",
+        "tests/conftest.py": render(
+            "tests/conftest.py.jinja",
+            package=package,
+            tenancy=tenancy is not None,
+            tenant_model=tenancy.entity if tenancy else None,
+        ),
+        "tests/support.py": render(
+            "tests/support.py.jinja",
+            package=package,
+            tenancy=isolation is not None,
+            violations=violations,
+            exceptions=[name for name, needed in refusals.items() if needed],
+            timestamps=any(entity.timestamps for entity in entities),
+        ),
+        "tests/test_migrations.py": render("tests/test_migrations.py.jinja", package=package),
+    }
+    for entity, view in zip(entities, views, strict=True):
+        path = f"tests/test_{naming.snake_case(entity.name)}.py"
+        files[path] = render("tests/test_entity.py.jinja", package=package, entity=view)
+    if isolation is not None:
+        files["tests/test_tenant_isolation.py"] = render(
+            "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
+        )
+    return files
