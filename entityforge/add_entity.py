@@ -1,27 +1,33 @@
-"""``entityforge add-entity``: grow the spec from the command line, keeping its comments.
+"""``entityforge add-entity``: grow the spec from the command line, keeping its text.
 
-The spec is edited with ruamel.yaml's round-trip mode, so every comment, the key order
-and the quoting of the rest of the file stay as they were. The edited text is validated
-exactly as ``generate`` validates a spec before anything is written.
+The new entity is inserted as a block of text after the last entity, so every other
+byte of the spec (comments, key order, quoting, blank lines) stays as it was. ruamel.yaml
+finds where the ``entities`` mapping ends and lays out the new block; the caller
+validates the edited text exactly as ``generate`` validates a spec.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from entityforge.errors import GenerationError
+from entityforge.errors import Location, SpecError
 
 _FIELD_FLAGS = {"unique", "nullable"}
 _INDEX_OPTION = re.compile(r"^index(?:=(btree|gin|gist|brin|trgm))?$")
 _ENUM_TYPE = re.compile(r"^enum\((.+)\)$")
 _RELATION_KINDS = ("many_to_one", "one_to_one", "many_to_many")
 _ON_DELETE = ("cascade", "set_null", "restrict", "no_action")
+_DEFAULT_STEP = 2
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+"""A line with its line break, as YAML counts lines (``str.splitlines`` counts more)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,17 @@ class NewEntity:
     tenant_scoped: bool = True
     soft_delete: bool = False
     table: str | None = None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the new entity goes in the spec's lines, and how it is indented."""
+
+    line: int
+    """Index of the line the block is inserted before (``len(lines)``: at the end)."""
+    indent: int
+    step: int
+    blank_line_before: bool
 
 
 def _split_type(text: str) -> list[str]:
@@ -54,7 +71,7 @@ def parse_field(option: str) -> tuple[str, object]:
     """``weight:integer:nullable`` → ``("weight", {type: integer, nullable: true})``."""
     parts = _split_type(option)
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise GenerationError(
+        raise SpecError(
             f"--field {option!r}: expected NAME:TYPE[:OPTION...]",
             hint="for example --field name:string(64):unique --field weight:integer:nullable",
         )
@@ -63,7 +80,7 @@ def parse_field(option: str) -> tuple[str, object]:
     spec = CommentedMap()
     if enum:
         spec["type"] = "enum"
-        spec["values"] = _flow_list(v.strip() for v in enum.group(1).split(","))
+        spec["values"] = _flow_list([v.strip() for v in enum.group(1).split(",")])
     else:
         spec.update(_type_mapping(type_expression))
     for item in options:
@@ -75,7 +92,7 @@ def parse_field(option: str) -> tuple[str, object]:
         elif item.startswith("default="):
             spec["default"] = _scalar(item.removeprefix("default="))
         else:
-            raise GenerationError(
+            raise SpecError(
                 f"--field {option!r}: unknown option {item!r}",
                 hint="options are unique, nullable, index[=gin|gist|brin|trgm], default=VALUE",
             )
@@ -100,8 +117,8 @@ def _type_mapping(expression: str) -> dict[str, object]:
 def parse_relation(option: str) -> tuple[str, CommentedMap]:
     """``workflow:many_to_one:Workflow[:cascade][:nullable]`` → a relation mapping."""
     parts = option.split(":")
-    if len(parts) < 3 or parts[1] not in _RELATION_KINDS:
-        raise GenerationError(
+    if len(parts) < 3 or not parts[0] or parts[1] not in _RELATION_KINDS or not parts[2]:
+        raise SpecError(
             f"--relation {option!r}: expected NAME:KIND:TARGET[:ON_DELETE][:nullable]",
             hint=f"KIND is one of {', '.join(_RELATION_KINDS)}; "
             "for example --relation workflow:many_to_one:Workflow:cascade",
@@ -114,7 +131,7 @@ def parse_relation(option: str) -> tuple[str, CommentedMap]:
         elif item in _ON_DELETE:
             spec["on_delete"] = item
         else:
-            raise GenerationError(
+            raise SpecError(
                 f"--relation {option!r}: unknown option {item!r}",
                 hint=f"options are nullable and one of {', '.join(_ON_DELETE)}",
             )
@@ -122,26 +139,119 @@ def parse_relation(option: str) -> tuple[str, CommentedMap]:
     return name, spec
 
 
-def add_entity_to_spec(text: str, entity: NewEntity) -> str:
-    """Return the spec ``text`` with ``entity`` appended under ``entities``."""
-    yaml = _round_trip_yaml()
-    document = yaml.load(text)
-    if not isinstance(document, CommentedMap) or not isinstance(
-        document.get("entities"), CommentedMap
-    ):
-        raise GenerationError(
-            "the spec has no 'entities' mapping to add to",
-            hint="run entityforge generate first to see what is wrong with the spec",
+def add_entity_to_spec(text: str, entity: NewEntity, filename: str = "entities.yaml") -> str:
+    """Return the spec ``text`` with ``entity`` inserted after the last entity.
+
+    Only the new block is added: every other character of ``text`` is kept.
+    """
+    entities = _entities_node(text, filename)
+    names = [key.value for key, _ in entities.value if isinstance(key, ScalarNode)]
+    if entity.name in names:
+        raise SpecError(
+            f"entity {entity.name!r} exists already in {filename}",
+            hint="choose another name, or edit the entity in the spec",
         )
-    entities: CommentedMap = document["entities"]
-    if entity.name in entities:
-        raise GenerationError(
-            f"entity {entity.name!r} exists already", hint="choose another name or edit it"
+    lines = _LINE.findall(text)
+    layout = _layout(lines, entities)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    block = _render_entity(entity, layout, newline)
+    before, after = lines[: layout.line], lines[layout.line :]
+    if before and not before[-1].endswith(("\n", "\r")):
+        block = [newline, *block]
+    return "".join([*before, *block, *after])
+
+
+def _entities_node(text: str, filename: str) -> MappingNode:
+    """The ``entities`` mapping of the spec, as a non-empty block mapping node."""
+    try:
+        document = YAML(typ="rt").compose(text)
+    except YAMLError as error:
+        mark = error.problem_mark if isinstance(error, MarkedYAMLError) else None
+        location = Location(filename, mark.line + 1, mark.column + 1) if mark else None
+        raise SpecError(
+            f"invalid YAML: {getattr(error, 'problem', None) or error}",
+            location,
+            hint="fix the YAML syntax, then run add-entity again",
+        ) from None
+    entities = None
+    if isinstance(document, MappingNode):
+        entities = next(
+            (value for key, value in document.value if getattr(key, "value", None) == "entities"),
+            None,
         )
-    entities[entity.name] = _entity_mapping(entity)
+    if not isinstance(entities, MappingNode) or entities.flow_style or not entities.value:
+        where = entities or document
+        mark = where.start_mark if where is not None else None
+        raise SpecError(
+            "add-entity needs 'entities' as a block mapping with at least one entity",
+            Location(filename, mark.line + 1, mark.column + 1) if mark else None,
+            hint="write each entity on lines of its own under 'entities:'",
+        )
+    return entities
+
+
+def _layout(lines: Sequence[str], entities: MappingNode) -> _Layout:
+    """Indentation of the entities, and the line after the last one's content."""
+    first_key, first_value = entities.value[0]
+    indent = first_key.start_mark.column
+    step = _DEFAULT_STEP
+    if isinstance(first_value, MappingNode) and first_value.value and not first_value.flow_style:
+        step = first_value.value[0][0].start_mark.column - indent
+    last_key, last_value = entities.value[-1]
+    end = max(_last_content_line(node) for node in (last_key, *_leaves(last_value)))
+    end = min(end, len(lines) - 1)
+    while end > last_key.start_mark.line and not lines[end].strip():
+        end -= 1  # a block scalar's end mark comes after the blank lines that follow it
+    line = end + 1
+    while line < len(lines) and _is_comment(lines[line]) and _indent_of(lines[line]) > indent:
+        line += 1
+    return _Layout(line, indent, step, _separated(lines, last_key.start_mark.line, indent))
+
+
+def _leaves(node: Node) -> Iterator[Node]:
+    """Scalars and flow collections: their end marks end at their last character."""
+    if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style:
+        for child in node.value:
+            for part in child if isinstance(child, tuple) else (child,):
+                yield from _leaves(part)
+    else:
+        yield node
+
+
+def _last_content_line(node: Node) -> int:
+    """The 0-based line of the node's last character (block scalars end a line later)."""
+    mark = node.end_mark
+    if mark.column == 0 and mark.line > node.start_mark.line:
+        return mark.line - 1
+    return mark.line
+
+
+def _separated(lines: Sequence[str], key_line: int, indent: int) -> bool:
+    """Whether a blank line comes before the last entity (and its leading comments)."""
+    line = key_line - 1
+    while line >= 0 and _is_comment(lines[line]) and _indent_of(lines[line]) >= indent:
+        line -= 1
+    return line >= 0 and not lines[line].strip()
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _render_entity(entity: NewEntity, layout: _Layout, newline: str) -> list[str]:
+    """The entity's lines, indented like the spec's other entities."""
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.indent(mapping=layout.step, sequence=layout.step + 2, offset=layout.step)
     buffer = io.StringIO()
-    yaml.dump(document, buffer)
-    return buffer.getvalue()
+    yaml.dump(CommentedMap([(entity.name, _entity_mapping(entity))]), buffer)
+    pad = " " * layout.indent
+    block = [f"{pad}{line}{newline}" for line in buffer.getvalue().splitlines()]
+    return [newline, *block] if layout.blank_line_before else block
 
 
 def _entity_mapping(entity: NewEntity) -> CommentedMap:
@@ -161,20 +271,17 @@ def _entity_mapping(entity: NewEntity) -> CommentedMap:
     return mapping
 
 
-def _round_trip_yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
-def _flow_list(items: Sequence[str] | object) -> CommentedSeq:
-    seq = CommentedSeq(items)  # type: ignore[arg-type]
+def _flow_list(items: Sequence[str]) -> CommentedSeq:
+    seq = CommentedSeq(items)
     seq.fa.set_flow_style()
     return seq
 
 
 def _scalar(text: str) -> object:
     """A default typed as YAML would type it (``0`` → 0, ``true`` → True, ``x`` → "x")."""
-    return YAML(typ="safe").load(text) if text else ""
+    if not text:
+        return ""
+    try:
+        return YAML(typ="safe").load(text)
+    except YAMLError:
+        return text

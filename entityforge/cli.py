@@ -82,10 +82,19 @@ def generate(
         click.echo("up to date")
         return
     if dry_run:
-        for change in plan.changes:
-            click.echo(change.unified_diff(), nl=False)
+        _print_diffs(plan)
         return
     _apply(plan)
+
+
+def _print_diffs(plan: pipeline.Plan) -> None:
+    """What a generation would write, as unified diffs, and what it would remove."""
+    for change in plan.changes:
+        click.echo(change.unified_diff(), nl=False)
+    for path in plan.removals:
+        click.echo(f"would remove {path}")
+    if plan.is_empty:
+        click.echo("nothing to do: the generated files match the spec")
 
 
 def _apply(plan: pipeline.Plan) -> None:
@@ -202,8 +211,7 @@ def add_entity(
     spec_change, plan = pipeline.add_entity(project_dir, entity, options)
     if dry_run:
         click.echo(spec_change.unified_diff(), nl=False)
-        for change in plan.changes:
-            click.echo(change.unified_diff(), nl=False)
+        _print_diffs(plan)
         return
     write_atomic(plan.config.spec_path, spec_change.new)
     click.echo(f"updated {spec_change.path}")
