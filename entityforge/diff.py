@@ -1,33 +1,45 @@
 """Compare two catalogs and list the operations that turn the first into the second.
 
-Everything is set algebra keyed on names, iterated in a fixed order. What the new
-catalog adds is created in dependency order: prerequisites (extensions, roles, enum
-types, the trigger function) first, then tables and what hangs off them, foreign keys
-last so that cycles work. What the old catalog had and the new one lacks is computed
-the same way with the catalogs swapped, then inverted, which drops things in a safe
-order by construction. A column or enum type present in both but different becomes an
+Renames come first (``entityforge.renames``): the old catalog is renamed to the new
+names, so that renamed tables, columns, types and constraints keep their data. Labels
+added to enum types come before even that (``entityforge.diff_enums``).
+
+The rest is set algebra keyed on names, iterated in a fixed order. What the new catalog
+adds is created in dependency order: prerequisites (extensions, roles, enum types, the
+trigger function) first, then tables and what hangs off them, foreign keys last so that
+cycles work. What the old catalog had and the new one lacks is computed the same way
+with the catalogs swapped, then inverted, which drops things in a safe order by
+construction. A column or enum type present in both but different becomes an
 alteration; any other object that changed under the same name is dropped and created.
 
-    upgrade = prerequisites added, dependents removed, alterations,
-              dependents added, prerequisites removed
+    upgrade = labels added, renames,
+              prerequisites added, dependents removed, alterations,
+              dependents added, prerequisites removed,
+              indexes built concurrently
+
+Tables that exist before the revision hold rows, so what is added to them does not
+block writes for long: new indexes are built concurrently after the revision's
+transaction, new foreign keys and checks are added ``NOT VALID`` and validated after it,
+and a tenant column is filled from the row's parent (``entityforge.diff_tenancy``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from entityforge.catalog import Catalog, Column, Table
+from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
+from entityforge.diff_enums import enum_additions, enum_swaps, with_enum_labels
+from entityforge.diff_tenancy import tenant_fills
 from entityforge.errors import GenerationError
+from entityforge.grants import role_privileges
 from entityforge.operations import (
     AddCheckConstraint,
     AddColumn,
     AddForeignKey,
     AddUniqueConstraint,
     AlterColumn,
-    AlterEnum,
     AlterTableComment,
     CreateEnum,
     CreateExtension,
@@ -37,17 +49,15 @@ from entityforge.operations import (
     CreateTenantPolicy,
     CreateUpdatedAtFunction,
     CreateUpdatedAtTrigger,
+    DropIndex,
     EnableRowLevelSecurity,
-    EnumUse,
     GrantPrivileges,
     Operation,
     invert,
 )
-
-READ = ("SELECT",)
-WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
-
-Key = tuple[str, str]
+from entityforge.rename_operations import RenameEnum
+from entityforge.renames import rename_to_match, strip_renames
+from entityforge.tenancy_operations import ReplacePrimaryKey
 
 
 class _HasName(Protocol):
@@ -62,26 +72,50 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     """The upgrade from ``old`` (``None``: an empty database) to ``new``.
 
     A catalog without tables stands for the empty database: it has no roles either.
+    ``renamed_from`` in ``new`` declares renames; the operations never carry it.
     """
-    base = old or Catalog(tables=())
-    volatile = _volatile_objects(base, new)
-    added = _additions(base, new, volatile)
-    removed = _additions(new, base, volatile)
-    return (
+    base = strip_renames(old or Catalog(tables=()))
+    renamed = rename_to_match(base, new)
+    enum_names = {op.old: op.new for op in renamed.operations if isinstance(op, RenameEnum)}
+    in_place, labels = enum_additions(base, new, enum_names)
+    current = with_enum_labels(renamed.catalog, labels)
+    target = strip_renames(new)
+    added = _additions(current, target, existing_rows=True)
+    removed = _additions(target, current, existing_rows=False)
+    changes = (
         *added.prerequisites,
-        *invert(removed.dependents),
-        *_alterations(base, new),
+        *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
+        *_alterations(current, target),
         *added.dependents,
         *invert(removed.prerequisites),
     )
+    deferred = [op for op in changes if op.outside_transaction]
+    built = [op for op in deferred if not isinstance(op, DropIndex)]
+    superseded = [op for op in deferred if isinstance(op, DropIndex)]
+    in_transaction = [op for op in changes if not op.outside_transaction]
+    return (*in_place, *renamed.operations, *in_transaction, *built, *superseded)
 
 
-def role_privileges(catalog: Catalog) -> tuple[tuple[str, bool, tuple[str, ...]], ...]:
-    """``(role, bypasses RLS, table privileges)`` for the reader, writer and admin."""
-    if not catalog.tables:
-        return ()
-    roles = catalog.roles
-    return ((roles.reader, False, READ), (roles.writer, False, WRITE), (roles.admin, True, WRITE))
+def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:
+    """An index the new catalog no longer wants, on columns it keeps as they are, is
+    dropped concurrently once the indexes replacing it are built (unless it needs an
+    extension the revision drops)."""
+    if not isinstance(operation, DropIndex):
+        return operation
+    index = operation.index
+    plain = index.method == "btree" and all(c.opclass is None for c in index.columns)
+    if not plain and set(current.extensions) - set(target.extensions):
+        return operation
+    before = next(t for t in current.tables if t.name == operation.table)
+    after = next((t for t in target.tables if t.name == operation.table), None)
+    if after is None:
+        return operation
+    kept = set(after.columns)
+    names = {item.name for item in (*after.indexes, *after.uniques)}
+    columns = {column.name for column in index.columns}
+    if index.name in names or any(before.column(name) not in kept for name in columns):
+        return operation
+    return replace(operation, concurrently=True)
 
 
 @dataclass(frozen=True)
@@ -90,8 +124,10 @@ class _Additions:
     dependents: tuple[Operation, ...]
 
 
-def _additions(base: Catalog, target: Catalog, volatile: frozenset[Key]) -> _Additions:
-    """What ``target`` has that ``base`` lacks (or has differently), in creation order."""
+def _additions(base: Catalog, target: Catalog, *, existing_rows: bool) -> _Additions:
+    """What ``target`` has that ``base`` lacks (or has differently), in creation order.
+
+    ``existing_rows``: the tables ``base`` holds have rows to keep available."""
     base_enums = {enum.name for enum in base.enums}
     base_roles = {(name, bypass) for name, bypass, _ in role_privileges(base)}
     prerequisites: list[Operation] = [
@@ -109,21 +145,26 @@ def _additions(base: Catalog, target: Catalog, volatile: frozenset[Key]) -> _Add
     ]
     if target.needs_updated_at_function and not base.needs_updated_at_function:
         prerequisites.append(CreateUpdatedAtFunction())
-    return _Additions(tuple(prerequisites), _dependents(base, target, volatile))
+    return _Additions(tuple(prerequisites), _dependents(base, target, existing_rows))
 
 
-def _dependents(base: Catalog, target: Catalog, volatile: frozenset[Key]) -> tuple[Operation, ...]:
-    """Changes to kept tables, then new tables, then every foreign key they lack."""
+def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Operation, ...]:
+    """Tenant columns filled, changes to kept tables, then new tables, then every
+    foreign key they lack."""
     base_tables = {table.name: table for table in base.tables}
-    operations: list[Operation] = []
+    fills = tenant_fills(base, target) if existing_rows else ()
+    filled = {(fill.table, fill.column.name) for fill in fills}
+    operations: list[Operation] = list(fills)
     foreign_keys: list[Operation] = []
+    referred = _referred_keys(target)
     for table in target.tables:
         if table.name in base_tables:
             before = base_tables[table.name]
-            operations += _table_additions(before, table, base, target, volatile)
+            changes = _TableChanges(before, table, existing_rows, filled, referred)
+            operations += changes.operations(base, target)
             foreign_keys += [
-                AddForeignKey(table.name, fk)
-                for fk in _added(before.foreign_keys, table.foreign_keys, table.name, volatile)
+                AddForeignKey(table.name, fk, validate_later=existing_rows)
+                for fk in _added(before.foreign_keys, table.foreign_keys)
             ]
     existing = set(base_tables)
     for table in _creation_order([t for t in target.tables if t.name not in base_tables]):
@@ -138,35 +179,77 @@ def _dependents(base: Catalog, target: Catalog, volatile: frozenset[Key]) -> tup
     return (*operations, *foreign_keys)
 
 
-def _table_additions(
-    before: Table, table: Table, base: Catalog, target: Catalog, volatile: frozenset[Key]
-) -> list[Operation]:
-    """What a table kept from ``before`` gains: columns, constraints, indexes, extras."""
-    if before.primary_key != table.primary_key:
+def _referred_keys(catalog: Catalog) -> frozenset[tuple[str, tuple[str, ...]]]:
+    """``(table, columns)`` of every key some foreign key refers to."""
+    return frozenset(
+        (fk.referred_table, fk.referred_columns)
+        for table in catalog.tables
+        for fk in table.foreign_keys
+    )
+
+
+@dataclass(frozen=True)
+class _TableChanges:
+    """What a table kept from ``before`` gains: columns, constraints, indexes, extras.
+
+    With ``existing_rows``, an index or unique constraint under a new name is built
+    concurrently (unless a foreign key needs the unique key within the revision) and a
+    check is validated after the revision's transaction. Columns in ``filled`` are added
+    by a fill."""
+
+    before: Table
+    table: Table
+    existing_rows: bool
+    filled: set[tuple[str, str]]
+    referred: frozenset[tuple[str, tuple[str, ...]]]
+
+    def operations(self, base: Catalog, target: Catalog) -> list[Operation]:
+        before, table, name = self.before, self.table, self.table.name
+        before_columns = {column.name for column in before.columns}
+        operations: list[Operation] = [
+            AddColumn(name, column)
+            for column in table.columns
+            if column.name not in before_columns and (name, column.name) not in self.filled
+        ]
+        operations += self._primary_key()
+        operations += [
+            AddUniqueConstraint(name, unique, self._builds_concurrently(unique.name, unique))
+            for unique in _added(before.uniques, table.uniques)
+        ]
+        operations += [
+            AddCheckConstraint(name, check, validate_later=self.existing_rows)
+            for check in _added(before.checks, table.checks)
+        ]
+        operations += [
+            CreateIndex(name, index, self._builds_concurrently(index.name))
+            for index in _added(before.indexes, table.indexes)
+        ]
+        before_extras = set(_table_extras(before, base))
+        operations += [op for op in _table_extras(table, target) if op not in before_extras]
+        return operations
+
+    def _builds_concurrently(self, name: str, unique: UniqueConstraint | None = None) -> bool:
+        """A new name on a table with rows; an index or unique key replacing one of the
+        same name is built in the transaction, so that no moment lacks it, and so is a
+        unique key a foreign key of the revision refers to."""
+        before = self.before
+        replaced = {i.name for i in (*before.indexes, *before.uniques)} | {before.primary_key_name}
+        if not self.existing_rows or name in replaced:
+            return False
+        return unique is None or (self.table.name, unique.columns) not in self.referred
+
+    def _primary_key(self) -> list[Operation]:
+        """A primary key that gains columns (a junction becoming tenant-scoped); one
+        that loses them is the same change seen from the other side."""
+        old, new = self.before.primary_key, self.table.primary_key
+        if old == new or set(old) > set(new):
+            return []
+        if set(old) < set(new):
+            return [ReplacePrimaryKey(self.table.name, old, new)]
         raise GenerationError(
-            f"the primary key of table {table.name} changes from {before.primary_key} "
-            f"to {table.primary_key}",
+            f"the primary key of table {self.table.name} changes from {old} to {new}",
             hint="a generated revision cannot change a primary key; write that revision by hand",
         )
-    name = table.name
-    before_columns = {column.name for column in before.columns}
-    operations: list[Operation] = [
-        AddColumn(name, column) for column in table.columns if column.name not in before_columns
-    ]
-    operations += [
-        AddUniqueConstraint(name, unique)
-        for unique in _added(before.uniques, table.uniques, name, volatile)
-    ]
-    operations += [
-        AddCheckConstraint(name, check)
-        for check in _added(before.checks, table.checks, name, volatile)
-    ]
-    operations += [
-        CreateIndex(name, index) for index in _added(before.indexes, table.indexes, name, volatile)
-    ]
-    before_extras = set(_table_extras(before, base))
-    operations += [op for op in _table_extras(table, target) if op not in before_extras]
-    return operations
 
 
 def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
@@ -185,14 +268,10 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
     return operations
 
 
-def _added(
-    before: Iterable[Named], after: Iterable[Named], table: str, volatile: frozenset[Key]
-) -> list[Named]:
+def _added(before: Iterable[Named], after: Iterable[Named]) -> list[Named]:
     """Objects of ``after`` whose name ``before`` lacks, or holds with another definition."""
     previous = {item.name: item for item in before}
-    return [
-        item for item in after if previous.get(item.name) != item or (table, item.name) in volatile
-    ]
+    return [item for item in after if previous.get(item.name) != item]
 
 
 def _creation_order(tables: list[Table]) -> list[Table]:
@@ -225,25 +304,20 @@ def _creation_order(tables: list[Table]) -> list[Table]:
 def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
     """Enum types and columns present in both catalogs with another definition."""
     old_tables = {table.name: table for table in old.tables}
-    altered_enums = _altered_enums(old, new)
-    operations: list[Operation] = []
-    for name, (old_values, new_values) in sorted(altered_enums.items()):
-        uses = tuple(
-            EnumUse(table, before, after)
-            for table, before, after in _kept_columns(old_tables, new)
-            if before.type.enum_name == name and after.type.enum_name == name
-        )
-        operations.append(AlterEnum(name, old_values, new_values, uses))
+    kept = _kept_columns(old_tables, new)
+    swaps = enum_swaps(old, new, kept)
+    swapped = {swap.name for swap in swaps}
+    operations: list[Operation] = list(swaps)
     for table in new.tables:
         if table.name not in old_tables:
             continue
         before_table = old_tables[table.name]
         if before_table.comment != table.comment:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
-    for table, before, after in _kept_columns(old_tables, new):
+    for table, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
-        if after.type.enum_name in altered_enums and before.type.enum_name == after.type.enum_name:
-            # AlterEnum converts the column and resets its default.
+        if after.type.enum_name in swapped and before.type.enum_name == after.type.enum_name:
+            # The swap converts the column and resets its default.
             before = replace(before, type=after.type, default=after.default)
             before = replace(before, default_sql=after.default_sql)
         if before != after:
@@ -267,35 +341,3 @@ def _kept_columns(
             if column.name in before_columns
         ]
     return kept
-
-
-def _altered_enums(
-    old: Catalog, new: Catalog
-) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    old_values = {enum.name: enum.values for enum in old.enums}
-    return {
-        enum.name: (old_values[enum.name], enum.values)
-        for enum in new.enums
-        if enum.name in old_values and old_values[enum.name] != enum.values
-    }
-
-
-def _volatile_objects(old: Catalog, new: Catalog) -> frozenset[Key]:
-    """Partial indexes and checks that mention a column whose enum type changes: their
-    expressions hold constants of the old type, so they are dropped and created again."""
-    altered = _altered_enums(old, new)
-    volatile: set[Key] = set()
-    for table in old.tables:
-        columns = [c.name for c in table.columns if c.type.enum_name in altered]
-        if not columns:
-            continue
-        mentions = re.compile(r"\b(" + "|".join(map(re.escape, columns)) + r")\b")
-        volatile |= {
-            (table.name, index.name)
-            for index in table.indexes
-            if index.where and mentions.search(index.where)
-        }
-        volatile |= {
-            (table.name, check.name) for check in table.checks if mentions.search(check.expression)
-        }
-    return frozenset(volatile)

@@ -4,6 +4,12 @@ A revision's upgrade is a flat tuple of operations (``entityforge.diff`` compute
 its downgrade is ``invert(upgrade)``: the reverse of every operation, last first.
 Nobody writes a downgrade by hand. Operations carry whole catalog values (a table, a
 column, an index) rather than names alone, so that every reverse is complete.
+
+A few operations cannot run inside a transaction block (``CREATE INDEX CONCURRENTLY``,
+``ALTER TYPE ... ADD VALUE`` whose label the same transaction could not use): their
+``outside_transaction`` is true and the revision runs them in an autocommit block.
+Renames live in ``entityforge.rename_operations``; filling a new required column of a
+table with rows in ``entityforge.tenancy_operations``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ class Operation(ABC):
     @abstractmethod
     def reverse(self) -> Operation:
         """The operation that undoes this one."""
+
+    @property
+    def outside_transaction(self) -> bool:
+        """Whether the step must run outside a transaction block (autocommit)."""
+        return False
 
 
 def invert(operations: Iterable[Operation]) -> tuple[Operation, ...]:
@@ -104,16 +115,55 @@ class EnumUse:
 
 @dataclass(frozen=True)
 class AlterEnum(Operation):
-    """Replace an enum type's labels, converting every column that uses it."""
+    """Replace an enum type's labels by swapping the type: rename the old type, create
+    the new one, convert every column that uses it through text, drop the old type.
+
+    ``dependents`` are the operations that create the indexes and checks whose
+    expressions hold constants of the type (a partial index ``WHERE status <> 'done'``):
+    they are dropped before the conversion and created again after it.
+    """
 
     name: str
     old_values: tuple[str, ...]
     new_values: tuple[str, ...]
     uses: tuple[EnumUse, ...] = ()
+    dependents: tuple[Operation, ...] = ()
 
     def reverse(self) -> AlterEnum:
         uses = tuple(use.reversed() for use in self.uses)
-        return AlterEnum(self.name, self.new_values, self.old_values, uses)
+        return AlterEnum(self.name, self.new_values, self.old_values, uses, self.dependents)
+
+    @property
+    def removed_values(self) -> tuple[str, ...]:
+        return tuple(value for value in self.old_values if value not in self.new_values)
+
+
+@dataclass(frozen=True)
+class AddEnumValues(Operation):
+    """Add labels in place (``ALTER TYPE ... ADD VALUE``), outside a transaction.
+
+    ``new_values`` keeps ``old_values`` in their order. The reverse cannot remove a
+    label in place: it is the type swap, which is why this operation carries the uses
+    and dependents the swap needs.
+    """
+
+    name: str
+    old_values: tuple[str, ...]
+    new_values: tuple[str, ...]
+    uses: tuple[EnumUse, ...] = ()
+    dependents: tuple[Operation, ...] = ()
+
+    def reverse(self) -> AlterEnum:
+        uses = tuple(use.reversed() for use in self.uses)
+        return AlterEnum(self.name, self.new_values, self.old_values, uses, self.dependents)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return True
+
+    @property
+    def added_values(self) -> tuple[str, ...]:
+        return tuple(value for value in self.new_values if value not in self.old_values)
 
 
 @dataclass(frozen=True)
@@ -194,74 +244,108 @@ class AlterColumn(Operation):
 
 @dataclass(frozen=True)
 class AddUniqueConstraint(Operation):
+    """``concurrently``: on a table with rows, build the unique index without blocking
+    writes (``CREATE UNIQUE INDEX CONCURRENTLY``), then attach it as the constraint."""
+
     table: str
     constraint: UniqueConstraint
+    concurrently: bool = False
 
     def reverse(self) -> DropUniqueConstraint:
-        return DropUniqueConstraint(self.table, self.constraint)
+        return DropUniqueConstraint(self.table, self.constraint, self.concurrently)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return self.concurrently
 
 
 @dataclass(frozen=True)
 class DropUniqueConstraint(Operation):
     table: str
     constraint: UniqueConstraint
+    concurrently: bool = False
 
     def reverse(self) -> AddUniqueConstraint:
-        return AddUniqueConstraint(self.table, self.constraint)
+        return AddUniqueConstraint(self.table, self.constraint, self.concurrently)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return self.concurrently
 
 
 @dataclass(frozen=True)
 class AddCheckConstraint(Operation):
+    """``validate_later``: on a table with rows, add it ``NOT VALID`` (no scan under the
+    lock) and ``VALIDATE`` it after the revision's transaction has committed."""
+
     table: str
     constraint: CheckConstraint
+    validate_later: bool = False
 
     def reverse(self) -> DropCheckConstraint:
-        return DropCheckConstraint(self.table, self.constraint)
+        return DropCheckConstraint(self.table, self.constraint, self.validate_later)
 
 
 @dataclass(frozen=True)
 class DropCheckConstraint(Operation):
     table: str
     constraint: CheckConstraint
+    validate_later: bool = False
 
     def reverse(self) -> AddCheckConstraint:
-        return AddCheckConstraint(self.table, self.constraint)
+        return AddCheckConstraint(self.table, self.constraint, self.validate_later)
 
 
 @dataclass(frozen=True)
 class AddForeignKey(Operation):
+    """``validate_later`` as for ``AddCheckConstraint``."""
+
     table: str
     foreign_key: ForeignKey
+    validate_later: bool = False
 
     def reverse(self) -> DropForeignKey:
-        return DropForeignKey(self.table, self.foreign_key)
+        return DropForeignKey(self.table, self.foreign_key, self.validate_later)
 
 
 @dataclass(frozen=True)
 class DropForeignKey(Operation):
     table: str
     foreign_key: ForeignKey
+    validate_later: bool = False
 
     def reverse(self) -> AddForeignKey:
-        return AddForeignKey(self.table, self.foreign_key)
+        return AddForeignKey(self.table, self.foreign_key, self.validate_later)
 
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
+    """``concurrently``: on a table with rows, build without blocking writes."""
+
     table: str
     index: Index
+    concurrently: bool = False
 
     def reverse(self) -> DropIndex:
-        return DropIndex(self.table, self.index)
+        return DropIndex(self.table, self.index, self.concurrently)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return self.concurrently
 
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
     table: str
     index: Index
+    concurrently: bool = False
 
     def reverse(self) -> CreateIndex:
-        return CreateIndex(self.table, self.index)
+        return CreateIndex(self.table, self.index, self.concurrently)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return self.concurrently
 
 
 @dataclass(frozen=True)

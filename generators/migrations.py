@@ -3,27 +3,35 @@
 The project's revisions are read as text (never imported). The newest revision that
 records a schema (see ``entityforge.state``) is the starting point; if the spec's
 catalog differs from it, one new revision holds the operations between the two, its
-downgrade their inversion, and the new catalog as its recorded state.
+downgrade their inversion, and the new catalog as its recorded state. A revision that
+would destroy data, or could not run on tables with rows, is refused before anything is
+written (``revision_safety``).
+
+Steps that cannot run in a transaction block run in Alembic's autocommit blocks; the
+constraints a revision adds ``NOT VALID`` are validated in the last one, after the
+revision's transaction has committed, so that the scan holds no lock that blocks writes.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
-from entityforge.generators.revision_code import Snippet, indent, join
-from entityforge.generators.revision_renderers import render_operation
+from entityforge.generators.revision_code import OP, Snippet, indent, join
+from entityforge.generators.revision_messages import describe, slug
+from entityforge.generators.revision_renderers import render_operation, render_validation
+from entityforge.generators.revision_safety import check_revision
 from entityforge.generators.templating import render
 from entityforge.operations import Operation, invert
+from entityforge.renames import strip_renames
 from entityforge.state import encode_state, read_state
 
 INITIAL_MESSAGE = "initial"
-SLUG_LENGTH = 40
+AUTOCOMMIT = "with op.get_context().autocommit_block():"
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,20 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     history = read_history(ctx.revisions)
     operations = compare_catalogs(history.state, ctx.catalog)
     if operations:
-        message = INITIAL_MESSAGE if history.state is None else describe(operations)
+        check_revision(operations, allow_destructive=ctx.allow_destructive)
+        tenancy = ctx.catalog.tenancy
+        message = ctx.message or (
+            INITIAL_MESSAGE
+            if history.state is None
+            else describe(operations, tenancy.column if tenancy else None)
+        )
         name = f"{history.next_revision}_{slug(message)}.py"
         files[f"{package}/alembic/versions/{name}"] = render_revision(
             operations,
             revision=history.next_revision,
             down_revision=history.head,
             message=message,
-            state=ctx.catalog,
+            state=strip_renames(ctx.catalog),
         )
     return files
 
@@ -97,9 +111,37 @@ def _docstring_line(message: str) -> str:
 
 
 def _body(operations: tuple[Operation, ...]) -> Snippet:
-    """The rendered operations, a blank line between groups about different things."""
+    """The rendered operations: runs of steps that cannot run in a transaction block in
+    autocommit blocks, the validations of ``NOT VALID`` constraints in the last one."""
     if not operations:
         return Snippet("pass")
+    runs: list[tuple[bool, list[Operation]]] = []
+    for operation in operations:
+        outside = operation.outside_transaction
+        if runs and runs[-1][0] == outside:
+            runs[-1][1].append(operation)
+        else:
+            runs.append((outside, [operation]))
+    blocks = [(outside, _statements(run)) for outside, run in runs]
+    validations = [v for v in map(render_validation, operations) if v is not None]
+    if validations:
+        checked = join(validations)
+        if blocks[-1][0]:
+            blocks[-1] = (True, join([blocks[-1][1], Snippet(""), checked]))
+        else:
+            blocks.append((True, checked))
+    return join(
+        (_autocommit(snippet) if outside else snippet for outside, snippet in blocks),
+        separator="\n\n",
+    )
+
+
+def _autocommit(snippet: Snippet) -> Snippet:
+    return Snippet(f"{AUTOCOMMIT}\n{indent(snippet.text)}", snippet.imports | {OP})
+
+
+def _statements(operations: list[Operation]) -> Snippet:
+    """The rendered operations, a blank line between groups about different things."""
     snippets: list[Snippet] = []
     previous: str | None = None
     for operation in operations:
@@ -126,25 +168,6 @@ def _import_lines(imports: frozenset[str]) -> list[str]:
     plain = sorted(line for line in imports if line.startswith("import "))
     from_imports = sorted(line for line in imports if line.startswith("from "))
     return plain + from_imports
-
-
-def describe(operations: tuple[Operation, ...]) -> str:
-    """A revision message naming the tables the operations touch."""
-    tables = sorted(
-        {_subject(op) for op in operations if isinstance(getattr(op, "table", None), (str, Table))}
-    )
-    return f"update {', '.join(tables)}" if tables else "update schema"
-
-
-def slug(message: str) -> str:
-    """The file-name part of a message: lowercase words joined by ``_``, cut between words."""
-    words = re.findall(r"[a-z0-9]+", message.lower())
-    kept = words[:1]
-    for word in words[1:]:
-        if len("_".join([*kept, word])) > SLUG_LENGTH:
-            break
-        kept.append(word)
-    return "_".join(kept)[:SLUG_LENGTH]
 
 
 def read_history(revisions: tuple[tuple[str, str], ...]) -> History:

@@ -2,7 +2,12 @@
 
 ``render_operation`` dispatches on the operation's type (``functools.singledispatch``);
 an operation without a renderer raises ``TypeError``. Upgrade and downgrade go through
-the same renderers: a downgrade is the rendering of the inverted operations.
+the same renderers: a downgrade is the rendering of the inverted operations. The
+renderers of renames and fills live in ``revision_rename_renderers`` and are registered
+here.
+
+``render_validation`` gives the statement that validates a constraint added
+``NOT VALID`` (``validate_later``), which the revision runs after its transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 from functools import singledispatch
 
 from entityforge import operations as ops
+from entityforge.generators import revision_rename_renderers
 from entityforge.generators import revision_sql as sql
+from entityforge.generators.model_columns import escape_text
 from entityforge.generators.revision_code import (
     OP,
     SA,
@@ -79,7 +86,17 @@ def render_drop_enum(operation: ops.DropEnum) -> Snippet:
 
 @render_operation.register
 def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
-    return execute(*sql.alter_enum(operation))
+    """Drop what holds constants of the type, swap the type, create them again."""
+    dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
+    created = [render_operation(dependent) for dependent in operation.dependents]
+    return join([*dropped, execute(*sql.alter_enum(operation)), *created])
+
+
+@render_operation.register
+def render_add_enum_values(operation: ops.AddEnumValues) -> Snippet:
+    return execute(
+        *sql.add_enum_values(operation.name, operation.old_values, operation.new_values)
+    )
 
 
 @render_operation.register
@@ -95,8 +112,10 @@ def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
 @render_operation.register
 def render_create_table(operation: ops.CreateTable) -> Snippet:
     table = operation.table
-    columns = join(column(c) for c in table.columns)
-    arguments = [repr(table.name), *columns.text.split("\n"), *table_constraints(table)]
+    snippets = [column(c) for c in table.columns]
+    columns = join(snippets)
+    # One argument per column: a column's text may span lines (a long server default).
+    arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
         arguments.append(f"comment={python_string(table.comment)}")
     text = call("op.create_table", arguments, exploded=True)
@@ -158,6 +177,17 @@ def render_alter_column(operation: ops.AlterColumn) -> Snippet:
 @render_operation.register
 def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
     unique = operation.constraint
+    if operation.concurrently:
+        index = _op_call(
+            "create_index",
+            final_name(unique.name),
+            repr(operation.table),
+            names(unique.columns),
+            "unique=True",
+            "postgresql_concurrently=True",
+            exploded=True,
+        )
+        return join([index, execute(sql.unique_using_index(operation.table, unique.name))])
     return _op_call(
         "create_unique_constraint",
         final_name(unique.name),
@@ -179,7 +209,7 @@ def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
         "create_check_constraint",
         final_name(check.name),
         repr(operation.table),
-        python_string(check.expression),
+        python_string(escape_text(check.expression)),
     )
 
 
@@ -200,6 +230,7 @@ def render_add_foreign_key(operation: ops.AddForeignKey) -> Snippet:
         names(fk.columns),
         names(fk.referred_columns),
         *on_delete(fk),
+        *(["postgresql_not_valid=True"] if operation.validate_later else []),
         exploded=True,
     )
 
@@ -213,6 +244,8 @@ def render_drop_foreign_key(operation: ops.DropForeignKey) -> Snippet:
 @render_operation.register
 def render_create_index(operation: ops.CreateIndex) -> Snippet:
     arguments = index_arguments(operation.table, operation.index)
+    if operation.concurrently:
+        arguments.append("postgresql_concurrently=True")
     snippet = _op_call("create_index", *arguments, exploded=True)
     if operation.index.where is None:
         return snippet
@@ -221,8 +254,10 @@ def render_create_index(operation: ops.CreateIndex) -> Snippet:
 
 @render_operation.register
 def render_drop_index(operation: ops.DropIndex) -> Snippet:
-    name = final_name(operation.index.name)
-    return _op_call("drop_index", name, f"table_name={operation.table!r}")
+    arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
+    if operation.concurrently:
+        arguments.append("postgresql_concurrently=True")
+    return _op_call("drop_index", *arguments)
 
 
 @render_operation.register
@@ -263,3 +298,27 @@ def render_grant(operation: ops.GrantPrivileges) -> Snippet:
 @render_operation.register
 def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
     return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
+
+
+for _renderer in revision_rename_renderers.RENDERERS:
+    render_operation.register(_renderer)
+
+
+@singledispatch
+def render_validation(operation: ops.Operation) -> Snippet | None:
+    """The statement validating what ``operation`` added ``NOT VALID``, if anything."""
+    return None
+
+
+@render_validation.register
+def render_foreign_key_validation(operation: ops.AddForeignKey) -> Snippet | None:
+    if not operation.validate_later:
+        return None
+    return execute(sql.validate_constraint(operation.table, operation.foreign_key.name))
+
+
+@render_validation.register
+def render_check_validation(operation: ops.AddCheckConstraint) -> Snippet | None:
+    if not operation.validate_later:
+        return None
+    return execute(sql.validate_constraint(operation.table, operation.constraint.name))

@@ -117,7 +117,7 @@ def drop_extension(name: str) -> str:
 def create_role(name: str, bypass_rls: bool) -> str:
     """Create a NOLOGIN role unless it exists (another database may have made it)."""
     attributes = "NOLOGIN BYPASSRLS" if bypass_rls else "NOLOGIN"
-    return _do_block(
+    return do_block(
         f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(name)}) THEN",
         "    BEGIN",
         f"        CREATE ROLE {quote_identifier(name)} {attributes};",
@@ -136,7 +136,7 @@ def drop_role(name: str) -> str:
     """Revoke the schema USAGE, then drop the role when nothing depends on it any more:
     no object it owns and no privilege it holds, in this database or any other."""
     literal = quote_literal(name)
-    return _do_block(
+    return do_block(
         f"IF EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) THEN",
         f"    REVOKE USAGE ON SCHEMA public FROM {quote_identifier(name)};",
         "    IF NOT EXISTS (",
@@ -150,7 +150,7 @@ def drop_role(name: str) -> str:
     )
 
 
-def _do_block(*lines: str) -> str:
+def do_block(*lines: str) -> str:
     body = "\n".join(f"    {line}" for line in lines)
     if "$$" in body:
         raise ValueError("a DO block body cannot contain $$")
@@ -166,6 +166,27 @@ def drop_enum(name: str) -> str:
     return f"DROP TYPE {quote_identifier(name)}"
 
 
+def add_enum_values(
+    name: str, old_values: tuple[str, ...], new_values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``ADD VALUE`` for each new label, placed where ``new_values`` puts it."""
+    present = list(old_values)
+    statements = []
+    for position, value in enumerate(new_values):
+        if value in present:
+            continue
+        if position == 0:
+            place = f" BEFORE {quote_literal(present[0])}" if present else ""
+        else:
+            place = f" AFTER {quote_literal(new_values[position - 1])}"
+        statements.append(
+            f"ALTER TYPE {quote_identifier(name)} ADD VALUE IF NOT EXISTS "
+            f"{quote_literal(value)}{place}"
+        )
+        present.append(value)
+    return tuple(statements)
+
+
 def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
     """Replace the labels: rename the old type, create the new one, convert every column
     through text (dropping and restoring defaults, which hold the old type), drop the old."""
@@ -174,7 +195,7 @@ def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
     statements = [
         f"{_alter_column(use.table, use.before.name)} DROP DEFAULT"
         for use in operation.uses
-        if default_expression(use.before) is not None
+        if default_expression(use.before) is not None or default_expression(use.after) is not None
     ]
     statements.append(f"ALTER TYPE {name} RENAME TO {old_name}")
     statements.append(create_enum(EnumType(operation.name, operation.new_values)))
@@ -269,3 +290,16 @@ def grant_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
 def revoke_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
     on_table = quote_identifier(table)
     return f"REVOKE {', '.join(privileges)} ON {on_table} FROM {quote_identifier(role)}"
+
+
+def validate_constraint(table: str, name: str) -> str:
+    return f"ALTER TABLE {quote_identifier(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
+
+
+def unique_using_index(table: str, name: str) -> str:
+    """Attach a unique index built concurrently as the table's unique constraint."""
+    quoted = quote_identifier(name)
+    return (
+        f"ALTER TABLE {quote_identifier(table)} "
+        f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted}"
+    )

@@ -64,9 +64,22 @@ class Project:
     def revisions(self) -> tuple[tuple[str, str], ...]:
         return tuple((p.name, p.read_text()) for p in sorted(self.versions.glob("*.py")))
 
-    def write(self, schema: Schema, *, with_models: bool = False) -> Project:
+    def write(
+        self,
+        schema: Schema,
+        *,
+        with_models: bool = False,
+        allow_destructive: bool = False,
+        message: str | None = None,
+    ) -> Project:
         """Generate into the project (the next revision too, if the schema changed)."""
-        context = GenerationContext(schema, self.package, self.revisions())
+        context = GenerationContext(
+            schema,
+            self.package,
+            self.revisions(),
+            message=message,
+            allow_destructive=allow_destructive,
+        )
         files = migrations.generate(context)
         if with_models:
             files |= models.generate(context)
@@ -86,14 +99,16 @@ class Project:
 
     def alembic(self, url: str, action: str, *arguments: Any) -> None:
         """Run an Alembic command in this process on a connection to ``url``; env.py
-        imports the models afresh, as they may have been regenerated."""
+        imports the models afresh, as they may have been regenerated. The connection is
+        not in a transaction: env.py begins one, which autocommit blocks may commit."""
         forget_modules([self.package])
         config = Config(str(self.root / "alembic.ini"))
         engine = create_engine(url, poolclass=NullPool)
         try:
-            with engine.begin() as connection:
+            with engine.connect() as connection:
                 config.attributes["connection"] = connection
                 getattr(command, action)(config, *arguments)
+                connection.commit()
         finally:
             engine.dispose()
 
@@ -554,9 +569,9 @@ def test_next_revision_upgrades_and_downgrades(
     initial.alembic(database_url, "upgrade", "head")
     at_initial = schema_snapshot(database_url)
 
-    changed = initial.write(changed_example(), with_models=True)
+    changed = initial.write(changed_example(), with_models=True, allow_destructive=True)
     names = [name for name, _ in changed.revisions()]
-    assert names == ["0001_initial.py", "0002_update_countries_labels_task_details.py"]
+    assert names == ["0001_initial.py", "0002_update_countries_labels_task_details_and_tasks.py"]
     changed.alembic(database_url, "upgrade", "head")
     assert guarantee_violations(database_url, changed.schema) == {}
     assert_catalog_matches(database_url, changed.catalog)
@@ -591,6 +606,8 @@ entities:
   Tag:
     tenant_scoped: false
     fields: {{label: string(40)}}
+    relations:
+      note: {{kind: many_to_one, target: Note, on_delete: cascade}}
 """
     after = f"""\
 version: 1
@@ -608,6 +625,8 @@ entities:
       tag: {{kind: many_to_one, target: Tag, nullable: true, on_delete: set_null}}
   Tag:
     fields: {{label: string(40)}}
+    relations:
+      note: {{kind: many_to_one, target: Note, on_delete: cascade}}
   Pin:
     fields: {{at: datetime}}
     relations:

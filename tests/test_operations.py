@@ -3,7 +3,9 @@ to exact text; the recorded state round-trips. No database needed here."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,18 @@ from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import generate, read_history, render_revision
-from entityforge.generators.revision_renderers import render_operation
+from entityforge.generators.revision_renderers import render_operation, render_validation
+from entityforge.generators.revision_safety import narrowing
+from entityforge.grants import WRITE
+from entityforge.rename_operations import (
+    RenameColumn,
+    RenameConstraint,
+    RenameEnum,
+    RenameIndex,
+    RenameRole,
+    RenameTable,
+    RenameTrigger,
+)
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.state import (
@@ -34,6 +47,12 @@ from entityforge.state import (
     decode_state,
     encode_state,
     read_state,
+)
+from entityforge.tenancy_operations import (
+    AddFilledColumn,
+    ColumnFill,
+    DropFilledColumn,
+    ReplacePrimaryKey,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -267,21 +286,54 @@ def test_a_new_relation_adds_its_foreign_key_after_the_tables() -> None:
     new = catalog_of(
         NOTES + "    relations:\n      parent: {kind: many_to_one, target: Note, nullable: true}\n"
     )
-    assert kinds(compare_catalogs(old, new)) == [
+    operations = compare_catalogs(old, new)
+    assert kinds(operations) == [
         ("AddColumn", "notes.parent_id"),
-        ("AddUniqueConstraint", "notes"),
-        ("CreateIndex", "notes.ix_notes_tenant_id_parent_id"),
         ("AddForeignKey", "notes"),
+        ("CreateIndex", "notes.ix_notes_tenant_id_parent_id"),
     ]
+    # The table has rows: the key is validated later, the index built concurrently.
+    foreign_key, index = operations[1:]
+    assert isinstance(foreign_key, ops.AddForeignKey) and foreign_key.validate_later
+    assert isinstance(index, ops.CreateIndex) and index.concurrently
+
+
+def test_new_unique_keys_of_a_table_with_rows_are_built_concurrently() -> None:
+    before = "version: 1\nentities:\n  Team:\n    fields: {code: string(9)}\n"
+    after = (
+        "version: 1\nentities:\n  Team:\n    fields:\n"
+        "      code: {type: string, max_length: 9, unique: true}\n"
+        "      name: {type: string, max_length: 9, unique: true, nullable: true}\n"
+    )
+    _, by_code, by_name = compare_catalogs(catalog_of(before), catalog_of(after))
+    assert isinstance(by_code, ops.AddUniqueConstraint) and by_code.concurrently
+    assert isinstance(by_name, ops.AddUniqueConstraint) and by_name.concurrently
+
+
+POSTS = """\
+version: 1
+entities:
+  Author:
+    fields: {name: string(50)}
+  Post:
+    fields: {title: string(50)}
+    relations:
+      author: {kind: many_to_one, target: Author}
+    indexes:
+      - {columns: [author_id, title]}
+"""
 
 
 def test_losing_the_index_that_served_a_foreign_key_adds_one_for_it() -> None:
-    old = catalog_of(NOTES)
-    new = catalog_of(NOTES.replace("      - {columns: [status]}\n", ""))
-    assert kinds(compare_catalogs(old, new)) == [
-        ("DropIndex", "notes.ix_notes_tenant_id_status"),
-        ("CreateIndex", "notes.ix_notes_tenant_id"),
+    old = catalog_of(POSTS)
+    new = catalog_of(POSTS.replace("    indexes:\n      - {columns: [author_id, title]}\n", ""))
+    operations = compare_catalogs(old, new)
+    # The new index is built before the one it replaces is dropped, both concurrently.
+    assert kinds(operations) == [
+        ("CreateIndex", "posts.ix_posts_author_id"),
+        ("DropIndex", "posts.ix_posts_author_id_title"),
     ]
+    assert all(operation.outside_transaction for operation in operations)
 
 
 def test_changing_a_column_alters_it_in_place() -> None:
@@ -298,7 +350,6 @@ def test_new_entity_is_created_with_everything_it_carries() -> None:
     new = catalog_of(NOTES + "  Tag:\n    fields:\n      label: string(40)\n")
     assert [kind for kind, _ in kinds(compare_catalogs(old, new))] == [
         "CreateTable",
-        "CreateIndex",
         "CreateUpdatedAtTrigger",
         "EnableRowLevelSecurity",
         "CreateTenantPolicy",
@@ -309,19 +360,33 @@ def test_new_entity_is_created_with_everything_it_carries() -> None:
     assert compare_catalogs(new, old) == ops.invert(compare_catalogs(old, new))
 
 
-def test_changing_enum_labels_rebuilds_expressions_that_hold_its_constants() -> None:
+def test_added_enum_labels_are_added_in_place_and_removed_by_a_swap() -> None:
     old = catalog_of(NOTES)
     new = catalog_of(NOTES.replace("[draft, live]", "[draft, live, archived]"))
-    observed = compare_catalogs(old, new)
-    assert kinds(observed) == [
-        ("DropIndex", "notes.ix_notes_tenant_id_title_partial"),
-        ("AlterEnum", "note_status"),
-        ("CreateIndex", "notes.ix_notes_tenant_id_title_partial"),
-    ]
-    altered = observed[1]
-    assert isinstance(altered, ops.AlterEnum)
-    assert altered.new_values == ("draft", "live", "archived")
-    assert [(use.table, use.after.name) for use in altered.uses] == [("notes", "status")]
+    (added,) = compare_catalogs(old, new)
+    assert isinstance(added, ops.AddEnumValues) and added.outside_transaction
+    assert added.added_values == ("archived",)
+    assert [(use.table, use.after.name) for use in added.uses] == [("notes", "status")]
+    # Undone by the swap, which rebuilds the partial index holding a constant of the type.
+    swap = added.reverse()
+    assert isinstance(swap, ops.AlterEnum) and swap.removed_values == ("archived",)
+    assert [type(op).__name__ for op in swap.dependents] == ["CreateIndex"]
+
+
+def test_removed_enum_labels_swap_the_type_around_what_holds_its_constants() -> None:
+    old = catalog_of(NOTES)
+    new = catalog_of(
+        NOTES.replace("[draft, live]", "[live, gone]").replace("default: draft", "default: live")
+    )
+    (swap,) = compare_catalogs(old, new)
+    assert isinstance(swap, ops.AlterEnum) and not swap.outside_transaction
+    assert swap.removed_values == ("draft",)
+    (use,) = swap.uses
+    assert (use.before.default, use.after.default) == (DefaultValue("draft"), DefaultValue("live"))
+    (dependent,) = swap.dependents
+    assert isinstance(dependent, ops.CreateIndex)
+    assert dependent.index.name == "ix_notes_tenant_id_title_partial"
+    assert compare_catalogs(new, old) == (swap.reverse(),)
 
 
 def test_switching_soft_delete_on_turns_uniques_into_partial_indexes() -> None:
@@ -340,14 +405,15 @@ def test_switching_soft_delete_on_turns_uniques_into_partial_indexes() -> None:
 def test_renamed_roles_move_the_grants() -> None:
     old = catalog_of(NOTES)
     new = catalog_of(NOTES.replace("entities:", "roles: {reader: ro}\nentities:"))
-    observed = kinds(compare_catalogs(old, new))
-    assert observed[0] == ("CreateRole", "ro")
-    assert observed[-1] == ("DropRole", "app_reader")
-    assert ("RevokePrivileges", "accounts.app_reader") in observed
-    assert ("GrantPrivileges", "notes.ro") in observed
-    assert observed.index(("RevokePrivileges", "notes.app_reader")) < observed.index(
-        ("GrantPrivileges", "notes.ro")
+    assert compare_catalogs(old, new) == (
+        RenameRole("app_reader", "ro", False, (("accounts", ("SELECT",)), ("notes", ("SELECT",)))),
     )
+    swapped = catalog_of(
+        NOTES.replace("entities:", "roles: {reader: app_writer, writer: app_reader}\nentities:")
+    )
+    observed = kinds(compare_catalogs(old, swapped))
+    assert ("RevokePrivileges", "notes.app_reader") in observed
+    assert ("GrantPrivileges", "notes.app_writer") in observed
 
 
 def test_a_new_setting_replaces_the_policies() -> None:
@@ -375,7 +441,7 @@ def test_a_changed_primary_key_is_refused() -> None:
     old = catalog_of(NOTES)
     table = old.table("notes")
     new = dataclasses.replace(
-        old, tables=(old.tables[0], dataclasses.replace(table, primary_key=("id", "title")))
+        old, tables=(old.tables[0], dataclasses.replace(table, primary_key=("title",)))
     )
     with pytest.raises(GenerationError, match="primary key of table notes"):
         compare_catalogs(old, new)
@@ -598,3 +664,193 @@ def test_history_needs_one_head_and_a_recorded_state() -> None:
         read_history(heads)
     with pytest.raises(GenerationError, match="no revision records the schema"):
         read_history((("a.py", "revision = 'a'\ndown_revision = None\n"),))
+
+
+# --- renames, fills, enum additions: reverse and render ----------------------------------
+
+_FILL = ColumnFill("project_id", "projects", "tenant_id", parent_forces_rls=True)
+_TENANT = Column("tenant_id", ColumnType("uuid"), role="tenant")
+NEW_PAIRS = [
+    (RenameTable("a", "b"), RenameTable("b", "a")),
+    (RenameColumn("t", "a", "b"), RenameColumn("t", "b", "a")),
+    (RenameConstraint("t", "a", "b"), RenameConstraint("t", "b", "a")),
+    (RenameIndex("t", "a", "b"), RenameIndex("t", "b", "a")),
+    (RenameEnum("a", "b"), RenameEnum("b", "a")),
+    (RenameTrigger("t", "a", "b"), RenameTrigger("t", "b", "a")),
+    (
+        RenameRole("r", "s", True, (("t", ("SELECT",)),)),
+        RenameRole("s", "r", True, (("t", ("SELECT",)),)),
+    ),
+    (
+        AddFilledColumn("comments", _TENANT, _FILL),
+        DropFilledColumn("comments", _TENANT, _FILL),
+    ),
+    (
+        ReplacePrimaryKey("j", ("a", "b"), ("t", "a", "b")),
+        ReplacePrimaryKey("j", ("t", "a", "b"), ("a", "b")),
+    ),
+    (ops.CreateIndex("notes", _INDEX, True), ops.DropIndex("notes", _INDEX, True)),
+    (ops.AddForeignKey("notes", _FK, True), ops.DropForeignKey("notes", _FK, True)),
+]
+
+
+@pytest.mark.parametrize(("forward", "backward"), NEW_PAIRS, ids=lambda op: type(op).__name__)
+def test_new_reverse_pairs(forward: ops.Operation, backward: ops.Operation) -> None:
+    assert forward.reverse() == backward
+    assert backward.reverse() == forward
+
+
+def test_only_concurrent_builds_and_label_additions_run_outside_the_transaction() -> None:
+    assert ops.CreateIndex("notes", _INDEX, concurrently=True).outside_transaction
+    assert not ops.CreateIndex("notes", _INDEX).outside_transaction
+    assert ops.AddEnumValues("s", ("a",), ("a", "b")).outside_transaction
+    assert not ops.AddForeignKey("notes", _FK, validate_later=True).outside_transaction
+    assert not RenameTable("a", "b").outside_transaction
+
+
+def test_render_renames() -> None:
+    assert render_operation(RenameTable("members", "order")).text == (
+        "op.rename_table('members', 'order')"
+    )
+    assert render_operation(RenameColumn("tasks", "title", "name")).text == (
+        "op.alter_column('tasks', 'title', new_column_name='name')"
+    )
+    assert render_operation(RenameConstraint("order", "pk_a", "pk_order")).text == (
+        "op.execute('ALTER TABLE \"order\" RENAME CONSTRAINT pk_a TO pk_order')"
+    )
+    assert render_operation(RenameIndex("t", "ix_a", "ix_b")).text == (
+        "op.execute('ALTER INDEX ix_a RENAME TO ix_b')"
+    )
+    assert render_operation(RenameEnum("member_role", "person_role")).text == (
+        "op.execute('ALTER TYPE member_role RENAME TO person_role')"
+    )
+    assert render_operation(RenameTrigger("people", "trg_a", "trg_b")).text == (
+        "op.execute('ALTER TRIGGER trg_a ON people RENAME TO trg_b')"
+    )
+
+
+def test_render_role_rename_renames_or_creates_then_moves_the_grants() -> None:
+    text = render_operation(RenameRole("app_w", "app_writer", False, (("notes", WRITE),))).text
+    assert "IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_w')" in text
+    assert "AND dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())" in text
+    assert text.index("ALTER ROLE app_w RENAME TO app_writer;") < text.index(
+        "CREATE ROLE app_writer NOLOGIN;"
+    )
+    assert "op.execute('GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO app_writer')" in text
+    assert "REVOKE SELECT, INSERT, UPDATE, DELETE ON notes FROM app_w;" in text
+    assert text.index("REVOKE SELECT") < text.index("DROP ROLE app_w;")
+
+
+def test_render_filled_column() -> None:
+    fill = ColumnFill("project_id", "projects", "tenant_id", "id", True, True)
+    text = render_operation(AddFilledColumn("comments", _TENANT, fill)).text
+    assert text.splitlines()[0] == (
+        "op.add_column('comments', sa.Column('tenant_id', sa.Uuid(), nullable=True))"
+    )
+    statements = re.findall(r"op\.execute\((.*?)\)\n", text, flags=re.DOTALL)
+    assert [ast.literal_eval(f"({statement})") for statement in statements] == [
+        "ALTER TABLE comments DISABLE TRIGGER trg_comments_updated_at",
+        "ALTER TABLE projects NO FORCE ROW LEVEL SECURITY",
+        "UPDATE comments AS child SET tenant_id = parent.tenant_id\n"
+        "FROM projects AS parent WHERE parent.id = child.project_id",
+        "ALTER TABLE projects FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE comments ENABLE TRIGGER trg_comments_updated_at",
+    ]
+    assert text.endswith(
+        "op.alter_column('comments', 'tenant_id', existing_type=sa.Uuid(), nullable=False)"
+    )
+
+
+def test_render_enum_labels_added_where_they_belong() -> None:
+    operation = ops.AddEnumValues("s", ("b", "d"), ("a", "b", "c", "d", "e"))
+    assert render_operation(operation).text.splitlines() == [
+        "op.execute(\"ALTER TYPE s ADD VALUE IF NOT EXISTS 'a' BEFORE 'b'\")",
+        "op.execute(\"ALTER TYPE s ADD VALUE IF NOT EXISTS 'c' AFTER 'b'\")",
+        "op.execute(\"ALTER TYPE s ADD VALUE IF NOT EXISTS 'e' AFTER 'd'\")",
+    ]
+
+
+def test_render_concurrent_index_and_later_validation() -> None:
+    created = render_operation(ops.CreateIndex("notes", _INDEX, concurrently=True)).text
+    assert created.endswith("    postgresql_concurrently=True,\n)")
+    dropped = render_operation(ops.DropIndex("notes", _INDEX, concurrently=True)).text
+    assert dropped == (
+        "op.drop_index(op.f('ix_notes_title'), table_name='notes', postgresql_concurrently=True)"
+    )
+    added = render_operation(ops.AddForeignKey("notes", _FK, validate_later=True)).text
+    assert "    postgresql_not_valid=True,\n" in added
+    validation = render_validation(ops.AddForeignKey("notes", _FK, validate_later=True))
+    assert validation is not None and validation.text == (
+        "op.execute('ALTER TABLE notes VALIDATE CONSTRAINT fk_notes_account_id_accounts')"
+    )
+    assert render_validation(ops.AddForeignKey("notes", _FK)) is None
+    assert render_validation(ops.CreateIndex("notes", _INDEX)) is None
+
+
+def test_revision_body_runs_outside_steps_in_autocommit_blocks() -> None:
+    catalog = catalog_of(NOTES)
+    operations = (
+        ops.AddEnumValues("note_status", ("draft", "live"), ("draft", "live", "gone")),
+        ops.AddForeignKey("notes", _FK, validate_later=True),
+        ops.CreateIndex("notes", _INDEX, concurrently=True),
+    )
+    text = render_revision(
+        operations, revision="0002", down_revision="0001", message="m", state=catalog
+    )
+    upgrade = text[text.index("def upgrade") : text.index("def downgrade")]
+    assert upgrade.count("with op.get_context().autocommit_block():") == 2
+    first, second = upgrade.split("with op.get_context().autocommit_block():")[1:]
+    assert "ADD VALUE" in first and "create_foreign_key" in first
+    assert first.index("ADD VALUE") < first.index("create_foreign_key")
+    assert "postgresql_concurrently=True" in second and "VALIDATE CONSTRAINT" in second
+    downgrade = text[text.index("def downgrade") :]
+    assert downgrade.index("autocommit_block") < downgrade.index("drop_constraint")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (ColumnType("string", max_length=10), ColumnType("string", max_length=20), None),
+        (ColumnType("string", max_length=10), ColumnType("text"), None),
+        (ColumnType("smallint"), ColumnType("bigint"), None),
+        (ColumnType("integer"), ColumnType("decimal", precision=12, scale=2), None),
+        (
+            ColumnType("decimal", precision=8, scale=2),
+            ColumnType("decimal", precision=9, scale=3),
+            None,
+        ),
+        (
+            ColumnType("enum", values=("a", "bb"), enum_name="e"),
+            ColumnType("string", max_length=2),
+            None,
+        ),
+        (
+            ColumnType("array", item=ColumnType("string", max_length=5)),
+            ColumnType("array", item=ColumnType("text")),
+            None,
+        ),
+        (
+            ColumnType("string", max_length=20),
+            ColumnType("string", max_length=10),
+            "type narrowed from varchar(20) to varchar(10)",
+        ),
+        (ColumnType("bigint"), ColumnType("integer"), "type narrowed from bigint to integer"),
+        (
+            ColumnType("decimal", precision=8, scale=2),
+            ColumnType("decimal", precision=8, scale=1),
+            "type narrowed from numeric(8, 2) to numeric(8, 1)",
+        ),
+        (
+            ColumnType("text"),
+            ColumnType("integer"),
+            "type changed from text to integer, which can lose values",
+        ),
+        (
+            ColumnType("enum", values=("abc",), enum_name="e"),
+            ColumnType("string", max_length=2),
+            "type changed from e to varchar(2), which can lose values",
+        ),
+    ],
+)
+def test_narrowing(old: ColumnType, new: ColumnType, expected: str | None) -> None:
+    assert narrowing(old, new) == expected
