@@ -27,6 +27,50 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {fields: {name: text}}
+          Country: {tenant_scoped: false, fields: {code: string(2)}}
+          Site:
+            relations:
+              country: {kind: many_to_one, target: Country}
+        """,
+        "8:44",
+        "cannot reference 'Country', which is not tenant-scoped",
+        id="tenant_table_references_global_table",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {fields: {name: text}}
+          Site:
+            relations:
+              account: {kind: many_to_one, target: Account}
+        """,
+        "7:44",
+        "already references the tenant entity",
+        id="tenant_table_references_tenant_entity",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account, column: account_id}
+        entities:
+          Account: {fields: {name: text}}
+          Region:
+            tenant_scoped: false
+            relations:
+              account: {kind: many_to_one, target: Account}
+        """,
+        "8:7",
+        "tenant column's name",
+        id="global_table_uses_tenant_column_name",
+    ),
+    pytest.param(
+        """\
+        version: 1
         entities:
           A: {fields: [1, 2
         """,

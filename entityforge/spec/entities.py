@@ -33,8 +33,12 @@ class EntityContext:
 def generated_columns(entity: Entity, tenancy: Tenancy | None) -> dict[str, str]:
     """The columns the generator adds to an entity's table, each with why."""
     columns = {"id": "every table has an 'id uuid' primary key"}
-    if tenancy is not None and entity.tenant_scoped:
-        columns[tenancy.column] = "tenant-scoped tables get the tenant column from 'tenancy'"
+    if tenancy is not None:
+        columns[tenancy.column] = (
+            "tenant-scoped tables get the tenant column from 'tenancy'"
+            if entity.tenant_scoped
+            else f"'{tenancy.column}' is the tenant column's name; other tables may not use it"
+        )
     if entity.timestamps:
         columns["created_at"] = "'timestamps' adds created_at and updated_at"
         columns["updated_at"] = "'timestamps' adds created_at and updated_at"
