@@ -25,6 +25,7 @@ and a tenant column is filled from the row's parent (``entityforge.diff_tenancy`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
@@ -115,7 +116,16 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
     columns = {column.name for column in index.columns}
     if index.name in names or any(before.column(name) not in kept for name in columns):
         return operation
+    if index.where and _mentions_dropped_column(index.where, before, after):
+        # Dropping that column drops the index with it, inside the transaction.
+        return operation
     return replace(operation, concurrently=True)
+
+
+def _mentions_dropped_column(predicate: str, before: Table, after: Table) -> bool:
+    kept = {column.name for column in after.columns}
+    dropped = {column.name for column in before.columns} - kept
+    return any(re.search(rf"\b{re.escape(name)}\b", predicate) for name in dropped)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 
 from entityforge.catalog import Column, ForeignKey, Index, Table
 from entityforge.generators import revision_sql as sql
+from entityforge.generators.model_columns import escape_text
 from entityforge.schema import ColumnType
 
 SA = "import sqlalchemy as sa"
 POSTGRESQL = "from sqlalchemy.dialects import postgresql"
 OP = "from alembic import op"
 # The longest string literal (quotes included) put on one line: a statement's argument
-# sits at indent 8; a nested one deeper, or after a keyword.
-STATEMENT_ROOM = 90
+# sits at indent 12 inside an autocommit block; a nested one deeper, or after a keyword.
+STATEMENT_ROOM = 86
 NESTED_ROOM = 76
 
 _SIMPLE_TYPES = {
@@ -98,8 +99,10 @@ def call_with_string(function: str, text: str, room: int = NESTED_ROOM) -> str:
 
 
 def execute(*statements: str) -> Snippet:
+    """``op.execute`` of each statement; Alembic wraps a string in ``text()``."""
     text = "\n".join(
-        call_with_string("op.execute", statement, STATEMENT_ROOM) for statement in statements
+        call_with_string("op.execute", escape_text(statement), STATEMENT_ROOM)
+        for statement in statements
     )
     return Snippet(text, frozenset({OP}))
 
@@ -127,7 +130,7 @@ def column_type(type_: ColumnType) -> Snippet:
 
 
 def server_default(expression: str | None) -> str:
-    return "None" if expression is None else call_with_string("sa.text", expression)
+    return "None" if expression is None else call_with_string("sa.text", escape_text(expression))
 
 
 def column(column_: Column) -> Snippet:
@@ -170,7 +173,10 @@ def table_constraints(table: Table) -> list[str]:
         for u in table.uniques
     ]
     constraints += [
-        call("sa.CheckConstraint", [python_string(c.expression), f"name={final_name(c.name)}"])
+        call(
+            "sa.CheckConstraint",
+            [python_string(escape_text(c.expression)), f"name={final_name(c.name)}"],
+        )
         for c in table.checks
     ]
     return constraints
@@ -182,7 +188,8 @@ def index_arguments(table: str, index: Index) -> list[str]:
     if index.method != "btree":
         arguments.append(f"postgresql_using={index.method!r}")
     if index.where is not None:
-        arguments.append(f"postgresql_where={call_with_string('sa.text', index.where)}")
+        where = call_with_string("sa.text", escape_text(index.where))
+        arguments.append(f"postgresql_where={where}")
     opclasses = {c.name: c.opclass for c in index.columns if c.opclass is not None}
     if opclasses:
         arguments.append(f"postgresql_ops={opclasses!r}")

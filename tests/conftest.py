@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,3 +78,25 @@ def create_database(server_url: str) -> Iterator[Callable[[], str]]:
 def database_url(create_database: Callable[[], str]) -> str:
     """A fresh, empty database for one test."""
     return create_database()
+
+
+# Hypothesis profiles of the property tests (tests/test_properties.py): "entityforge" runs
+# a few examples; ENTITYFORGE_HYPOTHESIS_PROFILE=long runs many, for every hypothesis test.
+HYPOTHESIS_PROFILE = os.environ.get("ENTITYFORGE_HYPOTHESIS_PROFILE", "entityforge")
+settings.register_profile(
+    "entityforge",
+    max_examples=8,
+    deadline=None,
+    # Each example migrates databases: shrinking a failure would take minutes. The failure
+    # is kept unshrunk under tests/regressions/; the long profile shrinks.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile(
+    "long",
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+if "ENTITYFORGE_HYPOTHESIS_PROFILE" in os.environ:
+    settings.load_profile(HYPOTHESIS_PROFILE)

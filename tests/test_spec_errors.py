@@ -27,6 +27,21 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        tenancy: {entity: Account, column: account_id}
+        entities:
+          Account:
+            fields: {name: text}
+            relations:
+              tags: {kind: many_to_many, target: Tag}
+          Tag: {tenant_scoped: false, fields: {name: text}}
+        """,
+        "7:7",
+        "the tenant column's name",
+        id="junction_column_takes_tenant_column_name",
+    ),
+    pytest.param(
+        """\
+        version: 1
         tenancy: {entity: Account}
         entities:
           Account: {fields: {name: text}}

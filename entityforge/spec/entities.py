@@ -85,7 +85,7 @@ def _with_constraints(
     columns: Columns,
     context: EntityContext,
 ) -> Entity:
-    tenant = context.tenancy.column if context.tenancy and entity.tenant_scoped else None
+    tenant = context.tenancy.column if context.tenancy else None
     implied_indexes = [IndexSpec((f.name,), using=f.index) for f in fields if f.index]
     implied_uniques = [(f.name,) for f in fields if f.unique]
     implied_uniques += [(r.column,) for r in relations if r.kind == "one_to_one" and r.column]
@@ -209,7 +209,7 @@ def _check_renamed_column(
 def _relations(
     issues: Issues, base: DocPath, entity: Entity, raw: RawEntity, context: EntityContext
 ) -> tuple[Relation, ...]:
-    tenant = context.tenancy.column if context.tenancy and entity.tenant_scoped else None
+    tenant = context.tenancy.column if context.tenancy else None
     relations = []
     for name, raw_relation in (raw.relations or {}).items():
         path = base + ("relations", name)

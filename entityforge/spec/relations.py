@@ -29,7 +29,8 @@ def build_relation(
 ) -> Relation | None:
     """The ``Relation`` at ``base``; ``None`` (with errors recorded) if it is unusable.
 
-    ``tenant_column`` is set when the entity is tenant-scoped (and so its junction tables).
+    ``tenant_column`` is the tenancy column, when tenancy is on: no junction column may
+    take its name.
     """
     errors_before = len(issues.errors)
     _check_kind_and_target(issues, base, entity, name, raw, entities)
@@ -115,11 +116,19 @@ def _with_junction(
 ) -> Relation | None:
     table = naming.junction_table(entity, relation.name)
     source, target = naming.junction_columns(entity, relation.target, relation.name)
-    if target in (source, tenant_column):
+    if target == source:
         issues.at_key(
             base,
             f"the junction table '{table}' would have two columns named '{target}'",
             hint="rename the relation",
+        )
+        return None
+    if tenant_column in (source, target):
+        issues.at_key(
+            base,
+            f"the junction table '{table}' would have a column named '{tenant_column}', "
+            "the tenant column's name",
+            hint="rename the relation, or choose another tenancy column",
         )
         return None
     names_ok = all(
