@@ -60,7 +60,8 @@ def _entity_lines(index: int, rng: random.Random) -> list[str]:
         if kind == "json" and number % 2 == 0:
             options.append("index: gin")
         if options:
-            lines.append(f"      field_{number}: {{type: {kind}, {', '.join(options)}}}")
+            quoted = f'"{kind}"' if "," in kind else kind
+            lines.append(f"      field_{number}: {{type: {quoted}, {', '.join(options)}}}")
         else:
             lines.append(f"      field_{number}: {kind}")
     lines.append("      status: {type: enum, values: [new, active, closed], default: new}")
