@@ -8,6 +8,7 @@ Each revision records the catalog it leads to; the next revision is the differen
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from entityforge import naming
@@ -31,6 +32,8 @@ _ON_DELETE_SQL = {
 
 @dataclass(frozen=True)
 class Column:
+    """``renamed_from`` is the column's previous name as the spec declares it (never DDL)."""
+
     name: str
     type: ColumnType
     nullable: bool = False
@@ -38,6 +41,7 @@ class Column:
     default_sql: str | None = None
     comment: str | None = None
     role: ColumnRole = "field"
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,10 @@ class CheckConstraint:
 
 @dataclass(frozen=True)
 class Table:
+    """``renamed_from`` is the table's previous name as the spec declares it: for an
+    entity's table its ``renamed_from`` (the old entity name or the old table name), for
+    a junction table the junction's old name. It names no database object."""
+
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
@@ -107,6 +115,7 @@ class Table:
     tenant_scoped: bool = False
     updated_at_trigger: bool = False
     entity: str | None = None
+    renamed_from: str | None = None
 
     @property
     def primary_key_name(self) -> str:
@@ -131,7 +140,11 @@ class Catalog:
     tenancy: Tenancy | None = None
 
     def table(self, name: str) -> Table:
-        return next(table for table in self.tables if table.name == name)
+        return self._tables_by_name[name]
+
+    @cached_property
+    def _tables_by_name(self) -> dict[str, Table]:
+        return {table.name: table for table in self.tables}
 
     @property
     def needs_updated_at_function(self) -> bool:
@@ -187,7 +200,15 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
             )
         )
     columns += [
-        Column(f.name, f.type, f.nullable, f.default, f.default_sql, f.comment)
+        Column(
+            f.name,
+            f.type,
+            f.nullable,
+            f.default,
+            f.default_sql,
+            f.comment,
+            renamed_from=f.renamed_from,
+        )
         for f in entity.fields
     ]
     for relation in entity.relations:
@@ -200,6 +221,11 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
                 relation.nullable,
                 comment=relation.comment,
                 role="reference",
+                renamed_from=(
+                    naming.relation_column(relation.renamed_from)
+                    if relation.renamed_from
+                    else None
+                ),
             )
         )
         foreign_keys.append(_relation_foreign_key(schema, entity, relation))
@@ -246,6 +272,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         tenant_scoped=scoped,
         updated_at_trigger=entity.timestamps,
         entity=entity.name,
+        renamed_from=entity.renamed_from,
     )
 
 
@@ -347,7 +374,11 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
                 naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
             )
         )
-    columns += [Column(src, UUID, role="reference"), Column(tgt, UUID, role="reference")]
+    old = _junction_before_renames(schema, entity, relation)
+    columns += [
+        Column(src, UUID, role="reference", renamed_from=_changed(old.source_column, src)),
+        Column(tgt, UUID, role="reference", renamed_from=_changed(old.target_column, tgt)),
+    ]
     for column, far in ((src, entity), (tgt, target)):
         composite = bool(lead) and far.tenant_scoped
         cols = lead + (column,) if composite else (column,)
@@ -367,11 +398,42 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         primary_key=lead + (src, tgt),
         foreign_keys=tuple(foreign_keys),
         tenant_scoped=scoped,
+        renamed_from=_changed(old.junction_table, name),
     )
 
 
+def _junction_before_renames(schema: Schema, entity: Entity, relation: Relation) -> Relation:
+    """The junction's table and columns under the names its entities and relation had
+    before the ``renamed_from`` the spec declares (an entity renamed from a table name
+    keeps its name here: the old entity name is not known)."""
+    source = _name_before_rename(entity)
+    target = _name_before_rename(schema.entity(relation.target))
+    old_relation = relation.renamed_from or relation.name
+    source_column, target_column = naming.junction_columns(source, target, old_relation)
+    return replace(
+        relation,
+        junction_table=naming.junction_table(source, old_relation),
+        source_column=source_column,
+        target_column=target_column,
+    )
+
+
+def _name_before_rename(entity: Entity) -> str:
+    old = entity.renamed_from
+    return old if old is not None and naming.PASCAL_CASE.match(old) else entity.name
+
+
+def _changed(old: str | None, new: str) -> str | None:
+    return old if old is not None and old != new else None
+
+
 def _add_tenant_keys_for_composite_targets(schema: Schema, tables: list[Table]) -> list[Table]:
-    """A composite tenant foreign key needs a unique ``(tenant, id)`` on its target."""
+    """A unique ``(tenant, id)`` on every tenant-scoped entity table.
+
+    A composite tenant foreign key needs it on its target; and the repositories' keyset
+    listing (``WHERE tenant = :t AND id > :after ORDER BY id``) reads a tenant's rows in
+    ``id`` order from it instead of walking the primary key through every tenant's rows.
+    """
     if schema.tenancy is None:
         return tables
     tenant_column = schema.tenancy.column
@@ -383,7 +445,7 @@ def _add_tenant_keys_for_composite_targets(schema: Schema, tables: list[Table]) 
     }
     result = []
     for table in tables:
-        if table.name in targets:
+        if table.name in targets or (table.tenant_scoped and table.entity is not None):
             key = (tenant_column, "id")
             unique = UniqueConstraint(naming.unique_name(table.name, key), key)
             table = replace(table, uniques=(unique,) + table.uniques)

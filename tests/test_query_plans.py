@@ -1,0 +1,227 @@
+"""Every statement the generated repositories send to a tenant table uses an index.
+
+The project of ``bench/db_spec.yaml`` is generated and migrated, 20,000 items (and their
+projects, tags, comments and tag links) are loaded for 20 tenants, and ``VACUUM
+ANALYZE`` gives the planner real statistics. Each repository method then runs as the
+application runs it — a LOGIN member of the writer role, row-level security applying,
+in ``tenant_session`` — and every statement it sent is explained with its own
+parameters: no plan may read a tenant table with a sequential scan. The planner is left
+free (no ``enable_seqscan = off``): what it picks is what production would get.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench import database, dataset
+from tests.projects import alembic
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "bench" / "db_spec.yaml"
+PACKAGE = "planned"
+TENANT_TABLES = frozenset({"projects", "items", "tags", "comments", "item_tags"})
+SHAPE = dataset.Shape(
+    items=20_000,
+    tenants=20,
+    projects_per_tenant=250,
+    tags_per_tenant=250,
+    big_minimum=0,
+    commented=200,
+)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The generated package, its loaded database and the writer's URL."""
+
+    db: ModuleType
+    repositories: ModuleType
+    loaded: dataset.Loaded
+    writer_url: str
+    owner_url: str
+
+
+@pytest.fixture(scope="module")
+def planned(
+    tmp_path_factory: pytest.TempPathFactory, create_database: Callable[[], str]
+) -> Iterator[Planned]:
+    project = tmp_path_factory.mktemp("plans") / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(f'[tool.entityforge]\npackage = "{PACKAGE}"\n')
+    database.generate_project(project, SPEC.read_text(encoding="utf-8"))
+    url = create_database()
+    result = alembic(project, url, "upgrade", "head")
+    assert result.returncode == 0, result.output
+    loaded = dataset.load(database.libpq_url(url), SHAPE)
+    sys.path.insert(0, str(project))
+    try:
+        db = __import__(f"{PACKAGE}.db", fromlist=["db"])
+        repositories = __import__(f"{PACKAGE}.repositories", fromlist=["repositories"])
+        base = __import__(f"{PACKAGE}.models.base", fromlist=["base"])
+        logins = database.create_logins(url, base.WRITER_ROLE, base.ADMIN_ROLE)
+        try:
+            yield Planned(db, repositories, loaded, logins.writer, url)
+        finally:
+            database.drop_logins(url, logins)
+    finally:
+        sys.path.remove(str(project))
+
+
+@pytest.fixture
+async def writer(planned: Planned) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = planned.db.create_engine(planned.writer_url)
+    yield planned.db.create_session_factory(engine)
+    await engine.dispose()
+
+
+def _scans(plan: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(node type, relation)`` of every node of a JSON plan that reads a relation."""
+    if "Relation Name" in plan:
+        yield plan["Node Type"], plan["Relation Name"]
+    for child in plan.get("Plans", ()):
+        yield from _scans(child)
+
+
+async def _sequential_scans(
+    planned: Planned,
+    sessions: async_sessionmaker[AsyncSession],
+    tenant: uuid.UUID,
+    call: Callable[[Any], Awaitable[Any]],
+) -> list[str]:
+    """Run ``call`` in a tenant session; explain each statement it sent; list seq scans."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not statement.startswith(("SELECT set_config", "EXPLAIN")):
+            sent.append((statement, parameters))
+
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with planned.db.tenant_session(sessions, tenant) as session:
+            await call(session)
+            connection = await session.connection()
+            found = []
+            for statement, parameters in list(sent):
+                if isinstance(parameters, list | tuple) and parameters:
+                    parameters = parameters[0]
+                result = await connection.exec_driver_sql(
+                    "EXPLAIN (FORMAT JSON) " + statement, parameters
+                )
+                plan = result.scalar_one()[0]["Plan"]
+                found += [
+                    f"{node} on {relation}: {statement[:120]}"
+                    for node, relation in _scans(plan)
+                    if node == "Seq Scan" and relation in TENANT_TABLES
+                ]
+            return found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _calls(planned: Planned) -> dict[str, Callable[[AsyncSession], Awaitable[Any]]]:
+    """One call of each repository method, on the tenant ``planned.loaded.typical_tenant``."""
+    loaded = planned.loaded
+    tenant = loaded.typical_tenant
+    items = loaded.first_items[tenant]
+    project = loaded.projects[tenant][0]
+    tags = dataset.tag_ids(tenant, SHAPE.tags_per_tenant)
+    repositories = planned.repositories
+    everything = ("project", "comments", "tags")
+
+    def item(session: AsyncSession) -> Any:
+        return repositories.ItemRepository(session)
+
+    def comment(session: AsyncSession) -> Any:
+        return repositories.CommentRepository(session)
+
+    async def soft_delete_and_restore(session: AsyncSession) -> None:
+        found = await comment(session).list(limit=1)
+        await comment(session).delete(found.items[0].id)
+        await comment(session).restore(found.items[0].id)
+
+    async def create_and_delete(session: AsyncSession) -> None:
+        created = await comment(session).create(body="new", item_id=items[0])
+        await comment(session).hard_delete(created.id)
+
+    new_item = {"title": "new", "status": "new", "data": {}, "rank": 1, "project_id": project}
+    return {
+        "get": lambda s: item(s).get(items[0], load=everything),
+        "get_many": lambda s: item(s).get_many(items[:40], load=everything),
+        "list": lambda s: item(s).list(limit=50, load=everything),
+        "list after": lambda s: item(s).list(after=items[100], limit=50),
+        "list filtered": lambda s: item(s).list(filters={"status": "active"}, limit=50),
+        "list by parent": lambda s: item(s).list(filters={"project_id": project}, limit=20),
+        "list by tag name": lambda s: repositories.TagRepository(s).list(
+            filters={"name": ["tag 1", "tag 2"]}, load=("items",)
+        ),
+        "list children": lambda s: comment(s).list(filters={"item_id": items[0]}),
+        "count": lambda s: item(s).count(filters={"project_id": project}),
+        "count all": lambda s: item(s).count(),
+        "exists": lambda s: item(s).exists(filters={"status": "closed"}),
+        "update": lambda s: item(s).update(items[1], rank=2),
+        "delete": lambda s: repositories.TagRepository(s).delete(tags[-1]),
+        "create and hard_delete": create_and_delete,
+        "bulk_create": lambda s: item(s).bulk_create([new_item, new_item]),
+        "soft delete and restore": soft_delete_and_restore,
+        "get deleted": lambda s: comment(s).get(uuid.uuid4(), include_deleted=True),
+    }
+
+
+CALLS = [
+    "get",
+    "get_many",
+    "list",
+    "list after",
+    "list filtered",
+    "list by parent",
+    "list by tag name",
+    "list children",
+    "count",
+    "count all",
+    "exists",
+    "update",
+    "delete",
+    "create and hard_delete",
+    "bulk_create",
+    "soft delete and restore",
+    "get deleted",
+]
+
+
+@pytest.mark.parametrize("name", CALLS)
+async def test_repository_statements_use_indexes(
+    planned: Planned, writer: async_sessionmaker[AsyncSession], name: str
+) -> None:
+    call = _calls(planned)[name]
+    scans = await _sequential_scans(planned, writer, planned.loaded.typical_tenant, call)
+    assert not scans, "\n".join(scans)
+
+
+def test_every_call_is_checked(planned: Planned) -> None:
+    assert sorted(_calls(planned)) == sorted(CALLS)
+
+
+async def test_a_sequential_scan_is_seen(planned: Planned) -> None:
+    """The owner (a superuser: no row-level security) filtering on an unindexed column."""
+    engine = planned.db.create_engine(planned.owner_url)
+    try:
+        owner = planned.db.create_session_factory(engine)
+
+        async def unindexed(session: AsyncSession) -> None:
+            await session.execute(text("SELECT id FROM items WHERE rank = 5"))
+
+        scans = await _sequential_scans(planned, owner, planned.loaded.typical_tenant, unindexed)
+    finally:
+        await engine.dispose()
+    assert scans and scans[0].startswith("Seq Scan on items")
