@@ -7,12 +7,15 @@ becomes without writing; ``apply_plan`` is the only step with side effects.
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from entityforge import render_cache
 from entityforge.add_entity import NewEntity, add_entity_to_spec
 from entityforge.errors import GenerationError
 from entityforge.formatting import format_outputs
@@ -20,7 +23,7 @@ from entityforge.merge import merge_generated
 from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
-from entityforge.writer import read_text, write_atomic
+from entityforge.writer import read_text, write_all, write_atomic
 
 GENERATORS = ("models", "repositories", "runtime", "migrations", "fixtures", "tests", "devdb")
 BASE_DIR = "generated"
@@ -62,6 +65,9 @@ class Plan:
     conflicts: tuple[str, ...] = ()
     base_updates: Mapping[str, str | None] = field(default_factory=dict)
     digests: Mapping[str, str] = field(default_factory=dict)
+    spec_text: str | None = None
+    """The spec the plan was made from, when ``generate`` made it: writing the plan then
+    records the digest of the render's inputs (``entityforge.render_cache``)."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -211,40 +217,88 @@ def _removals(
 
 def apply_plan(plan: Plan) -> None:
     """Write the plan: files first, then the last-generated copies."""
-    for change in plan.changes:
-        write_atomic(plan.config.root / change.path, change.new)
+    write_all({plan.config.root / change.path: change.new for change in plan.changes})
     for path in plan.removals:
         (plan.config.root / path).unlink(missing_ok=True)
     base_dir = plan.config.state_dir / BASE_DIR
     for path, text in sorted(plan.base_updates.items()):
         if text is None:
             (base_dir / path).unlink(missing_ok=True)
-        else:
-            write_atomic(base_dir / path, text)
+    write_all(
+        {
+            base_dir / path: text
+            for path, text in sorted(plan.base_updates.items())
+            if text is not None
+        }
+    )
     digests = json.dumps(dict(sorted(plan.digests.items())), indent=1) + "\n"
     if plan.digests and read_text(plan.config.state_dir / DIGESTS_FILE) != digests:
         write_atomic(plan.config.state_dir / DIGESTS_FILE, digests)
+    inputs = None
+    if plan.spec_text is not None and not plan.conflicts:
+        revisions = read_revisions(plan.config)
+        inputs = render_cache.inputs_digest(plan.config, plan.spec_text, revisions)
+    render_cache.record(plan.config, inputs)
 
 
 def generate(project_dir: Path, spec: Path | None = None, options: Options = Options()) -> Plan:
     """Plan the generation of ``project_dir`` from its spec (or ``spec``)."""
     config = read_project_config(project_dir)
-    schema = load_schema(spec or config.spec_path)
-    return plan_changes(config, *build_outputs(schema, config, options))
+    spec_path = spec or config.spec_path
+    spec_text = read_text(spec_path)
+    if spec_text is not None:
+        inputs = render_cache.inputs_digest(config, spec_text, read_revisions(config))
+        if render_cache.is_current(config, inputs):
+            return replace(plan_changes(config, *_last_outputs(config)), spec_text=spec_text)
+    with collector_paused():
+        schema = load_schema(spec_path)
+        plan = plan_changes(config, *build_outputs(schema, config, options))
+    return replace(plan, spec_text=spec_text)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a generation, back on afterwards.
+
+    A generation allocates millions of objects that reference counting frees; the
+    collector's passes over them cost a third of a 1,000-entity generation (2.8 s of
+    6.7 s) and find next to nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _last_outputs(config: ProjectConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """The last generation's files (its copies, revisions aside) and render digests."""
+    base_dir = config.state_dir / BASE_DIR
+    outputs = {
+        path.relative_to(base_dir).as_posix(): text
+        for path in sorted(base_dir.rglob("*"))
+        if path.is_file() and (text := read_text(path)) is not None
+    }
+    return outputs, _read_digests(config)
 
 
 def add_entity(
     project_dir: Path, entity: NewEntity, options: Options = Options()
 ) -> tuple[FileChange, Plan]:
-    """Plan adding ``entity`` to the spec and regenerating; validated, nothing written."""
+    """Plan adding ``entity`` to the spec and regenerating; validated, nothing written.
+
+    The spec is validated as it is first (its errors point into the file), then with the
+    entity added, exactly as ``generate`` validates it.
+    """
     config = read_project_config(project_dir)
-    old = read_text(config.spec_path)
-    if old is None:
-        raise GenerationError(
-            f"{config.spec_path} does not exist",
-            hint="run entityforge add-entity inside a project, or pass --project-dir",
-        )
-    new = add_entity_to_spec(old, entity)
-    schema = load_schema_text(new, str(config.spec_path))
+    load_schema(config.spec_path)
+    with config.spec_path.open(encoding="utf-8", newline="") as spec:
+        old = spec.read()  # line endings as they are: only the new block is added
+    new = add_entity_to_spec(old, entity, str(config.spec_path))
     spec_change = FileChange(config.spec, old, new)
-    return spec_change, plan_changes(config, *build_outputs(schema, config, options))
+    with collector_paused():
+        schema = load_schema_text(new, str(config.spec_path))
+        plan = plan_changes(config, *build_outputs(schema, config, options))
+    return spec_change, replace(plan, spec_text=new)

@@ -8,6 +8,7 @@ later stage ever sees a dict from the spec. Everything is frozen: derive with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, TypeAlias
 
 FieldTypeName = Literal[
@@ -186,10 +187,23 @@ class Schema:
     version: int = 1
 
     def entity(self, name: str) -> Entity:
-        for entity in self.entities:
-            if entity.name == name:
-                return entity
-        raise KeyError(name)
+        return self._entities_by_name[name]
+
+    def relations_to(self, name: str) -> tuple[tuple[Entity, Relation], ...]:
+        """``(owner, relation)`` of every relation targeting entity ``name``, in spec order."""
+        return self._relations_by_target.get(name, ())
+
+    @cached_property
+    def _entities_by_name(self) -> dict[str, Entity]:
+        return {entity.name: entity for entity in self.entities}
+
+    @cached_property
+    def _relations_by_target(self) -> dict[str, tuple[tuple[Entity, Relation], ...]]:
+        found: dict[str, list[tuple[Entity, Relation]]] = {}
+        for owner in self.entities:
+            for relation in owner.relations:
+                found.setdefault(relation.target, []).append((owner, relation))
+        return {target: tuple(pairs) for target, pairs in found.items()}
 
     @property
     def tenant_entity(self) -> Entity | None:

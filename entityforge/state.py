@@ -19,6 +19,7 @@ import json
 import types
 import typing
 import zlib
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -66,12 +67,34 @@ def decode_state(chunks: tuple[str, ...] | str) -> Catalog:
 
 
 def read_state(revision_text: str) -> Catalog | None:
-    """The catalog a revision file records; ``None`` for a revision written by hand."""
+    """The catalog a revision file records; ``None`` for a revision written by hand.
+
+    Only the ``ENTITYFORGE_STATE = (...)`` statement is parsed when it stands at the
+    start of a line (as generated): a large revision's upgrade code is not parsed again.
+    """
+    start = _state_statement_start(revision_text)
+    if start is not None:
+        try:
+            tail = ast.parse(revision_text[start:])
+        except SyntaxError:
+            tail = None
+        if tail is not None and len(tail.body) == 1:
+            return _state_in(tail.body)
     try:
         module = ast.parse(revision_text)
     except SyntaxError:
         return None
-    for statement in module.body:
+    return _state_in(module.body)
+
+
+def _state_statement_start(text: str) -> int | None:
+    marker = f"\n{STATE_VARIABLE} = ("
+    position = text.find(marker)
+    return None if position < 0 else position + 1
+
+
+def _state_in(statements: list[ast.stmt]) -> Catalog | None:
+    for statement in statements:
         if (
             isinstance(statement, ast.Assign)
             and len(statement.targets) == 1
@@ -85,37 +108,65 @@ def read_state(revision_text: str) -> Catalog | None:
 
 
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: _encode(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-            if not _is_default(field, getattr(value, field.name))
-        }
     if isinstance(value, tuple):
         return [_encode(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        encoded = {}
+        for name, default in _field_defaults(type(value)):
+            item = getattr(value, name)
+            if default is _NO_DEFAULT or item != default:
+                encoded[name] = _encode(item)
+        return encoded
     return value
 
 
-def _is_default(field: dataclasses.Field[Any], value: Any) -> bool:
-    if field.default is not dataclasses.MISSING:
-        return bool(value == field.default)
-    if field.default_factory is not dataclasses.MISSING:
-        return bool(value == field.default_factory())
-    return False
+_NO_DEFAULT = object()
+
+
+@cache
+def _field_defaults(dataclass: type) -> tuple[tuple[str, Any], ...]:
+    """Each field's name and default (``_NO_DEFAULT`` when it has none), read once a class."""
+    defaults = []
+    for field in dataclasses.fields(dataclass):
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:
+            default = _NO_DEFAULT
+        defaults.append((field.name, default))
+    return tuple(defaults)
 
 
 def _decode(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
+    return _decoder(hint)(value)
+
+
+@cache
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """A function that rebuilds a value of type ``hint`` from its JSON, made once a type.
+
+    Decoding runs on every generation (the head's recorded catalog), so the type hints
+    are read once here rather than at each value.
+    """
     dataclass = _dataclass_in(hint)
     if dataclass is not None:
-        hints = _field_types(dataclass)
-        return dataclass(**{name: _decode(item, hints[name]) for name, item in value.items()})
+        fields = _field_types(dataclass)
+
+        def build(value: Any) -> Any:
+            if value is None:
+                return None
+            return dataclass(
+                **{name: _decoder(fields[name])(item) for name, item in value.items()}
+            )
+
+        return build
     if typing.get_origin(hint) is tuple:
         arguments = typing.get_args(hint)
         if len(arguments) == 2 and arguments[1] is Ellipsis:
-            return tuple(_decode(item, arguments[0]) for item in value)
-    return _freeze(value)
+            item_decoder = _decoder(arguments[0])
+            return lambda value: None if value is None else tuple(map(item_decoder, value))
+    return _freeze
 
 
 def _dataclass_in(hint: Any) -> type | None:

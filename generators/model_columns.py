@@ -11,7 +11,13 @@ import re
 from dataclasses import dataclass
 
 from entityforge.catalog import Column
-from entityforge.generators.python_source import Code, Symbols, call, string_literal
+from entityforge.generators.python_source import (
+    Code,
+    Symbols,
+    call,
+    sole_argument,
+    string_literal,
+)
 from entityforge.generators.revision_sql import literal_default
 from entityforge.schema import ColumnType
 
@@ -22,6 +28,8 @@ ARGUMENT_INDENT = 8
 
 # ``:name`` inside ``text()`` is a bind parameter; SQLAlchemy's own pattern, escaped with ``\``.
 _BIND_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
+# ``text()`` turns ``\:name`` (and ``\:``) into ``:name``; another ``\`` keeps the one written.
+_ESCAPED_COLON = re.compile(r"\\(:\w*)(?![:\w])")
 
 _SIMPLE_TYPES = {
     "text": "Text",
@@ -142,14 +150,16 @@ def mapped_annotation(column: Column, names: ModelNames) -> tuple[Code, bool]:
 
 
 def escape_text(sql: str) -> str:
-    """SQL for ``text()``: colons that would read as bind parameters are escaped."""
-    return _BIND_PARAMETER.sub(lambda match: "\\" + match.group(0), sql)
+    """SQL for ``text()``: colons that would read as bind parameters are escaped, and
+    backslashes before colons doubled, so ``text()`` gives back exactly ``sql``."""
+    kept = _ESCAPED_COLON.sub(lambda match: "\\" + match.group(0), sql)
+    return _BIND_PARAMETER.sub(lambda match: "\\" + match.group(0), kept)
 
 
 def server_default(column: Column, names: ModelNames) -> Code | None:
     """``server_default=...`` for a column's literal or SQL default, if it has one."""
     if column.default_sql is not None:
-        sql = string_literal(escape_text(column.default_sql), ARGUMENT_INDENT + 4)
+        sql = sole_argument(escape_text(column.default_sql), ARGUMENT_INDENT + 4)
         return call(names.sqlalchemy("text"), sql).wrap("server_default=")
     if column.default is None:
         return None
@@ -157,7 +167,7 @@ def server_default(column: Column, names: ModelNames) -> Code | None:
     if isinstance(value, str) and column.type.name not in ("json", "array"):
         literal = string_literal(value, ARGUMENT_INDENT, "server_default=", ",")
         return Code(f"server_default={literal}")
-    sql = string_literal(
+    sql = sole_argument(
         escape_text(literal_default(column.default, column.type)), ARGUMENT_INDENT + 4
     )
     return call(names.sqlalchemy("text"), sql).wrap("server_default=")

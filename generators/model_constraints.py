@@ -21,7 +21,7 @@ from entityforge.catalog import (
     UniqueConstraint,
 )
 from entityforge.generators.model_columns import ModelNames, escape_text
-from entityforge.generators.python_source import Code, call, string_literal
+from entityforge.generators.python_source import Code, call, sole_argument, string_literal
 
 # Where literals stand once black has split a ``__table_args__`` item: a check's
 # expression among the item's arguments, an index predicate inside ``text(...)``.
@@ -57,29 +57,58 @@ def _key_options(fk: ForeignKey, cyclic: frozenset[str]) -> list[str]:
 
 
 def cyclic_foreign_keys(catalog: Catalog) -> frozenset[str]:
-    """Keys on a cycle of tables (self references aside): SQLAlchemy adds them by ALTER."""
+    """Keys on a cycle of tables (self references aside): SQLAlchemy adds them by ALTER.
+
+    A key is on a cycle when its two tables are in one strongly connected component of
+    the reference graph; the components come from one pass of Tarjan's algorithm.
+    """
     edges = {
-        table.name: {fk.referred_table for fk in table.foreign_keys} - {table.name}
+        table.name: sorted({fk.referred_table for fk in table.foreign_keys} - {table.name})
         for table in catalog.tables
     }
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, todo = set(), [start]
-        while todo:
-            current = todo.pop()
-            if current == goal:
-                return True
-            if current not in seen:
-                seen.add(current)
-                todo += sorted(edges.get(current, ()))
-        return False
-
+    component = _strongly_connected_components(edges)
     return frozenset(
         fk.name
         for table in catalog.tables
         for fk in table.foreign_keys
-        if fk.referred_table != table.name and reaches(fk.referred_table, table.name)
+        if fk.referred_table != table.name
+        and component.get(fk.referred_table) == component[table.name]
     )
+
+
+def _strongly_connected_components(edges: dict[str, list[str]]) -> dict[str, int]:
+    """Each node's component number (iterative Tarjan: no recursion limit on long chains)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    component: dict[str, int] = {}
+    stack: list[str] = []
+    roots: list[str] = []
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(edges.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, successors = work[-1]
+            successor = next((s for s in successors if s not in component), None)
+            if successor is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    number = len(roots)
+                    roots.append(node)
+                    while (member := stack.pop()) != node:
+                        component[member] = number
+                    component[node] = number
+            elif successor not in index:
+                index[successor] = low[successor] = len(index)
+                stack.append(successor)
+                work.append((successor, iter(edges.get(successor, ()))))
+            else:
+                low[node] = min(low[node], index[successor])
+    return component
 
 
 def _referred(fk: ForeignKey) -> list[str]:
@@ -111,7 +140,7 @@ def _index(index: Index, names: ModelNames) -> Code:
     if index.method != "btree":
         arguments.append(f"postgresql_using={index.method!r}")
     if index.where:
-        predicate = string_literal(escape_text(index.where), WHERE_INDENT)
+        predicate = sole_argument(escape_text(index.where), WHERE_INDENT)
         where = call(names.sqlalchemy("text"), predicate)
         arguments.append(where.wrap("postgresql_where="))
     ops = {column.name: column.opclass for column in index.columns if column.opclass}

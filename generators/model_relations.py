@@ -170,8 +170,7 @@ def relationships(
     ]
     views += [
         _relationship(schema, catalog, names, owner, relation, reverse=True)
-        for owner in schema.entities
-        for relation in owner.relations
-        if relation.target == entity.name and relation.back_populates
+        for owner, relation in schema.relations_to(entity.name)
+        if relation.back_populates
     ]
     return tuple(views)

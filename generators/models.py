@@ -187,9 +187,8 @@ def _class_attributes(
     attributes |= {relation.name for relation in entity.relations}
     attributes |= {
         relation.back_populates
-        for owner in ctx.schema.entities
-        for relation in owner.relations
-        if relation.target == entity.name and relation.back_populates
+        for _, relation in ctx.schema.relations_to(entity.name)
+        if relation.back_populates
     }
     return attributes
 
@@ -204,8 +203,11 @@ def _type_checking_imports(ctx: GenerationContext, entity: Entity, targets: set[
     return "    " + render_imports(imports, ctx.package).replace("\n", "\n    ")
 
 
-def entity_view(ctx: GenerationContext, entity: Entity) -> EntityView:
-    """Everything the entity template lays out, decided here."""
+def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) -> EntityView:
+    """Everything the entity template lays out, decided here.
+
+    ``cyclic`` names the foreign keys on a cycle of tables (``cyclic_foreign_keys``).
+    """
     table = ctx.catalog.table(entity.table)
     columns = class_columns(table)
     enum_columns = [column for column in columns if column.type.name == "enum"]
@@ -215,7 +217,7 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> EntityView:
         tuple((c.name, naming.enum_class_name(entity.name, c.name)) for c in enum_columns),
     )
     declared = frozenset(column.name for column in columns)
-    layout = table_layout(table, names, declared, cyclic_foreign_keys(ctx.catalog))
+    layout = table_layout(table, names, declared, cyclic)
     column_code = [column_declaration(column, names, layout) for column in columns]
     relation_views = relationships(ctx.schema, ctx.catalog, entity, names)
     mixins = _mixins(table, entity)
@@ -274,7 +276,7 @@ def junction_view(
     return view, imports
 
 
-def associations_module(ctx: GenerationContext) -> str | None:
+def associations_module(ctx: GenerationContext, cyclic: frozenset[str]) -> str | None:
     """``associations.py``: the junction tables, or None when there are none."""
     names = ModelNames(Symbols(), ctx.package)
     views: list[JunctionView] = []
@@ -285,7 +287,7 @@ def associations_module(ctx: GenerationContext) -> str | None:
                 continue
             table = ctx.catalog.table(relation.junction_table)
             owner = f"{entity.name}.{relation.name}"
-            view, code = junction_view(table, names, owner, cyclic_foreign_keys(ctx.catalog))
+            view, code = junction_view(table, names, owner, cyclic)
             views.append(view)
             imports |= code.imports
     if not views:
@@ -381,12 +383,13 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{directory}/__init__.py": package_module(ctx),
         f"{directory}/base.py": render("models/base.py.jinja", view=base_view(ctx)),
     }
+    cyclic = cyclic_foreign_keys(ctx.catalog)
     for entity in ctx.schema.entities:
-        view = entity_view(ctx, entity)
+        view = entity_view(ctx, entity, cyclic)
         files[f"{directory}/{module_name(entity.name)}.py"] = render(
             "models/entity.py.jinja", view=view
         )
-    associations = associations_module(ctx)
+    associations = associations_module(ctx, cyclic)
     if associations is not None:
         files[f"{directory}/associations.py"] = associations
     return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -129,11 +130,12 @@ def _section_lines(imports: list[Import]) -> list[str]:
         members = sorted(
             {i for i in imports if i.module == module and i.name is not None}, key=_member_key
         )
-        plain_members = [str(m.name) for m in members if not m.alias]
-        if plain_members:
-            lines.append(_from_line(module, plain_members))
-        # Without ``combine-as-imports`` an aliased name is imported on its own line.
-        lines += [_from_line(module, [f"{m.name} as {m.alias}"]) for m in members if m.alias]
+        plain = [m for m in members if not m.alias]
+        statements = [(_member_key(plain[0]), [str(m.name) for m in plain])] if plain else []
+        # Without ``combine-as-imports`` an aliased name is imported on its own line; the
+        # statements of one module are ordered by their first name, as ruff's isort does.
+        statements += [(_member_key(m), [f"{m.name} as {m.alias}"]) for m in members if m.alias]
+        lines += [_from_line(module, names) for _, names in sorted(statements)]
     return lines
 
 
@@ -163,16 +165,25 @@ def string_literal(value: str, indent: int, prefix: str = "", suffix: str = "") 
     return "(" + " ".join(repr(piece) for piece in _pieces(value, room - 2)) + ")"
 
 
+def sole_argument(value: str, indent: int) -> str:
+    """``value`` as the only argument of a call (``text(...)``): a literal cut into pieces
+    goes without parentheses of its own, the call's hold it (ruff's UP034)."""
+    literal = string_literal(value, indent)
+    return literal[1:-1] if literal.startswith("(") else literal
+
+
 def _pieces(value: str, width: int) -> list[str]:
-    """``value`` cut at spaces into pieces of at most ``width`` characters where possible."""
+    """``value`` cut after whitespace into pieces whose literals take at most ``width``
+    columns where possible (escapes and wide characters counted as shown)."""
     pieces: list[str] = []
     current = ""
-    for token in re.split(r"(\s+)", value):
-        if not token.isspace() and len(token) > width:
+    for token in re.findall(r"\S+\s*|\s+", value):
+        word = token.rstrip()
+        if word and _shown(word) > width:
             # A piece without spaces may run long: style checkers let a lone word be.
-            pieces += [current, token] if current else [token]
-            current = ""
-        elif current and not token.isspace() and len(current) + len(token) > width:
+            pieces += [current, word] if current else [word]
+            current = token[len(word) :]
+        elif current and _shown(current + token) > width:
             pieces.append(current)
             current = token
         else:
@@ -182,12 +193,29 @@ def _pieces(value: str, width: int) -> list[str]:
     return pieces
 
 
+def _shown(text: str) -> int:
+    """The columns ``text`` takes inside a string literal, as black and ruff count them:
+    escapes such as ``\\n`` in full, wide (East Asian) characters twice."""
+    shown = repr(text)[1:-1]
+    if shown.isascii():
+        return len(shown)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in shown
+    )
+
+
 def docstring(text: str, indent: int) -> str:
     """A triple-quoted docstring wrapped to the line length at ``indent`` spaces."""
     width = LINE_LENGTH - indent - 6
     cleaned = " ".join(text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').split())
     if cleaned.endswith('"'):
-        cleaned += " "
+        # A closing quote inside the docstring is written ``\x22``: wrapping strips a pad
+        # space, `""""` ends nothing, and black and ruff disagree on `\""""`.
+        body = cleaned[:-1]
+        if (len(body) - len(body.rstrip("\\"))) % 2:
+            body = body[:-1]
+        cleaned = body + "\\x22"
     lines = textwrap.wrap(cleaned, width=width, break_long_words=False) or [""]
     if len(lines) == 1:
         return f'"""{lines[0]}"""'

@@ -18,6 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from entityforge.errors import Location, SpecError
+from entityforge.spec.fast_yaml import compose_fast
 from entityforge.spec.issues import raise_collected
 
 PathPart = str | int
@@ -99,7 +100,7 @@ def parse_document(text: str, filename: str) -> Document:
     """Compose ``text`` as YAML and convert it to plain data with positions."""
     yaml = YAML(typ="safe", pure=True)
     try:
-        root = yaml.compose(text)
+        root = compose_fast(text) or yaml.compose(text)
     except YAMLError as error:
         raise _yaml_error(error, text, filename) from None
     except RecursionError:
