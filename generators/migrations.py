@@ -41,7 +41,16 @@ class RevisionFile:
     name: str
     revision: str
     down_revision: str | None
-    state: Catalog | None
+    text: str
+
+    def state(self) -> Catalog | None:
+        """The schema the revision records (decoded only when asked: it can be large)."""
+        try:
+            return read_state(self.text)
+        except GenerationError as error:
+            raise GenerationError(
+                f"revision {self.name}: {error.message}", hint=error.hint
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -192,8 +201,9 @@ def _newest_state(by_id: dict[str, RevisionFile], head: str) -> Catalog:
     current: str | None = head
     while current is not None and current in by_id:
         file = by_id[current]
-        if file.state is not None:
-            return file.state
+        state = file.state()
+        if state is not None:
+            return state
         current = file.down_revision
     raise GenerationError(
         "no revision records the schema it leads to, so the next one cannot be computed",
@@ -204,16 +214,11 @@ def _newest_state(by_id: dict[str, RevisionFile], head: str) -> Catalog:
 
 def _read_revision_file(name: str, text: str) -> RevisionFile:
     try:
-        module = ast.parse(text)
+        values = _identifiers(text)
     except SyntaxError as error:
         raise GenerationError(
             f"revision {name} is not valid Python: {error}", hint="fix or remove it"
         ) from None
-    values = {
-        target: ast.literal_eval(value)
-        for target, value in map(_assignment, module.body)
-        if target in ("revision", "down_revision")
-    }
     if not isinstance(values.get("revision"), str):
         raise GenerationError(f"revision {name} sets no revision id", hint="fix or remove it")
     down = values.get("down_revision")
@@ -222,11 +227,32 @@ def _read_revision_file(name: str, text: str) -> RevisionFile:
             f"revision {name} merges several revisions; entityforge expects one chain",
             hint="generate from a linear history",
         )
-    try:
-        state = read_state(text)
-    except GenerationError as error:
-        raise GenerationError(f"revision {name}: {error.message}", hint=error.hint) from None
-    return RevisionFile(name, values["revision"], down, state)
+    return RevisionFile(name, values["revision"], down, text)
+
+
+def _identifiers(text: str) -> dict[str | None, object]:
+    """``revision`` and ``down_revision`` of a revision module.
+
+    They stand before the first function in every revision Alembic or entityforge
+    writes, so only that head is parsed; the whole module when the head lacks them.
+    """
+    head, found, _ = text.partition("\ndef ")
+    if found:
+        try:
+            values = _module_identifiers(ast.parse(head))
+        except SyntaxError:
+            values = {}
+        if "revision" in values:
+            return values
+    return _module_identifiers(ast.parse(text))
+
+
+def _module_identifiers(module: ast.Module) -> dict[str | None, object]:
+    return {
+        target: ast.literal_eval(value)
+        for target, value in map(_assignment, module.body)
+        if target in ("revision", "down_revision") and value is not None
+    }
 
 
 def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:

@@ -731,8 +731,13 @@ def test_render_renames() -> None:
 
 def test_render_role_rename_renames_or_creates_then_moves_the_grants() -> None:
     text = render_operation(RenameRole("app_w", "app_writer", False, (("notes", WRITE),))).text
-    assert "IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_w')" in text
-    assert "AND dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())" in text
+    sql = "".join(
+        ast.literal_eval(node.args[0])
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Call) and node.args
+    )
+    assert "IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_w')" in sql
+    assert "AND dbid <> (SELECT oid FROM pg_database WHERE datname = current_database())" in sql
     assert text.index("ALTER ROLE app_w RENAME TO app_writer;") < text.index(
         "CREATE ROLE app_writer NOLOGIN;"
     )
