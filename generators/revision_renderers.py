@@ -210,6 +210,7 @@ def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
         final_name(check.name),
         repr(operation.table),
         python_string(escape_text(check.expression)),
+        *(["postgresql_not_valid=True"] if operation.validate_later else []),
     )
 
 
