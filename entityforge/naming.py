@@ -39,6 +39,19 @@ PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _MODEL_ATTRIBUTES = frozenset({"metadata", "registry", "query", "query_class", "awaitable_attrs"})
 
 
+# Names the generated repositories, factories and tests import or define beside the
+# entity classes (the model modules alias their imports instead); an entity of the same
+# name would shadow them.
+_GENERATED_CODE_NAMES_TEXT = """
+    Any AsyncAttrs AsyncEngine AsyncIterator AsyncSession Base Callable ColumnElement Config
+    Connection DBAPIError DeclarativeBase EntityFactory Generic IntegrityError Iterable
+    Iterator Mapping Page Path PostgresServer Repository SQLAlchemyFactory Sequence
+    SessionDatabase SoftDeleteMixin SoftDeleteRepository Table TenantScopedMixin
+    TimestampMixin TypeVar URL UUIDPrimaryKeyMixin Use
+    """
+GENERATED_CODE_NAMES = frozenset(_GENERATED_CODE_NAMES_TEXT.split())
+
+
 def truncate(name: str) -> str:
     """Shorten ``name`` to 63 bytes the way SQLAlchemy does, deterministically."""
     if len(name.encode()) <= MAX_IDENTIFIER_BYTES:

@@ -27,6 +27,31 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        entities:
+          Task:
+            fields:
+              status: {type: enum, values: [todo, done]}
+          TaskStatus:
+            fields: {label: text}
+        """,
+        "6:3",
+        "is also the name of the enum class of field 'Task.status'",
+        id="entity_named_like_a_generated_enum_class",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
+          Repository:
+            fields: {url: text}
+        """,
+        "3:3",
+        "entity name 'Repository' is reserved in the generated code",
+        id="entity_named_like_generated_code",
+    ),
+    pytest.param(
+        """\
+        version: 1
         tenancy: {entity: Account, column: account_id}
         entities:
           Account:

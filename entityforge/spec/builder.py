@@ -13,6 +13,7 @@ from entityforge import naming
 from entityforge.schema import Roles, Schema, Tenancy
 from entityforge.spec.crosscheck import (
     check_catalog_names,
+    check_class_names,
     check_relations_across,
     check_table_names,
 )
@@ -45,6 +46,7 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     issues.raise_if_any()
     check_relations_across(issues, entities, tenancy)
     check_table_names(issues, entities)
+    check_class_names(issues, entities)
     issues.raise_if_any()
     schema = Schema(entities=entities, tenancy=tenancy, roles=roles, version=SUPPORTED_VERSION)
     check_catalog_names(issues, schema)

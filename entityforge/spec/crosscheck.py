@@ -95,6 +95,26 @@ def _attributes(entity: Entity, tenancy: Tenancy | None) -> dict[str, str]:
     return taken
 
 
+def check_class_names(issues: Issues, entities: Sequence[Entity]) -> None:
+    """No entity may take the name of a class generated for another: its factory, its
+    repository or one of its enum classes."""
+    generated: dict[str, str] = {}
+    for entity in entities:
+        generated[f"{entity.name}Factory"] = f"the factory of entity '{entity.name}'"
+        generated[f"{entity.name}Repository"] = f"the repository of entity '{entity.name}'"
+        for field in entity.fields:
+            if field.type.name == "enum":
+                enum_class = naming.enum_class_name(entity.name, field.name)
+                generated[enum_class] = f"the enum class of field '{entity.name}.{field.name}'"
+    for entity in entities:
+        if entity.name in generated:
+            issues.at_key(
+                ("entities", entity.name),
+                f"entity name '{entity.name}' is also the name of {generated[entity.name]}",
+                hint="rename one of them",
+            )
+
+
 def check_table_names(issues: Issues, entities: Sequence[Entity]) -> None:
     """Two entities may not share a table."""
     owners: dict[str, str] = {}

@@ -50,11 +50,11 @@ def check_entity_name(issues: Issues, path: DocPath, name: str) -> bool:
             ),
         )
         return False
-    if keyword.iskeyword(name) or name == "Base":
+    if keyword.iskeyword(name) or name in naming.GENERATED_CODE_NAMES:
         issues.at_key(
             path,
             f"entity name '{name}' is reserved in the generated code",
-            hint="choose another name",
+            hint=f"choose another name, e.g. '{name}Entry' (set 'table:' to keep a table name)",
         )
         return False
     return True
