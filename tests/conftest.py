@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from sqlalchemy.engine import make_url
 
+from tests.projects import psql_url
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPECS = REPO_ROOT / "tests" / "specs"
 EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
@@ -51,11 +53,6 @@ def server_url() -> Iterator[str]:
             server.cleanup()
 
 
-def libpq_url(url: str) -> str:
-    """The psycopg (libpq) form of a SQLAlchemy URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def create_database(server_url: str) -> Iterator[Callable[[], str]]:
     """Create empty databases on demand; all are dropped at the end of the session."""
@@ -63,13 +60,13 @@ def create_database(server_url: str) -> Iterator[Callable[[], str]]:
 
     def create() -> str:
         name = f"ef_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+        with psycopg.connect(psql_url(server_url), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         created.append(name)
         return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
     yield create
-    with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+    with psycopg.connect(psql_url(server_url), autocommit=True) as connection:
         for name in created:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from tests.projects import psql_url as libpq_url
+from tests.projects import psql_url
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class LoginRole:
     @property
     def conninfo(self) -> str:
         """The libpq form of ``url``, for psycopg."""
-        return libpq_url(self.url)
+        return psql_url(self.url)
 
 
 @contextmanager
@@ -40,7 +40,7 @@ def login_role(owner_url: str, member_of: str, prefix: str = "ef_login") -> Iter
     """Create a LOGIN role granted ``member_of``; connect as it to the owner's database."""
     name = f"{prefix}_{secrets.token_hex(5)}"
     password = secrets.token_hex(12)
-    with psycopg.connect(libpq_url(owner_url), autocommit=True) as connection:
+    with psycopg.connect(psql_url(owner_url), autocommit=True) as connection:
         connection.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOBYPASSRLS").format(
                 sql.Identifier(name), sql.Literal(password)
@@ -57,7 +57,7 @@ def login_role(owner_url: str, member_of: str, prefix: str = "ef_login") -> Iter
     try:
         yield LoginRole(name, member_of, url)
     finally:
-        with psycopg.connect(libpq_url(owner_url), autocommit=True) as connection:
+        with psycopg.connect(psql_url(owner_url), autocommit=True) as connection:
             connection.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
                 (name,),
@@ -83,6 +83,6 @@ SELECT p || ' on ' || c.relname FROM pg_class c,
 
 def writer_login_violations(owner_url: str, role: str) -> list[str]:
     """Tables the role owns (or owns through a role it belongs to), forbidden privileges."""
-    with psycopg.connect(libpq_url(owner_url), autocommit=True) as connection:
+    with psycopg.connect(psql_url(owner_url), autocommit=True) as connection:
         rows = connection.execute(WRITER_LOGIN_VIOLATIONS, {"role": role}).fetchall()
     return sorted(row[0] for row in rows)

@@ -67,6 +67,7 @@ def alembic(project: Path, database_url: str, *args: str) -> Completed:
 
 
 def psql_url(url: str) -> str:
+    """The libpq form (for psycopg and psql) of a SQLAlchemy URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 

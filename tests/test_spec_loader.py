@@ -29,7 +29,7 @@ from entityforge.schema import (
     Tenancy,
 )
 from entityforge.spec import SqlExpressionError, load_schema, load_schema_text, parse_expression
-from tests.conftest import libpq_url
+from tests.projects import psql_url
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "entityforge" / "examples" / "entities.yaml"
@@ -433,7 +433,7 @@ def test_parse_expression_refuses(text: str, message: str) -> None:
 @pytest.fixture(scope="module")
 def database(create_database: Callable[[], str]) -> Iterator[psycopg.Connection]:
     """A connection to a fresh database on the test session's PostgreSQL."""
-    with psycopg.connect(libpq_url(create_database()), autocommit=True) as connection:
+    with psycopg.connect(psql_url(create_database()), autocommit=True) as connection:
         yield connection
 
 
