@@ -19,50 +19,90 @@ from entityforge.spec.issues import combine_errors, did_you_mean, show_value
 
 
 class RawModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 class RawTenancy(RawModel):
     entity: str
+    """The tenant entity (PascalCase): the table every tenant-scoped row belongs to.
+    Never tenant-scoped itself."""
     column: str = "tenant_id"
+    """The tenant column added to every tenant-scoped table (default tenant_id)."""
     setting: str = "app.tenant_id"
+    """The PostgreSQL setting the row-level-security policies read the current tenant from
+    (default app.tenant_id)."""
 
 
 class RawRoles(RawModel):
     reader: str = "app_reader"
+    """The role granted SELECT only (default app_reader)."""
     writer: str = "app_writer"
+    """The application's role: CRUD, owns nothing, row-level security applies (default
+    app_writer)."""
     admin: str = "app_admin"
+    """The role that bypasses row-level security, for operators and cross-tenant jobs (default
+    app_admin)."""
 
 
 class RawDefaults(RawModel):
     timestamps: bool = True
+    """Give every entity created_at and updated_at (timestamptz, updated_at moved by a trigger)
+    unless it says otherwise (default true)."""
     soft_delete: bool = False
+    """Give every entity a deleted_at column; unique constraints then hold among live rows only
+    (default false)."""
 
 
 class RawItemType(RawModel):
     """The element type of an array (``of``): a type expression or this mapping."""
 
     type: str
+    """The items' type: a type name, optionally with parameters (string(40), decimal(12,2))."""
     max_length: int | None = None
+    """The items' maximum length (string items)."""
     precision: int | None = None
+    """Total significant digits (decimal items)."""
     scale: int | None = None
+    """Digits after the point (decimal items)."""
 
 
 class RawField(RawModel):
     type: str
+    """The column's type: string, text, smallint, integer, bigint, decimal, float, boolean, date,
+    datetime (timestamptz), time, interval, uuid, json (jsonb), enum, bytes or array;
+    string(200) and decimal(12,2) give parameters inline."""
     max_length: int | None = None
+    """The maximum length of a string (varchar(n)); required for string unless written string(n).
+    The maximum length of a string (varchar(n)); required for string unless written string(n)."""
     precision: int | None = None
+    """Total significant digits of a decimal (numeric(p, s))."""
     scale: int | None = None
+    """Digits after the point of a decimal; needs precision."""
     values: list[str] | None = None
+    """The labels of an enum, in order."""
     of: RawItemType | None = None
+    """The item type of an array: a type expression (text, string(40)) or a mapping with type and
+    its parameters."""
     nullable: bool = False
+    """Whether the column accepts NULL (default false: NOT NULL)."""
     default: Any = None
+    """A literal server default: a string, number, boolean, {} or []."""
     default_sql: str | None = None
+    """A SQL expression as the server default, such as now(); parsed, never pasted raw."""
     unique: bool = False
+    """A unique constraint on this column (leading with the tenant column on tenant-scoped
+    tables)."""
     index: bool | str | None = None
+    """Index this column: true (btree) or the method: btree, gin, gist, brin or trgm (trigram
+    search on text)."""
     check: str | None = None
+    """A SQL boolean expression the column's rows must satisfy (a check constraint)."""
     comment: str | None = None
+    """The column's comment in the database and the model's documentation."""
     renamed_from: str | None = None
+    """The field's previous name: the next revision renames the column instead of dropping it."""
 
     @field_validator("of", mode="before")
     @classmethod
@@ -76,39 +116,70 @@ class RawField(RawModel):
 
 class RawRelation(RawModel):
     kind: str
+    """many_to_one (a foreign-key column <name>_id), one_to_one (the same, unique) or many_to_many
+    (a junction table)."""
     target: str
+    """The entity the relation points to (PascalCase); may be the entity itself."""
     nullable: bool | None = None
+    """Whether the foreign-key column accepts NULL (default false)."""
     on_delete: str | None = None
+    """What deleting the target does to this row: cascade, set_null, restrict or no_action
+    (default restrict)."""
     back_populates: str | None = None
+    """The name of the relationship on the target that lists the rows pointing at it."""
     renamed_from: str | None = None
+    """The relation's previous name: its column (or junction table) is renamed, not dropped."""
     comment: str | None = None
+    """The foreign-key column's comment."""
 
 
 class RawIndex(RawModel):
     columns: list[str]
+    """The indexed columns, in order (the tenant column is put first on tenant-scoped tables;
+    never name it)."""
     unique: bool = False
+    """A unique index (default false)."""
     using: str = "btree"
+    """The access method: btree (default), gin, gist, brin or trgm."""
     where: str | None = None
+    """A SQL predicate: a partial index over the rows it holds for."""
     name: str | None = None
+    """The index's name, instead of the naming convention's."""
 
 
 class RawCheck(RawModel):
     name: str
+    """The check's short name (snake_case): the constraint is ck_<table>_<name>."""
     expression: str
+    """A SQL boolean expression over the table's columns."""
 
 
 class RawEntity(RawModel):
     table: str | None = None
+    """The table's name (default: the snake_case plural of the entity name)."""
     tenant_scoped: bool | None = None
+    """Whether rows belong to a tenant (default true when tenancy is on, false for the tenant
+    entity)."""
     timestamps: bool | None = None
+    """created_at and updated_at columns (default: defaults.timestamps)."""
     soft_delete: bool | None = None
+    """A deleted_at column; deletes set it and unique values hold among live rows (default:
+    defaults.soft_delete)."""
     fields: dict[str, RawField] | None = None
+    """The entity's columns: name (snake_case) to a type expression such as string(200), or a
+    mapping with type and options."""
     relations: dict[str, RawRelation] | None = None
+    """The entity's relations: name (snake_case) to a mapping with kind and target."""
     indexes: list[RawIndex] | None = None
+    """Indexes beyond those the fields and relations imply."""
     unique: list[list[str]] | None = None
+    """Unique constraints over several columns: a list of column lists."""
     checks: list[RawCheck] | None = None
+    """Check constraints over several columns: a list of {name, expression}."""
     renamed_from: str | None = None
+    """The entity's previous name or table name: the next revision renames the table."""
     comment: str | None = None
+    """The table's comment in the database and the model's docstring."""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -123,10 +194,16 @@ class RawEntity(RawModel):
 
 class RawSpec(RawModel):
     version: Any
+    """The spec format's version; must be 1."""
     tenancy: RawTenancy | None = None
+    """Multi-tenancy: its presence scopes every entity but the tenant entity to a tenant, isolated
+    by row-level security."""
     roles: RawRoles | None = None
+    """The names of the database roles the revisions create and grant."""
     defaults: RawDefaults | None = None
+    """Defaults every entity inherits unless it says otherwise."""
     entities: dict[str, RawEntity | None]
+    """The entities: PascalCase name to its table's definition."""
 
 
 # Top-level keys with this prefix are ignored: a place for YAML anchors to reuse.
