@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,8 +12,11 @@ import click
 
 from entityforge import pipeline
 from entityforge.add_entity import NewEntity
+from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
+from entityforge.generators.erd import FORMATS, render_diagram
 from entityforge.project import DEFAULT_SPEC, read_project_config
+from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
 from entityforge.writer import write_atomic
 
@@ -111,8 +113,7 @@ def _apply(plan: pipeline.Plan) -> None:
         listing = "\n".join(f"  {path}" for path in plan.conflicts)
         raise GenerationError(
             f"your edits conflict with the regenerated text in:\n{listing}",
-            hint="resolve the <<<<<<< ======= >>>>>>> markers in these files; "
-            "the rest was merged",
+            hint="resolve the <<<<<<< ======= >>>>>>> markers in these files; the rest was merged",
         )
 
 
@@ -136,7 +137,7 @@ def init(project_dir: Path, spec: Path | None) -> None:
     if not config.spec_path.exists():
         source = spec or EXAMPLE_SPEC
         pipeline.load_schema(source)
-        shutil.copyfile(source, config.spec_path)
+        write_atomic(config.spec_path, with_schema_line(source.read_text(encoding="utf-8")))
         click.echo(f"created {config.spec} from {source}")
     elif spec is not None and spec.resolve() != config.spec_path.resolve():
         raise GenerationError(
@@ -216,3 +217,35 @@ def add_entity(
     write_atomic(plan.config.spec_path, spec_change.new)
     click.echo(f"updated {spec_change.path}")
     _apply(plan)
+
+
+_PROJECT_DIR = click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project (its pyproject.toml says where its spec is).",
+)
+
+
+@main.command()
+@_PROJECT_DIR
+@click.option(
+    "--spec",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The spec to draw (default: the project's entities.yaml).",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(FORMATS),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid erDiagram or Graphviz DOT.",
+)
+@_reports_errors
+def erd(project_dir: Path, spec: Path | None, form: str) -> None:
+    """Print the entity-relationship diagram of the spec's database."""
+    schema = pipeline.load_schema(spec or read_project_config(project_dir).spec_path)
+    click.echo(render_diagram(build_catalog(schema), form), nl=False)

@@ -25,7 +25,17 @@ from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.writer import read_text, write_all, write_atomic
 
-GENERATORS = ("models", "repositories", "runtime", "migrations", "fixtures", "tests", "devdb")
+GENERATORS = (
+    "models",
+    "repositories",
+    "runtime",
+    "migrations",
+    "fixtures",
+    "tests",
+    "devdb",
+    "docs",
+    "spec_schema",
+)
 BASE_DIR = "generated"
 DIGESTS_FILE = "render-digests.json"
 

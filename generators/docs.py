@@ -1,0 +1,198 @@
+"""``docs/schema.md``: the database the spec leads to, as a reader of the project sees it.
+
+An ER diagram (Mermaid, which GitHub and GitLab render as is) and, per table, its
+columns, keys, indexes, checks and the row-level security, grants and triggers the
+revisions give it. All of it comes from the catalog the revisions are rendered from;
+the security statements are the very SQL the initial revision would run for the table,
+so the page cannot describe a database other than the one migrations build.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from entityforge import operations as ops
+from entityforge.catalog import Catalog, Index, Table
+from entityforge.diff import compare_catalogs
+from entityforge.generators import GenerationContext
+from entityforge.generators.erd import drawn_foreign_keys, mermaid
+from entityforge.generators.revision_renderers import render_operation
+from entityforge.generators.revision_sql import default_expression, sql_type
+from entityforge.generators.templating import render
+
+SCHEMA_DOC = "docs/schema.md"
+# Shown as a table's structure already; the rest of a table's steps are listed as SQL.
+_STRUCTURE = (
+    ops.CreateTable,
+    ops.CreateIndex,
+    ops.AddForeignKey,
+    ops.AddUniqueConstraint,
+    ops.AddCheckConstraint,
+)
+
+
+@dataclass(frozen=True)
+class ColumnRow:
+    name: str
+    type: str
+    nullable: str
+    default: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class TableView:
+    """One table's section, every value already Markdown."""
+
+    name: str
+    anchor: str
+    entity: str
+    comment: str
+    intro: str
+    columns: tuple[ColumnRow, ...]
+    keys: tuple[str, ...]
+    indexes: tuple[str, ...]
+    checks: tuple[str, ...]
+    statements: tuple[str, ...]
+
+
+def generate(ctx: GenerationContext) -> dict[str, str]:
+    return {SCHEMA_DOC: render_schema_doc(ctx.catalog)}
+
+
+def render_schema_doc(catalog: Catalog) -> str:
+    statements = _table_statements(catalog)
+    tables = tuple(
+        _table_view(catalog, table, statements.get(table.name, ())) for table in catalog.tables
+    )
+    return render(
+        "docs/schema.md.jinja",
+        diagram=mermaid(catalog),
+        tables=tables,
+        tenancy=_tenancy_summary(catalog),
+        enums=tuple(
+            f"{code(e.name)}: {', '.join(code(v) for v in e.values)}" for e in catalog.enums
+        ),
+        extensions=tuple(code(name) for name in catalog.extensions),
+    )
+
+
+def code(text: str) -> str:
+    """A Markdown code span for any text (a table cell's ``|`` escaped, lines joined)."""
+    text = " ".join(text.split("\n")).replace("|", "\\|")
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") or fence != "`" else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def prose(text: str | None) -> str:
+    """Text from the spec shown as text: markup characters escaped, one line."""
+    if not text:
+        return ""
+    escaped = "".join(f"\\{c}" if c in "\\`*_[]<>|#" else c for c in text)
+    return " ".join(escaped.split())
+
+
+def _tenancy_summary(catalog: Catalog) -> str:
+    tenancy = catalog.tenancy
+    if tenancy is None:
+        return "Tenancy is off: no table is tenant-scoped."
+    scoped = sum(1 for table in catalog.tables if table.tenant_scoped)
+    return (
+        f"Tenant-scoped tables ({scoped} of {len(catalog.tables)}) carry {code(tenancy.column)}, "
+        f"a reference to the tenant table of {code(tenancy.entity)}, and see only the rows of "
+        f"the tenant named by the setting {code(tenancy.setting)}: row-level security is "
+        "enabled and forced, with the policy shown under each table. With no tenant set they "
+        "show no rows and accept no writes. Their foreign keys on the tenant column are left "
+        "out of the diagram."
+    )
+
+
+def _table_statements(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Per table, the SQL of its security, grants and triggers from the initial revision."""
+    found: dict[str, list[str]] = {}
+    for operation in compare_catalogs(None, catalog):
+        table = getattr(operation, "table", None)
+        if not isinstance(table, str) or isinstance(operation, _STRUCTURE):
+            continue
+        found.setdefault(table, []).extend(_executed_sql(render_operation(operation).text))
+    return {table: tuple(sql) for table, sql in found.items()}
+
+
+def _executed_sql(source: str) -> list[str]:
+    """The SQL strings a rendered step hands to ``op.execute``."""
+    statements = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "execute"
+            and node.args
+        ):
+            value = ast.literal_eval(node.args[0])
+            if isinstance(value, str):
+                statements.append(value.strip())
+    return statements
+
+
+def _table_view(catalog: Catalog, table: Table, statements: tuple[str, ...]) -> TableView:
+    tenancy = ""
+    if table.tenant_scoped and catalog.tenancy:
+        tenancy = f"Tenant-scoped by {code(catalog.tenancy.column)}."
+    elif catalog.tenancy and table.entity == catalog.tenancy.entity:
+        tenancy = "The tenant table."
+    elif catalog.tenancy:
+        tenancy = "Global: shared by every tenant."
+    entity = code(table.entity) if table.entity else ""
+    intro = " ".join(
+        part for part in (f"The table of {entity}." if entity else "", tenancy) if part
+    )
+    return TableView(
+        name=code(table.name),
+        anchor=table.name,
+        entity=entity,
+        comment=prose(table.comment),
+        intro=intro,
+        columns=tuple(
+            ColumnRow(
+                code(column.name),
+                code(sql_type(column.type)),
+                "yes" if column.nullable else "no",
+                code(expression) if (expression := default_expression(column)) else "",
+                prose(column.comment),
+            )
+            for column in table.columns
+        ),
+        keys=_keys(catalog, table),
+        indexes=tuple(_index_line(index) for index in table.indexes),
+        checks=tuple(f"{code(c.name)}: {code(c.expression)}" for c in table.checks),
+        statements=statements,
+    )
+
+
+def _index_line(index: Index) -> str:
+    elements = [c.name + (f" {c.opclass}" if c.opclass else "") for c in index.columns]
+    line = f"{code(index.name)}: {'unique ' if index.unique else ''}{index.method} "
+    line += f"({', '.join(code(element) for element in elements)})"
+    return line + (f" WHERE {code(index.where)}" if index.where else "")
+
+
+def columns(names: tuple[str, ...]) -> str:
+    return ", ".join(code(name) for name in names)
+
+
+def _keys(catalog: Catalog, table: Table) -> tuple[str, ...]:
+    keys = [f"primary key {code(table.primary_key_name)} ({columns(table.primary_key)})"]
+    keys += [f"unique {code(u.name)} ({columns(u.columns)})" for u in table.uniques]
+    drawn = drawn_foreign_keys(catalog, table)
+    for fk in table.foreign_keys:
+        target = f"[{code(fk.referred_table)}](#{fk.referred_table})"
+        note = "" if fk in drawn else " (the tenant)"
+        keys.append(
+            f"foreign key {code(fk.name)} ({columns(fk.columns)}) → {target} "
+            f"({columns(fk.referred_columns)}) ON DELETE {fk.on_delete_clause}{note}"
+        )
+    return tuple(keys)
