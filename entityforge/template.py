@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from entityforge.errors import GenerationError
@@ -31,6 +32,7 @@ def copy_project(
 ) -> None:
     """Create a project at ``destination`` with copier, answering its questions."""
     from copier import run_copy
+    from copier.errors import DirtyLocalWarning
 
     if not PLAIN_IDENTIFIER.match(package):
         raise GenerationError(
@@ -45,11 +47,16 @@ def copy_project(
         "package_name": package,
         "entities_file": str(spec.resolve()) if spec else "",
     }
-    run_copy(
-        str(template_root()),
-        str(destination),
-        data=data,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
+    with warnings.catch_warnings():
+        # A source checkout with uncommitted changes is copied as it is; that is the point.
+        warnings.simplefilter("ignore", DirtyLocalWarning)
+        run_copy(
+            str(template_root()),
+            str(destination),
+            data=data,
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+            # The template is this installation's own: no tag to look for.
+            vcs_ref="HEAD",
+        )
