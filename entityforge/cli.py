@@ -15,6 +15,7 @@ from entityforge.add_entity import NewEntity
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.erd import FORMATS, render_diagram
+from entityforge.importer import import_from_url, render_report
 from entityforge.project import DEFAULT_SPEC, read_project_config
 from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
@@ -249,3 +250,32 @@ def erd(project_dir: Path, spec: Path | None, form: str) -> None:
     """Print the entity-relationship diagram of the spec's database."""
     schema = pipeline.load_schema(spec or read_project_config(project_dir).spec_path)
     click.echo(render_diagram(build_catalog(schema), form), nl=False)
+
+
+@main.command("import")
+@click.argument("database_url")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(DEFAULT_SPEC),
+    show_default=True,
+    help="Where to write the spec ('-' for standard output); an existing file is kept.",
+)
+@click.option("--schema", default="public", show_default=True, help="The schema to read.")
+@_reports_errors
+def import_command(database_url: str, output: Path, schema: str) -> None:
+    """Write a spec for an existing database; report what it cannot express."""
+    writing = str(output) != "-"
+    if writing and output.exists():
+        raise GenerationError(
+            f"{output} exists already; not replacing it",
+            hint="give another file with -o, or '-o -' to print the spec",
+        )
+    result = import_from_url(database_url, schema)
+    if writing:
+        write_atomic(output, result.text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(result.text, nl=False)
+    click.echo(render_report(result.findings), err=True, nl=False)
