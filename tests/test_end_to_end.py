@@ -131,6 +131,9 @@ def test_copier_copy_makes_the_same_project(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.output
     made = tmp_path / "my-app"
-    assert (made / "entities.yaml").read_text() == spec.read_text()
+    # The spec is copied as written, below the line naming its JSON Schema for editors.
+    assert (made / "entities.yaml").read_text() == (
+        "# yaml-language-server: $schema=.entityforge/entities.schema.json\n" + spec.read_text()
+    )
     assert (made / "app" / "alembic" / "versions" / "0001_initial.py").is_file()
     assert "_src_path" in (made / ".copier-answers.yml").read_text()
