@@ -14,6 +14,11 @@ from typing import Literal
 from entityforge import naming
 from entityforge.schema import ColumnType, DefaultValue, Entity, Relation, Roles, Schema, Tenancy
 
+READ = ("SELECT",)
+WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
+# The tenant table: the writer reads and renames its own tenant; the admin makes tenants.
+TENANT_ROW = ("SELECT", "UPDATE")
+
 UUID = ColumnType("uuid")
 TIMESTAMPTZ = ColumnType("datetime")
 SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
@@ -102,7 +107,12 @@ class CheckConstraint:
 class Table:
     """``renamed_from`` is the table's previous name as the spec declares it: for an
     entity's table its ``renamed_from`` (the old entity name or the old table name), for
-    a junction table the junction's old name. It names no database object."""
+    a junction table the junction's old name. It names no database object.
+
+    ``writer_privileges`` are what the writer role holds on the table; ``tenant_policy``
+    marks the tenant table, whose row-level security compares ``id`` with the setting.
+    Their defaults are what revisions recorded before either existed.
+    """
 
     name: str
     columns: tuple[Column, ...]
@@ -116,6 +126,8 @@ class Table:
     updated_at_trigger: bool = False
     entity: str | None = None
     renamed_from: str | None = None
+    writer_privileges: tuple[str, ...] = WRITE
+    tenant_policy: bool = False
 
     @property
     def primary_key_name(self) -> str:
@@ -264,6 +276,8 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         name=entity.table,
         columns=tuple(columns),
         primary_key=("id",),
+        writer_privileges=writer_privileges(schema, entity),
+        tenant_policy=schema.tenancy is not None and entity.name == schema.tenancy.entity,
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
         indexes=_dedupe_index_names(entity.table, indexes),
@@ -274,6 +288,19 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         entity=entity.name,
         renamed_from=entity.renamed_from,
     )
+
+
+def writer_privileges(schema: Schema, entity: Entity) -> tuple[str, ...]:
+    """What the writer may do with the rows of ``entity``'s table (and its junctions).
+
+    With tenancy on, the tenant table is the writer's to read and update (its own row,
+    row-level security sees to that), and a global table is read-only unless ``writable``.
+    """
+    if schema.tenancy is None or entity.tenant_scoped or entity.writable:
+        return WRITE
+    if entity.name == schema.tenancy.entity:
+        return TENANT_ROW
+    return READ
 
 
 def _relation_foreign_key(schema: Schema, entity: Entity, relation: Relation) -> ForeignKey:
@@ -396,6 +423,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         name=name,
         columns=tuple(columns),
         primary_key=lead + (src, tgt),
+        writer_privileges=WRITE if scoped else writer_privileges(schema, entity),
         foreign_keys=tuple(foreign_keys),
         tenant_scoped=scoped,
         renamed_from=_changed(old.junction_table, name),

@@ -31,10 +31,11 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
+from entityforge.diff_citus import distribution_operations, distribution_order
 from entityforge.diff_enums import enum_additions, enum_swaps, with_enum_labels
 from entityforge.diff_tenancy import tenant_fills
 from entityforge.errors import GenerationError
-from entityforge.grants import role_privileges
+from entityforge.grants import role_privileges, table_privileges
 from entityforge.operations import (
     AddCheckConstraint,
     AddColumn,
@@ -93,7 +94,7 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     deferred = [op for op in changes if op.outside_transaction]
     built = [op for op in deferred if not isinstance(op, DropIndex)]
     superseded = [op for op in deferred if isinstance(op, DropIndex)]
-    in_transaction = [op for op in changes if not op.outside_transaction]
+    in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
     return (*in_place, *renamed.operations, *in_transaction, *built, *superseded)
 
 
@@ -139,13 +140,13 @@ def _additions(base: Catalog, target: Catalog, *, existing_rows: bool) -> _Addit
 
     ``existing_rows``: the tables ``base`` holds have rows to keep available."""
     base_enums = {enum.name for enum in base.enums}
-    base_roles = {(name, bypass) for name, bypass, _ in role_privileges(base)}
+    base_roles = set(role_privileges(base))
     prerequisites: list[Operation] = [
         CreateExtension(name) for name in sorted(set(target.extensions) - set(base.extensions))
     ]
     prerequisites += [
         CreateRole(name, bypass)
-        for name, bypass, _ in role_privileges(target)
+        for name, bypass in role_privileges(target)
         if (name, bypass) not in base_roles
     ]
     prerequisites += [
@@ -263,18 +264,23 @@ class _TableChanges:
 
 
 def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
-    """The trigger, row-level security, policy and grants a table carries."""
+    """The trigger, row-level security, policy, grants and distribution a table carries.
+
+    The tenant table's policy compares its ``id`` with the setting (guarantee 10)."""
     operations: list[Operation] = []
     if table.updated_at_trigger:
         operations.append(CreateUpdatedAtTrigger(table.name))
-    if table.tenant_scoped and catalog.tenancy:
+    tenancy = catalog.tenancy
+    if tenancy and (table.tenant_scoped or table.tenant_policy):
+        column = tenancy.column if table.tenant_scoped else "id"
         operations.append(EnableRowLevelSecurity(table.name))
-        tenancy = catalog.tenancy
-        operations.append(CreateTenantPolicy(table.name, tenancy.column, tenancy.setting))
-    operations += [
-        GrantPrivileges(table.name, role, privileges)
-        for role, _, privileges in role_privileges(catalog)
-    ]
+        operations.append(CreateTenantPolicy(table.name, column, tenancy.setting))
+    if role_privileges(catalog):
+        operations += [
+            GrantPrivileges(table.name, role, privileges)
+            for role, privileges in table_privileges(catalog, table)
+        ]
+    operations += distribution_operations(table, catalog)
     return operations
 
 

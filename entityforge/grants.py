@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from entityforge.catalog import Catalog
+from entityforge.catalog import READ, WRITE, Catalog, Table
 
-READ = ("SELECT",)
-WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 ROLE_SLOTS = ("reader", "writer", "admin")
 
 
-def role_privileges(catalog: Catalog) -> tuple[tuple[str, bool, tuple[str, ...]], ...]:
-    """``(role, bypasses RLS, table privileges)`` for the reader, writer and admin.
+def role_privileges(catalog: Catalog) -> tuple[tuple[str, bool], ...]:
+    """``(role, bypasses RLS)`` for the reader, writer and admin.
 
     A catalog without tables stands for the empty database: it has no roles either.
     """
     if not catalog.tables:
         return ()
     roles = catalog.roles
-    return ((roles.reader, False, READ), (roles.writer, False, WRITE), (roles.admin, True, WRITE))
+    return ((roles.reader, False), (roles.writer, False), (roles.admin, True))
+
+
+def table_privileges(catalog: Catalog, table: Table) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(role, privileges)`` on ``table``: the reader reads, the admin writes, and the
+    writer holds what the table grants it (``Table.writer_privileges``)."""
+    roles = catalog.roles
+    return ((roles.reader, READ), (roles.writer, table.writer_privileges), (roles.admin, WRITE))

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Column, ForeignKey, Index, Table
-from entityforge.grants import ROLE_SLOTS, role_privileges
+from entityforge.grants import ROLE_SLOTS, role_privileges, table_privileges
 from entityforge.operations import Operation
 from entityforge.rename_operations import (
     RenameColumn,
@@ -383,19 +383,19 @@ def _role_renames(catalog: Catalog, new: Catalog) -> tuple[Catalog, list[Operati
     before, after = role_privileges(catalog), role_privileges(new)
     if not before or not after:
         return catalog, []
-    old_names = {name for name, _, _ in before}
-    new_names = {name for name, _, _ in after}
+    old_names = {name for name, _ in before}
+    new_names = {name for name, _ in after}
     operations: list[Operation] = []
     roles = catalog.roles
-    grants_of = {
-        privileges: tuple((table.name, privileges) for table in catalog.tables)
-        for _, _, privileges in before
-    }
-    for slot, (old_name, bypass, privileges), (new_name, _, _) in zip(
-        ROLE_SLOTS, before, after, strict=True
-    ):
+    for slot, (old_name, bypass), (new_name, _) in zip(ROLE_SLOTS, before, after, strict=True):
         if old_name == new_name or new_name in old_names or old_name in new_names:
             continue
-        operations.append(RenameRole(old_name, new_name, bypass, grants_of[privileges]))
+        grants = tuple(
+            (table.name, privileges)
+            for table in catalog.tables
+            for role, privileges in table_privileges(catalog, table)
+            if role == old_name
+        )
+        operations.append(RenameRole(old_name, new_name, bypass, grants))
         roles = replace(roles, **{slot: new_name})
     return replace(catalog, roles=roles), operations

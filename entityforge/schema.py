@@ -137,13 +137,18 @@ class CheckSpec:
 
 @dataclass(frozen=True)
 class Entity:
-    """An entity: one table, its fields and relations."""
+    """An entity: one table, its fields and relations.
+
+    ``writable``: a global entity (not tenant-scoped, tenancy on) whose rows the writer
+    may insert, update and delete; other global tables are read-only to it.
+    """
 
     name: str
     table: str
     tenant_scoped: bool
     timestamps: bool
     soft_delete: bool
+    writable: bool = False
     fields: tuple[Field, ...] = ()
     relations: tuple[Relation, ...] = ()
     indexes: tuple[IndexSpec, ...] = ()
@@ -159,13 +164,22 @@ class Entity:
         return next((r for r in self.relations if r.name == name), None)
 
 
+Distribution = Literal["citus"]
+DISTRIBUTIONS: tuple[str, ...] = Distribution.__args__  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Tenancy:
-    """Multi-tenancy: which entity is the tenant, the column and the setting."""
+    """Multi-tenancy: which entity is the tenant, the column and the setting.
+
+    ``distribution``: ``citus`` distributes the tables by the tenant column where the
+    ``citus`` extension is installed.
+    """
 
     entity: str
     column: str = "tenant_id"
     setting: str = "app.tenant_id"
+    distribution: Distribution | None = None
 
 
 @dataclass(frozen=True)

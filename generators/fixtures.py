@@ -259,6 +259,18 @@ def database_filled_columns(catalog: Catalog) -> tuple[str, ...]:
     )
 
 
+def admin_written_models(catalog: Catalog, schema: Schema) -> tuple[str, ...]:
+    """The models whose rows the writer may not insert (the tenant's, read-only global
+    ones): the generated tests write them as the admin."""
+    return tuple(
+        sorted(
+            entity.name
+            for entity in schema.entities
+            if "INSERT" not in catalog.table(entity.table).writer_privileges
+        )
+    )
+
+
 def has_junction_tables(schema: Schema) -> bool:
     return any(r.kind == "many_to_many" for e in schema.entities for r in e.relations)
 
@@ -290,5 +302,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         uses_unique_number="unique_number" in helpers,
         has_junctions=has_junction_tables(ctx.schema),
         tenancy=ctx.schema.tenancy is not None,
+        admin_written=admin_written_models(ctx.catalog, ctx.schema),
     )
     return {"tests/factories.py": text}

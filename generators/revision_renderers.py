@@ -15,8 +15,10 @@ from __future__ import annotations
 from functools import singledispatch
 
 from entityforge import operations as ops
+from entityforge.diff_citus import DistributeTable, UndistributeTable
 from entityforge.generators import revision_rename_renderers
 from entityforge.generators import revision_sql as sql
+from entityforge.generators import revision_sql_citus as citus_sql
 from entityforge.generators.model_columns import escape_text
 from entityforge.generators.revision_code import (
     OP,
@@ -299,6 +301,18 @@ def render_grant(operation: ops.GrantPrivileges) -> Snippet:
 @render_operation.register
 def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
     return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
+
+
+@render_operation.register
+def render_distribute(operation: DistributeTable) -> Snippet:
+    return execute(
+        citus_sql.distribute_table(operation.table, operation.column, operation.colocate_with)
+    )
+
+
+@render_operation.register
+def render_undistribute(operation: UndistributeTable) -> Snippet:
+    return execute(citus_sql.undistribute_table(operation.table))
 
 
 for _renderer in revision_rename_renderers.RENDERERS:

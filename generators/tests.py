@@ -79,6 +79,7 @@ class OnDeleteCase:
     junction: str | None = None
     own_column: str | None = None
     related_column: str | None = None
+    as_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class EntityTestView:
     on_delete: tuple[OnDeleteCase, ...]
     relationships: tuple[RelationshipCase, ...]
     imports: ModuleImports
+    admin_only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,9 +212,21 @@ def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckCase, ...]:
     return tuple(cases)
 
 
+def admin_only(catalog: Catalog, entity: Entity) -> str | None:
+    """Why the application cannot delete the entity's rows, if it cannot (None if it can)."""
+    privileges = catalog.table(entity.table).writer_privileges
+    if "DELETE" in privileges:
+        return None
+    if "UPDATE" in privileges:
+        return "tenants are created and removed by the admin"
+    return f"the application may only read {entity.table}"
+
+
 def on_delete_cases(
     schema: Schema, catalog: Catalog, entity: Entity, row_var: str
 ) -> tuple[OnDeleteCase, ...]:
+    """Deleting each relation's target; a target the application cannot delete is
+    deleted by the admin, acting for the test's tenant."""
     table = catalog.table(entity.table)
     cases = []
     for relation in entity.relations:
@@ -222,6 +236,8 @@ def on_delete_cases(
             "parent_model": parent.name,
             "parent_repository": f"{parent.name}Repository",
             "delete_method": real_delete_method(parent),
+            "as_admin": admin_only(catalog, parent) is not None
+            and admin_only(catalog, entity) is None,
         }
         if relation.kind == "many_to_many":
             cases.append(
@@ -292,6 +308,7 @@ def _reverse_relationship(other: Entity, relation: Relation, name: str) -> Relat
 
 
 def module_imports(
+    catalog: Catalog,
     entity: Entity,
     cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckCase, ...]],
     on_delete: tuple[OnDeleteCase, ...],
@@ -317,7 +334,7 @@ def module_imports(
         repositories=isort_order(repositories),
         factories=isort_order(factories),
         support=isort_order(support),
-        uses_pytest=any(cases),
+        uses_pytest=any(cases) or admin_only(catalog, entity) is not None,
     )
 
 
@@ -348,7 +365,8 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         checks=checks,
         on_delete=on_delete,
         relationships=relationships,
-        imports=module_imports(entity, (unique_keys, checks), on_delete, relationships),
+        imports=module_imports(catalog, entity, (unique_keys, checks), on_delete, relationships),
+        admin_only=admin_only(catalog, entity),
     )
 
 
@@ -369,11 +387,25 @@ class ReferenceCase:
 
 
 @dataclass(frozen=True)
+class TenantTableCase:
+    """The tenant entity: its model, repository and the method that removes a row."""
+
+    model: str
+    repository: str
+    factory: str
+    delete_method: str
+    has_fields: bool
+
+
+@dataclass(frozen=True)
 class TenantIsolationView:
     entity_models: tuple[str, ...]
     junction_tables: tuple[tuple[str, tuple[JunctionEnd, JunctionEnd]], ...]
     references: tuple[ReferenceCase, ...]
     models: tuple[str, ...]
+    tenant: TenantTableCase
+    read_only_models: tuple[str, ...]
+    writable_models: tuple[str, ...]
 
 
 def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationView:
@@ -399,13 +431,27 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         for fk in table.foreign_keys
         if fk.referred_columns == tenant_key
     ]
-    models = {"Base"} | {model for _, model in entity_tables}
+    tenant_entity = schema.entity(catalog.tenancy.entity)
+    globals_ = [e for e in schema.entities if not e.tenant_scoped and e.name != tenant_entity.name]
+    read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
+    writable = sorted(e.name for e in globals_ if admin_only(catalog, e) is None)
+    models = {"Base", tenant_entity.name} | {model for _, model in entity_tables}
     models |= {end.model for _, ends in junctions for end in ends}
+    models |= {*read_only, *writable}
     return TenantIsolationView(
         entity_models=tuple(sorted(model for _, model in entity_tables)),
         junction_tables=tuple(sorted(junctions)),
         references=tuple(references),
         models=isort_order(models),
+        tenant=TenantTableCase(
+            model=tenant_entity.name,
+            repository=f"{tenant_entity.name}Repository",
+            factory=f"{tenant_entity.name}Factory",
+            delete_method=real_delete_method(tenant_entity),
+            has_fields=bool(tenant_entity.fields),
+        ),
+        read_only_models=tuple(read_only),
+        writable_models=tuple(writable),
     )
 
 

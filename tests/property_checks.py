@@ -31,7 +31,7 @@ from entityforge import pipeline
 from entityforge.schema import Schema
 from entityforge.spec import load_schema_text
 from tests.inprocess import generate_project, run_alembic, unique_package
-from tests.projects import guarantee_violations, psql_url
+from tests.projects import guarantee_violations, psql_url, writable_global_tables
 from tests.rendering import RUFF_RULES
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
@@ -94,6 +94,7 @@ def violations(url: str, schema: Schema) -> dict[str, list[str]]:
         tenant_table=schema.entity(tenancy.entity).table if tenancy else "",
         setting=tenancy.setting if tenancy else "app.tenant_id",
         writer=schema.roles.writer,
+        writable_tables=writable_global_tables(schema),
     )
 
 

@@ -27,6 +27,8 @@ from entityforge.schema import ColumnType
 # A row as the tests handle it: column name → text PostgreSQL casts to the column's type
 # (None for NULL).
 Row = dict[str, str | None]
+# The key under which ``RowMaker.ids`` keeps the rows of global tables, shared by tenants.
+GLOBAL_ROWS = uuid.UUID(int=0)
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -77,6 +79,15 @@ def tenant_tables(catalog: Catalog) -> tuple[Table, ...]:
     return tuple(table for table in catalog.tables if table.tenant_scoped)
 
 
+def global_tables(catalog: Catalog) -> tuple[Table, ...]:
+    """Tables of neither the tenants nor one tenant: lookups all tenants share."""
+    return tuple(
+        table
+        for table in catalog.tables
+        if not table.tenant_scoped and table.name != tenant_table(catalog).name
+    )
+
+
 def tenant_table(catalog: Catalog) -> Table:
     """The table of the tenant entity."""
     assert catalog.tenancy is not None
@@ -113,7 +124,8 @@ class RowMaker:
         return self.catalog.tenancy.column
 
     def target_id(self, table: str, tenant: uuid.UUID, index: int) -> str:
-        ids = self.ids[(table, tenant)]
+        """The id of a row of ``table`` for ``tenant`` (or shared by all, if global)."""
+        ids = self.ids.get((table, tenant)) or self.ids[(table, GLOBAL_ROWS)]
         return str(ids[index % len(ids)])
 
     def row(
@@ -209,12 +221,23 @@ def seed_tenants(
     tenants: Sequence[uuid.UUID],
     rows_per_tenant: int = 1,
 ) -> Seeded:
-    """Write the tenant rows, then ``rows_per_tenant`` rows per tenant in every tenant table."""
+    """Write ``rows_per_tenant`` rows in every global table, the tenant rows, then
+    ``rows_per_tenant`` rows per tenant in every tenant table.
+
+    Each tenant row is written acting for that tenant, as the tenant table's row-level
+    security asks of an owner it binds."""
     assert catalog.tenancy is not None
     maker = RowMaker(catalog)
     owner_table = tenant_table(catalog)
+    written: dict[tuple[str, uuid.UUID], tuple[Row, ...]] = {}
     with connection.transaction():
+        for table in insertion_order(catalog, global_tables(catalog)):
+            maker.ids[(table.name, GLOBAL_ROWS)] = [uuid.uuid4() for _ in range(rows_per_tenant)]
+            written[(table.name, GLOBAL_ROWS)] = _write_rows(
+                connection, maker, table, GLOBAL_ROWS, rows_per_tenant
+            )
         for tenant in tenants:
+            set_tenant(connection, catalog.tenancy.setting, tenant)
             row = maker.row(owner_table, tenant, with_nullable_references=False)
             row["id"] = str(tenant)
             connection.execute(*insert_statement(owner_table, row))
@@ -222,7 +245,6 @@ def seed_tenants(
     for table in order:
         for tenant in tenants:
             maker.ids[(table.name, tenant)] = [uuid.uuid4() for _ in range(rows_per_tenant)]
-    written: dict[tuple[str, uuid.UUID], tuple[Row, ...]] = {}
     for tenant in tenants:
         with connection.transaction():
             set_tenant(connection, catalog.tenancy.setting, tenant)
@@ -272,14 +294,16 @@ def _fill_nullable_references(
         )
 
 
-def insertion_order(catalog: Catalog) -> tuple[Table, ...]:
-    """Tenant tables ordered so every required reference points at an earlier table."""
+def insertion_order(catalog: Catalog, tables: Sequence[Table] | None = None) -> tuple[Table, ...]:
+    """The tenant tables (or ``tables``) ordered so every required reference points at
+    an earlier table; global tables come before them all."""
     assert catalog.tenancy is not None
     tenant_column = catalog.tenancy.column
-    pending = list(tenant_tables(catalog))
+    pending = list(tenant_tables(catalog) if tables is None else tables)
+    ahead = {table.name for table in global_tables(catalog)} if tables is None else set()
     done: list[Table] = []
     while pending:
-        available = {table.name for table in done}
+        available = {table.name for table in done} | ahead
         ready = [
             table
             for table in pending

@@ -288,12 +288,29 @@ def scoped_names(doc: Doc) -> set[str]:
     }
 
 
+def lookup_names(doc: Doc) -> set[str]:
+    """Global entities of a multi-tenant ``doc`` (not the tenant entity)."""
+    tenancy = doc.get("tenancy")
+    if not tenancy:
+        return set()
+    return set(doc["entities"]) - scoped_names(doc) - {tenancy["entity"]}
+
+
+def writable_target(doc: Doc, source: str, target: str) -> bool:
+    """A tenant-scoped ``source`` pointing at a writable global ``target``: deleting a
+    target row may not change other tenants' rows, so only restrict-like actions."""
+    return source in scoped_names(doc) and bool(doc["entities"][target].get("writable"))
+
+
 def relation_targets(doc: Doc, source: str, kind: str) -> list[str]:
     """Targets the validator accepts for a relation of ``kind`` from ``source``."""
     scoped = scoped_names(doc)
     everything = sorted(doc["entities"])
     if source in scoped:
-        return sorted(scoped)
+        lookups = lookup_names(doc)
+        if kind == "many_to_many":
+            lookups = {name for name in lookups if not writable_target(doc, source, name)}
+        return sorted(scoped | lookups)
     if kind == "many_to_many" and doc.get("tenancy"):
         return [name for name in everything if name not in scoped]
     return everything
@@ -316,6 +333,8 @@ def relation_doc(draw: Draw, doc: Doc, source: str) -> tuple[str, Doc] | None:
         nullable = draw(st.booleans())
         relation["nullable"] = nullable
         actions = ["cascade", "restrict", "no_action"] + (["set_null"] if nullable else [])
+        if writable_target(doc, source, relation["target"]):
+            actions = ["restrict", "no_action"]
         relation["on_delete"] = draw(st.sampled_from(actions))
     if draw(st.integers(0, 2)) == 0:
         relation["back_populates"] = f"{name}_of_{naming.snake_case(source)}"

@@ -4,8 +4,9 @@ A spec document is the plain data a spec file holds (``dict``/``list``/``str``..
 dumped to YAML by ``spec_text``. ``specs()`` draws 2–6 entities with fields of every
 type and random options, relations of every kind (self references and cycles
 included), indexes (btree, partial, gin, trgm, brin, gist where the types allow),
-uniques, simple checks, tenancy on or off, soft delete and timestamps on or off, and
-comments of arbitrary text. The draws are valid by construction where that is cheap;
+uniques, simple checks, tenancy on or off (global entities, read-only or writable, that
+tenant-scoped ones reference), soft delete and timestamps on or off, and comments of
+arbitrary text. The draws are valid by construction where that is cheap;
 the few collisions only the loader sees (a junction table named like another table)
 are rejected with ``assume``.
 
@@ -90,6 +91,8 @@ def specs(draw: Draw) -> Doc:
         entity = draw(entity_doc(name, doc.get("defaults")))
         if tenancy_on and name != doc["tenancy"]["entity"] and draw(st.integers(0, 4)) == 0:
             entity["tenant_scoped"] = False
+            if draw(st.booleans()):
+                entity["writable"] = True
         doc["entities"][name] = entity
     for name in names:
         for _ in range(draw(st.integers(0, 2))):

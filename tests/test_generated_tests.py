@@ -30,10 +30,11 @@ SINGLE_TENANT_SPEC = REPO_ROOT / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD_SPEC = REPO_ROOT / "tests" / "specs" / "awkward_names.yaml"
 
 # What each project's suite holds; a change here is a change to the generated tests.
-EXPECTED_TESTS = {"example": 127, "single_tenant": 63}
+EXPECTED_TESTS = {"example": 131, "single_tenant": 63}
 
-# A revision that lets every tenant see every project: isolation must fail for it.
-LEAKING_REVISION = '''"""A permissive policy next to the tenant policy: policies are OR-ed."""
+# A revision that lets every tenant see every project and every tenant, create and
+# delete tenants and change a global lookup: isolation must fail for it.
+LEAKING_REVISION = '''"""Permissive policies beside the tenant policies (OR-ed), and grants."""
 
 from alembic import op
 
@@ -45,9 +46,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("CREATE POLICY leak ON projects FOR ALL USING (true) WITH CHECK (true)")
+    op.execute("CREATE POLICY leak ON workspaces FOR ALL USING (true) WITH CHECK (true)")
+    op.execute("GRANT INSERT, DELETE ON workspaces TO app_writer")
+    op.execute("GRANT INSERT, UPDATE, DELETE ON countries TO app_writer")
 
 
 def downgrade() -> None:
+    op.execute("REVOKE INSERT, UPDATE, DELETE ON countries FROM app_writer")
+    op.execute("REVOKE INSERT, DELETE ON workspaces FROM app_writer")
+    op.execute("DROP POLICY leak ON workspaces")
     op.execute("DROP POLICY leak ON projects")
 '''
 
@@ -232,12 +239,20 @@ def test_the_isolation_tests_catch_a_leaking_policy(tmp_path: Path, server_url: 
     project = new_project(tmp_path, None)
     (project / "app" / "alembic" / "versions" / "0002_leak.py").write_text(LEAKING_REVISION)
     output = run_project_tests(project, server_url, "tests/test_tenant_isolation.py", "-rf")
-    failed = set(re.findall(r"FAILED tests/test_tenant_isolation.py::(\w+)\[projects\]", output))
+    failed = set(
+        re.findall(
+            r"FAILED tests/test_tenant_isolation.py::(\w+(?:\[(?:projects|countries)\])?)", output
+        )
+    )
     assert failed == {
-        "test_rows_of_another_tenant_are_invisible",
-        "test_updates_and_deletes_miss_another_tenants_rows",
-        "test_inserting_a_row_for_another_tenant_is_refused",
-        "test_moving_a_row_to_another_tenant_is_refused",
-        "test_without_a_tenant_nothing_is_visible_or_changed",
+        "test_rows_of_another_tenant_are_invisible[projects]",
+        "test_updates_and_deletes_miss_another_tenants_rows[projects]",
+        "test_inserting_a_row_for_another_tenant_is_refused[projects]",
+        "test_moving_a_row_to_another_tenant_is_refused[projects]",
+        "test_without_a_tenant_nothing_is_visible_or_changed[projects]",
+        "test_the_tenant_table_shows_only_the_own_tenant",
+        "test_another_tenant_cannot_be_changed",
+        "test_tenants_are_neither_created_nor_deleted_by_the_application",
+        "test_the_application_may_only_read_a_global_table[countries]",
     }, output[-6000:]
     assert outcome_counts(output)["failed"] == len(failed), output[-6000:]

@@ -1,12 +1,14 @@
 """Tenant isolation under attack, on real PostgreSQL, as the application connects.
 
 For several multi-tenant specs a new project is made and migrated as the owner; two
-tenants A and B get a row in every tenant-scoped table (junction tables included).
-Then a LOGIN role that is only a member of the writer role, acting for A, tries to
-read, change, delete, create, move and point at B's rows, table by table and column
-by column as the catalog lists them; with no tenant set (never set, and on a pooled
-connection after a transaction that set it) it must see and touch nothing. A login
-member of the admin role sees both tenants. Every attack is counted; the module
+tenants A and B get a row in every tenant-scoped table (junction tables included), and
+every global table a row. Then a LOGIN role that is only a member of the writer role,
+acting for A, tries to read, change, delete, create, move and point at B's rows, table
+by table and column by column as the catalog lists them; with no tenant set (never set,
+and on a pooled connection after a transaction that set it) it must see and touch
+nothing. The tenant table shows it A's row alone, which it may update but not move,
+create or delete; global tables refuse its writes unless the spec makes them writable.
+A login member of the admin role sees both tenants. Every attack is counted; the module
 prints the total (``pytest -s``).
 """
 
@@ -29,14 +31,17 @@ from entityforge.spec import load_schema
 from tests.login_roles import LoginRole, login_role, writer_login_violations
 from tests.projects import REPO_ROOT, alembic, new_project, psql_url
 from tests.seeding import (
+    GLOBAL_ROWS,
     Row,
     Seeded,
+    global_tables,
     insert_statement,
     primary_key,
     reference_column,
     references,
     seed_tenants,
     set_tenant,
+    tenant_table,
     tenant_tables,
     where_equal,
 )
@@ -46,7 +51,8 @@ FOREIGN_KEY_VIOLATION = "23503"
 
 # Our own spec: a custom tenant column and setting, a soft-delete table, a cycle through
 # nullable references, a self reference, a set_null composite key, one-to-one, a
-# many-to-many and a self many-to-many, and a global table that is not attacked.
+# many-to-many and a self many-to-many, a global lookup that tenant tables reference
+# (required and set_null) and a writable global table.
 LEDGER_SPEC = """\
 version: 1
 tenancy: {entity: Account, column: account_id, setting: ledger.current_account}
@@ -63,6 +69,7 @@ entities:
     relations:
       favourite_invoice: {kind: many_to_one, target: Invoice, nullable: true,
                           on_delete: set_null}
+      home_currency: {kind: many_to_one, target: Currency, nullable: true, on_delete: set_null}
   Invoice:
     fields:
       number: {type: integer, check: "number > 0"}
@@ -73,6 +80,8 @@ entities:
                  back_populates: invoices}
       corrects: {kind: many_to_one, target: Invoice, nullable: true, on_delete: set_null}
       tags: {kind: many_to_many, target: Tag, back_populates: invoices}
+      currency: {kind: many_to_one, target: Currency, back_populates: invoices}
+      note_kind: {kind: many_to_one, target: NoteKind, nullable: true}
     unique:
       - [customer_id, number]
   Receipt:
@@ -91,12 +100,19 @@ entities:
     timestamps: false
     fields:
       code: {type: string, max_length: 3, unique: true}
+  NoteKind:
+    tenant_scoped: false
+    writable: true
+    fields:
+      label: {type: string, max_length: 40}
 """
 
 SPECS: dict[str, Path | str] = {
     "example": REPO_ROOT / "entityforge" / "examples" / "entities.yaml",
     "spec_format": REPO_ROOT / "tests" / "specs" / "spec_format_example.yaml",
     "awkward_names": REPO_ROOT / "tests" / "specs" / "awkward_names.yaml",
+    "clinic": REPO_ROOT / "tests" / "specs" / "clinic_base.yaml",
+    "saas_billing": REPO_ROOT / "tests" / "specs" / "saas_billing.yaml",
     "ledger": LEDGER_SPEC,
 }
 
@@ -262,6 +278,13 @@ class Findings:
         ok = outcome.sqlstate == FOREIGN_KEY_VIOLATION and outcome.constraint == fk.name
         self.expect(table, attack, outcome, ok)
 
+    def denied(self, table: str, attack: str, outcome: Outcome) -> None:
+        """Refused for want of the table privilege (not a row the policy turned down)."""
+        ok = outcome.sqlstate == INSUFFICIENT_PRIVILEGE
+        self.expect(
+            table, attack, outcome, ok and "permission denied for table" in outcome.message
+        )
+
     def check(self) -> None:
         assert not self.failures, "\n".join(self.failures)
 
@@ -395,8 +418,11 @@ def test_references_cannot_point_into_the_other_tenant(isolation: Isolation, tal
     column = isolation.tenant_column
     with psycopg.connect(isolation.writer.conninfo, autocommit=True) as connection:
         attacker = Attacker(connection, isolation.setting)
+        scoped = {table.name for table in isolation.tables()}
         for table in isolation.tables():
             for fk in references(table, column):
+                if fk.referred_table not in scoped:
+                    continue  # a global lookup: every tenant may point at its rows
                 assert fk.columns[0] == column, f"{table.name}.{fk.name} leaves out the tenant"
                 target = reference_column(fk, column)
                 foreign = str(isolation.seeded.maker.target_id(fk.referred_table, b, 0))
@@ -422,6 +448,83 @@ def _insert_would_collide(table: Table, attacked: ForeignKey, tenant_column: str
         if fk != attacked and column in unique_columns and not table.column(column).nullable:
             return True
     return False
+
+
+# --- the tenant table and the global tables -------------------------------------------
+
+
+def _by_id(table: Table, row_id: uuid.UUID | str) -> sql.Composed:
+    return sql.SQL("{} = {}::uuid").format(sql.Identifier("id"), sql.Literal(str(row_id)))
+
+
+def test_the_tenant_table_shows_and_changes_only_the_own_tenant(
+    isolation: Isolation, tally: Tally
+) -> None:
+    findings = Findings(isolation.spec, tally)
+    a, b = isolation.tenant_a, isolation.tenant_b
+    table = tenant_table(isolation.catalog)
+    name = sql.Identifier(table.name)
+    touch = sql.SQL("UPDATE {} SET id = id").format(name)
+    delete = sql.SQL("DELETE FROM {}").format(name)
+    fresh = _fresh_row(isolation, table, a) | {"id": str(uuid.uuid4())}
+    with psycopg.connect(isolation.writer.conninfo, autocommit=True) as connection:
+        attacker = Attacker(connection, isolation.setting)
+        seen = attacker.run(a, sql.SQL("SELECT id FROM {}").format(name))
+        findings.expect(table.name, "select all tenants", seen, seen.rows == ((a,),))
+        by_key = attacker.run(a, _select_count(table, _by_id(table, b)))
+        findings.expect(table.name, "select B by key", by_key, _count(by_key) == 0)
+        unset = attacker.run(None, _select_count(table))
+        findings.expect(table.name, "select with no tenant", unset, _count(unset) == 0)
+        where_b = sql.SQL(" WHERE ") + _by_id(table, b)
+        findings.rows(table.name, "update B", attacker.run(a, touch + where_b), 0)
+        findings.rows(table.name, "update all", attacker.run(a, touch), 1)
+        findings.rows(table.name, "update with no tenant", attacker.run(None, touch), 0)
+        move = sql.SQL("UPDATE {} SET id = %s::uuid WHERE ").format(name) + _by_id(table, a)
+        moved = attacker.run(a, move, [str(uuid.uuid4())])
+        findings.refused(table.name, "move A to a new id", moved, INSUFFICIENT_PRIVILEGE)
+        findings.denied(
+            table.name, "insert a tenant", attacker.run(a, *insert_statement(table, fresh))
+        )
+        for victim, attack in ((b, "delete B"), (a, "delete A")):
+            outcome = attacker.run(a, delete + sql.SQL(" WHERE ") + _by_id(table, victim))
+            findings.denied(table.name, attack, outcome)
+    findings.check()
+
+
+def test_global_tables_refuse_the_writer_unless_writable(
+    isolation: Isolation, tally: Tally
+) -> None:
+    findings = Findings(isolation.spec, tally)
+    a = isolation.tenant_a
+    with psycopg.connect(isolation.writer.conninfo, autocommit=True) as connection:
+        attacker = Attacker(connection, isolation.setting)
+        for table in global_tables(isolation.catalog):
+            writable = "INSERT" in table.writer_privileges
+            name = sql.Identifier(table.name)
+            seen = attacker.run(a, _select_count(table))
+            findings.expect(table.name, "select", seen, (_count(seen) or 0) >= 1)
+            first = sql.Identifier(table.primary_key[0])
+            key, values = where_equal(
+                table, primary_key(table, isolation.seeded.first(table.name, GLOBAL_ROWS))
+            )
+            touch = sql.SQL("UPDATE {} SET {} = {} WHERE ").format(name, first, first) + key
+            insert = insert_statement(table, isolation.seeded.maker.row(table, GLOBAL_ROWS))
+            nothing = sql.SQL("DELETE FROM {} WHERE {} IS NULL").format(name, first)
+            outcomes = {
+                "insert": (attacker.run(a, *insert), 1),
+                "update": (attacker.run(a, touch, values), 1),
+                "delete": (attacker.run(a, nothing), 0),
+                "delete by key": (
+                    attacker.run(a, sql.SQL("DELETE FROM {} WHERE ").format(name) + key, values),
+                    None,
+                ),
+            }
+            for attack, (outcome, rows) in outcomes.items():
+                if not writable:
+                    findings.denied(table.name, attack, outcome)
+                elif rows is not None:
+                    findings.rows(table.name, f"{attack} (writable)", outcome, rows)
+    findings.check()
 
 
 # --- no tenant set ------------------------------------------------------------------------

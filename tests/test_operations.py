@@ -139,8 +139,10 @@ def test_initial_diff_of_the_example_creates_everything_in_dependency_order() ->
         ("GrantPrivileges", "tasks.app_writer"),
         ("GrantPrivileges", "tasks.app_admin"),
     ]
-    # The tenant table and the non-tenant table carry no RLS; no foreign key waits.
-    assert ("EnableRowLevelSecurity", "workspaces") not in observed
+    # The tenant table's policy reads its id; the global table carries no RLS; no
+    # foreign key waits.
+    assert ("EnableRowLevelSecurity", "workspaces") in observed
+    assert ("CreateTenantPolicy", "workspaces") in observed
     assert ("EnableRowLevelSecurity", "countries") not in observed
     assert ("EnableRowLevelSecurity", "member_mentors") in observed
     assert not any(kind == "AddForeignKey" for kind, _ in observed)
@@ -421,6 +423,8 @@ def test_a_new_setting_replaces_the_policies() -> None:
     new = catalog_of(NOTES.replace("{entity: Account}", "{entity: Account, setting: x.org}"))
     assert kinds(compare_catalogs(old, new)) == [
         ("DropTenantPolicy", "notes"),
+        ("DropTenantPolicy", "accounts"),
+        ("CreateTenantPolicy", "accounts"),
         ("CreateTenantPolicy", "notes"),
     ]
 

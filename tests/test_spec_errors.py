@@ -70,14 +70,84 @@ MALFORMED = [
         tenancy: {entity: Account}
         entities:
           Account: {fields: {name: text}}
-          Country: {tenant_scoped: false, fields: {code: string(2)}}
+          Country: {tenant_scoped: false, writable: true, fields: {code: string(2)}}
           Site:
             relations:
-              country: {kind: many_to_one, target: Country}
+              country: {kind: many_to_one, target: Country, nullable: true, on_delete: set_null}
         """,
-        "8:44",
-        "cannot reference 'Country', which is not tenant-scoped",
-        id="tenant_table_references_global_table",
+        "8:80",
+        "'Country' is writable: deleting one of its rows would change the 'Site' rows",
+        id="tenant_table_sets_null_through_a_writable_global_table",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {fields: {name: text}}
+          Tag: {tenant_scoped: false, writable: true, fields: {code: string(2)}}
+          Site:
+            relations:
+              tags: {kind: many_to_many, target: Tag}
+        """,
+        "8:20",
+        "'Tag' is writable: deleting one of its rows would unlink it",
+        id="tenant_table_links_a_writable_global_table",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
+          Country: {writable: true, fields: {code: string(2)}}
+        """,
+        "3:23",
+        "says 'writable', but the spec has no tenancy",
+        id="writable_without_tenancy",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {fields: {name: text}}
+          Site: {writable: true, fields: {name: text}}
+        """,
+        "5:20",
+        "entity 'Site' is tenant-scoped: the writer may already change its tenant's rows",
+        id="writable_on_a_tenant_scoped_entity",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {writable: true, fields: {name: text}}
+        """,
+        "4:23",
+        "the tenant entity 'Account' cannot be 'writable'",
+        id="writable_tenant_entity",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account, distribution: sharded}
+        entities:
+          Account: {fields: {name: text}}
+        """,
+        "2:42",
+        "unknown distribution 'sharded'",
+        id="unknown_distribution",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account, distribution: citus}
+        entities:
+          Account: {fields: {slug: {type: string, max_length: 20, unique: true}}}
+        """,
+        "4:67",
+        "Citus refuses a unique key of 'Account' that leaves the id out",
+        id="citus_tenant_entity_with_a_unique_key",
     ),
     pytest.param(
         """\

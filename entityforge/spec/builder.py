@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from entityforge import naming
-from entityforge.schema import Roles, Schema, Tenancy
+from entityforge.schema import DISTRIBUTIONS, Distribution, Roles, Schema, Tenancy
 from entityforge.spec.crosscheck import (
     check_catalog_names,
+    check_citus_tenant_keys,
     check_class_names,
     check_relations_across,
     check_table_names,
@@ -50,6 +51,7 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     issues.raise_if_any()
     schema = Schema(entities=entities, tenancy=tenancy, roles=roles, version=SUPPORTED_VERSION)
     check_catalog_names(issues, schema)
+    check_citus_tenant_keys(issues, schema)
     issues.raise_if_any()
     return schema
 
@@ -86,7 +88,20 @@ def _tenancy(issues: Issues, raw: RawTenancy | None, names: tuple[str, ...]) -> 
             f"'{raw.setting}' is not a custom setting name PostgreSQL accepts",
             hint="write '<prefix>.<name>' in lower case, e.g. 'app.tenant_id'",
         )
-    return Tenancy(raw.entity, raw.column, raw.setting)
+    return Tenancy(raw.entity, raw.column, raw.setting, _distribution(issues, raw.distribution))
+
+
+def _distribution(issues: Issues, value: str | None) -> Distribution | None:
+    if value is None:
+        return None
+    if value not in DISTRIBUTIONS:
+        issues.at_value(
+            ("tenancy", "distribution"),
+            f"unknown distribution {show_value(value)}",
+            hint=did_you_mean(value, DISTRIBUTIONS) or "the one distribution is 'citus'",
+        )
+        return None
+    return "citus"
 
 
 def _roles(issues: Issues, raw: RawRoles) -> Roles:

@@ -61,10 +61,11 @@ def check_relations_across(
 def _reference_out_of_tenancy(
     issues: Issues, path: DocPath, entity: Entity, target: Entity, tenancy: Tenancy
 ) -> None:
-    """A tenant-scoped table may only reference tenant-scoped tables.
+    """A tenant-scoped table may reference a global lookup, never the tenant table.
 
-    Its foreign-key index would have to lead with the reference column (guarantee 3)
-    while every index of a tenant table leads with the tenant column (guarantee 5).
+    The reference is a plain foreign key with an index of its own (guarantee 11). A row
+    of a global table the writer may delete must not take other tenants' rows with it:
+    referential actions run past row-level security.
     """
     if target.name == tenancy.entity:
         issues.at_value(
@@ -75,13 +76,58 @@ def _reference_out_of_tenancy(
             "tenant's row would cross tenants)",
         )
         return
-    issues.at_value(
-        path + ("target",),
-        f"the tenant-scoped '{entity.name}' cannot reference '{target.name}', which is not "
-        f"tenant-scoped: its foreign-key index would have to lead with the reference column, "
-        f"while every index of a tenant table leads with '{tenancy.column}'",
-        hint=f"make '{target.name}' tenant-scoped, or keep its key in a plain field",
-    )
+    relation = next(r for r in entity.relations if r.name == path[-1])
+    if not target.writable:
+        return
+    if relation.kind == "many_to_many":
+        issues.at_value(
+            path + ("kind",),
+            f"'{target.name}' is writable: deleting one of its rows would unlink it from "
+            f"the '{entity.name}' rows of every tenant",
+            hint=f"make '{target.name}' read-only (remove 'writable'), or reference it with a "
+            "many_to_one relation on a tenant-scoped link entity",
+        )
+    elif relation.on_delete in ("cascade", "set_null"):
+        issues.at_value(
+            path + ("on_delete",),
+            f"'{target.name}' is writable: deleting one of its rows would "
+            f"{_ACTIONS[relation.on_delete]} the '{entity.name}' rows of every tenant "
+            "that reference it",
+            hint="use 'on_delete: restrict' (the default), or make the target read-only",
+        )
+
+
+_ACTIONS = {"cascade": "delete", "set_null": "change"}
+
+
+def check_citus_tenant_keys(issues: Issues, schema: Schema) -> None:
+    """Under ``distribution: citus`` the tenant table is distributed by ``id``, which
+    every unique key of a distributed table must hold: the tenant entity has none."""
+    tenant = schema.tenant_entity
+    if schema.tenancy is None or schema.tenancy.distribution != "citus" or tenant is None:
+        return
+    base: DocPath = ("entities", tenant.name)
+    places: list[DocPath] = [
+        base + ("fields", field.name, "unique") for field in tenant.fields if field.unique
+    ]
+    places += [
+        base + ("relations", relation.name, "kind")
+        for relation in tenant.relations
+        if relation.kind == "one_to_one"
+    ]
+    places += [base + ("unique", position) for position in range(len(tenant.unique))]
+    places += [
+        base + ("indexes", position, "unique")
+        for position, index in enumerate(tenant.indexes)
+        if index.unique and index.columns not in [(f.name,) for f in tenant.fields if f.unique]
+    ]
+    for path in places:
+        issues.at_value(
+            path,
+            f"under 'distribution: citus' the tenant table is distributed by its id, and "
+            f"Citus refuses a unique key of '{tenant.name}' that leaves the id out",
+            hint="keep such values unique in a global entity, or leave out 'distribution'",
+        )
 
 
 def _attributes(entity: Entity, tenancy: Tenancy | None) -> dict[str, str]:

@@ -57,6 +57,7 @@ def build_entity(
         name=name,
         table=_table(issues, base, name, raw),
         tenant_scoped=_tenant_scoped(issues, base, name, raw, context.tenancy),
+        writable=_writable(issues, base, name, raw, context.tenancy),
         timestamps=context.defaults.timestamps if raw.timestamps is None else raw.timestamps,
         soft_delete=context.defaults.soft_delete if raw.soft_delete is None else raw.soft_delete,
         comment=_comment(issues, base, raw.comment),
@@ -140,6 +141,38 @@ def _tenant_scoped(
             )
         return False
     return True if raw.tenant_scoped is None else raw.tenant_scoped
+
+
+def _writable(
+    issues: Issues, base: DocPath, name: str, raw: RawEntity, tenancy: Tenancy | None
+) -> bool:
+    """``writable`` means something on a global entity of a multi-tenant spec only."""
+    if raw.writable is None:
+        return False
+    path = base + ("writable",)
+    if tenancy is None:
+        issues.at_value(
+            path,
+            f"entity '{name}' says 'writable', but the spec has no tenancy",
+            hint="without tenancy the writer may change every table; remove this key",
+        )
+    elif name == tenancy.entity:
+        issues.at_value(
+            path,
+            f"the tenant entity '{name}' cannot be 'writable'",
+            hint="tenants are created and removed by the admin role (app.db.create_tenant); "
+            "remove this key",
+        )
+    elif raw.tenant_scoped is not False:
+        issues.at_value(
+            path,
+            f"entity '{name}' is tenant-scoped: the writer may already change its tenant's rows",
+            hint="'writable' is for global entities; add 'tenant_scoped: false' or remove "
+            "this key",
+        )
+    else:
+        return raw.writable
+    return False
 
 
 def _comment(issues: Issues, path: DocPath, comment: str | None) -> str | None:

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from entityforge import naming
-from entityforge.schema import FIELD_TYPES, INDEX_METHODS, ON_DELETE_ACTIONS, RELATION_KINDS
+from entityforge.schema import (
+    DISTRIBUTIONS,
+    FIELD_TYPES,
+    INDEX_METHODS,
+    ON_DELETE_ACTIONS,
+    RELATION_KINDS,
+)
 from entityforge.spec.raw import EXTENSION_PREFIX, RawSpec
 
 SCHEMA_FILE = Path(__file__).with_name("entities.schema.json")
@@ -117,12 +123,13 @@ def _add_choices(defs: dict[str, Any]) -> None:
         ("RawRelation", "kind"): RELATION_KINDS,
         ("RawRelation", "on_delete"): ON_DELETE_ACTIONS,
         ("RawIndex", "using"): INDEX_METHODS,
+        ("RawTenancy", "distribution"): DISTRIBUTIONS,
     }
     for (model, key), values in choices.items():
         prop = defs[model]["properties"][key]
         prop.pop("type", None)
         prop.pop("anyOf", None)
-        prop["enum"] = list(values) + ([None] if key == "on_delete" else [])
+        prop["enum"] = list(values) + ([None] if key in ("on_delete", "distribution") else [])
     index = defs["RawField"]["properties"]["index"]
     index.pop("anyOf", None)
     index["anyOf"] = [{"type": ["boolean", "null"]}, {"enum": list(INDEX_METHODS)}]

@@ -33,6 +33,9 @@ class RawTenancy(RawModel):
     setting: str = "app.tenant_id"
     """The PostgreSQL setting the row-level-security policies read the current tenant from
     (default app.tenant_id)."""
+    distribution: str | None = None
+    """citus: distribute the tables by the tenant column where the citus extension is
+    installed (skipped elsewhere); global tables become reference tables."""
 
 
 class RawRoles(RawModel):
@@ -160,6 +163,9 @@ class RawEntity(RawModel):
     tenant_scoped: bool | None = None
     """Whether rows belong to a tenant (default true when tenancy is on, false for the tenant
     entity)."""
+    writable: bool | None = None
+    """On a global entity (tenant_scoped: false, tenancy on): the writer may insert, update and
+    delete its rows, which are read-only to it otherwise (default false)."""
     timestamps: bool | None = None
     """created_at and updated_at columns (default: defaults.timestamps)."""
     soft_delete: bool | None = None
