@@ -160,7 +160,7 @@ def build_catalog(schema: Schema) -> Catalog:
         for relation in entity.relations
         if relation.kind == "many_to_many"
     ]
-    tables = _add_tenant_keys_for_composite_targets(schema, tables)
+    tables = _add_id_keys_for_plain_references(tables)
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
         EnumType(field.type.enum_name, field.type.values)
@@ -263,7 +263,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     return Table(
         name=entity.table,
         columns=tuple(columns),
-        primary_key=("id",),
+        primary_key=lead + ("id",),
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
         indexes=_dedupe_index_names(entity.table, indexes),
@@ -328,6 +328,10 @@ def _index(
 ) -> Index:
     method = "gin" if using == "trgm" else using
     opclass = "gin_trgm_ops" if using == "trgm" else None
+    if using == "brin":
+        # A BRIN index summarizes block ranges: a leading tenant column only adds to
+        # what it reads (every range holds many tenants), so it is left out.
+        lead = ()
     elements = tuple(IndexColumn(c) for c in lead) + tuple(
         IndexColumn(c, opclass) for c in columns
     )
@@ -427,28 +431,24 @@ def _changed(old: str | None, new: str) -> str | None:
     return old if old is not None and old != new else None
 
 
-def _add_tenant_keys_for_composite_targets(schema: Schema, tables: list[Table]) -> list[Table]:
-    """A unique ``(tenant, id)`` on every tenant-scoped entity table.
+def _add_id_keys_for_plain_references(tables: list[Table]) -> list[Table]:
+    """A unique ``(id)`` on a tenant-scoped table that a table without tenants refers to.
 
-    A composite tenant foreign key needs it on its target; and the repositories' keyset
-    listing (``WHERE tenant = :t AND id > :after ORDER BY id``) reads a tenant's rows in
-    ``id`` order from it instead of walking the primary key through every tenant's rows.
+    The primary key of a tenant-scoped table is ``(tenant, id)``; a reference from a
+    global table (or the tenant table) holds the id alone, and needs a key on it. Such
+    a reference is the first step of making the referring entity tenant-scoped.
     """
-    if schema.tenancy is None:
-        return tables
-    tenant_column = schema.tenancy.column
-    targets = {
+    referred = {
         fk.referred_table
         for table in tables
         for fk in table.foreign_keys
-        if fk.referred_columns == (tenant_column, "id")
+        if fk.referred_columns == ("id",)
     }
     result = []
     for table in tables:
-        if table.name in targets or (table.tenant_scoped and table.entity is not None):
-            key = (tenant_column, "id")
-            unique = UniqueConstraint(naming.unique_name(table.name, key), key)
-            table = replace(table, uniques=(unique,) + table.uniques)
+        if table.tenant_scoped and table.name in referred and table.primary_key != ("id",):
+            key = UniqueConstraint(naming.unique_name(table.name, ("id",)), ("id",))
+            table = replace(table, uniques=(key, *table.uniques))
         result.append(table)
     return result
 

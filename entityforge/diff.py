@@ -12,8 +12,9 @@ with the catalogs swapped, then inverted, which drops things in a safe order by
 construction. A column or enum type present in both but different becomes an
 alteration; any other object that changed under the same name is dropped and created.
 
-    upgrade = labels added, renames,
-              prerequisites added, dependents removed, alterations,
+    upgrade = labels added, key indexes built concurrently, renames,
+              prerequisites added, dependents removed, primary keys moved,
+              alterations,
               dependents added, prerequisites removed,
               indexes built concurrently
 
@@ -32,6 +33,7 @@ from typing import Protocol, TypeVar
 
 from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
 from entityforge.diff_enums import enum_additions, enum_swaps, with_enum_labels
+from entityforge.diff_keys import key_moves
 from entityforge.diff_tenancy import tenant_fills
 from entityforge.errors import GenerationError
 from entityforge.grants import role_privileges
@@ -56,7 +58,7 @@ from entityforge.operations import (
     Operation,
     invert,
 )
-from entityforge.rename_operations import RenameEnum
+from entityforge.rename_operations import RenameEnum, RenameTable
 from entityforge.renames import rename_to_match, strip_renames
 from entityforge.tenancy_operations import ReplacePrimaryKey
 
@@ -81,20 +83,25 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     in_place, labels = enum_additions(base, new, enum_names)
     current = with_enum_labels(renamed.catalog, labels)
     target = strip_renames(new)
+    old_names = {op.new: op.old for op in renamed.operations if isinstance(op, RenameTable)}
+    keys = key_moves(current, target, old_names)
     added = _additions(current, target, existing_rows=True)
     removed = _additions(target, current, existing_rows=False)
-    changes = (
-        *added.prerequisites,
-        *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
-        *_alterations(current, target),
-        *added.dependents,
-        *invert(removed.prerequisites),
+    changes = keys.without_replaced(
+        (
+            *added.prerequisites,
+            *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
+            *keys.moves,
+            *_alterations(current, target),
+            *added.dependents,
+            *invert(removed.prerequisites),
+        )
     )
     deferred = [op for op in changes if op.outside_transaction]
     built = [op for op in deferred if not isinstance(op, DropIndex)]
     superseded = [op for op in deferred if isinstance(op, DropIndex)]
     in_transaction = [op for op in changes if not op.outside_transaction]
-    return (*in_place, *renamed.operations, *in_transaction, *built, *superseded)
+    return (*in_place, *keys.builds, *renamed.operations, *in_transaction, *built, *superseded)
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:

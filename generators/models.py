@@ -324,7 +324,11 @@ def _tenant_declaration(ctx: GenerationContext) -> str:
         return ""
     attribute = naming.attribute_name(tenancy.column)
     arguments = [repr(tenancy.column)] if attribute != tenancy.column else []
-    arguments += [f'ForeignKey({tenant.table + ".id"!r}, ondelete="RESTRICT")', "sort_order=-10"]
+    arguments += [
+        f'ForeignKey({tenant.table + ".id"!r}, ondelete="RESTRICT")',
+        "primary_key=True",
+        "sort_order=-30",
+    ]
     return f"{attribute}: Mapped[uuid.UUID] = mapped_column({', '.join(arguments)})"
 
 

@@ -40,6 +40,9 @@ _CONSEQUENCES = (
     renames.RenameIndex,
     renames.RenameTrigger,
     tenancy.ReplacePrimaryKey,
+    tenancy.BuildKeyIndex,
+    tenancy.DiscardKeyIndex,
+    tenancy.MovePrimaryKey,
 )
 # What accompanies a change of the table's columns, and is a change of its own otherwise.
 _KEYS = (
@@ -220,6 +223,8 @@ def _index_phrase(table: str, indexes: list[ops.Index], tenant_column: str | Non
 def _schema_phrases(operations: Sequence[ops.Operation], tables_changed: bool) -> list[_Phrase]:
     """Changes to roles and enum types, when no table change explains them."""
     phrases = []
+    if any(isinstance(operation, tenancy.MovePrimaryKey) for operation in operations):
+        phrases.append(_Phrase("use", ("tenant-first primary keys",)))
     for operation in operations:
         if isinstance(operation, renames.RenameRole):
             phrases.append(_Phrase("rename", (f"role {operation.old} to {operation.new}",)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from entityforge import operations as ops
-from entityforge.generators import revision_rename_renderers
+from entityforge.generators import revision_key_renderers, revision_rename_renderers
 from entityforge.generators import revision_sql as sql
 from entityforge.generators.model_columns import escape_text
 from entityforge.generators.revision_code import (
@@ -36,6 +36,7 @@ from entityforge.generators.revision_code import (
     table_constraints,
 )
 from entityforge.naming import quote_identifier
+from entityforge.tenancy_operations import MovePrimaryKey
 
 
 @singledispatch
@@ -301,7 +302,7 @@ def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
     return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
 
 
-for _renderer in revision_rename_renderers.RENDERERS:
+for _renderer in (*revision_rename_renderers.RENDERERS, *revision_key_renderers.RENDERERS):
     render_operation.register(_renderer)
 
 
@@ -323,3 +324,13 @@ def render_check_validation(operation: ops.AddCheckConstraint) -> Snippet | None
     if not operation.validate_later:
         return None
     return execute(sql.validate_constraint(operation.table, operation.constraint.name))
+
+
+@render_validation.register
+def render_moved_key_validation(operation: MovePrimaryKey) -> Snippet | None:
+    """The foreign keys a moved primary key took over, added back ``NOT VALID``."""
+    if not operation.referencing:
+        return None
+    return join(
+        execute(sql.validate_constraint(child, fk.name)) for child, fk in operation.referencing
+    )
