@@ -12,11 +12,25 @@ from functools import cached_property
 from typing import Literal
 
 from entityforge import naming
-from entityforge.schema import ColumnType, DefaultValue, Entity, Relation, Roles, Schema, Tenancy
+from entityforge.schema import (
+    ColumnType,
+    DefaultValue,
+    Entity,
+    Field,
+    Relation,
+    Roles,
+    Schema,
+    Tenancy,
+)
 
 UUID = ColumnType("uuid")
 TIMESTAMPTZ = ColumnType("datetime")
 SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
+# The length of an enum column stored as varchar: PostgreSQL's limit on enum labels,
+# which every label of a spec keeps, so that adding a label never widens the column.
+ENUM_LENGTH = 63
+# Every id's server default: a time-ordered UUID (``entityforge.id_operations``).
+ID_DEFAULT = "uuidv7()"
 
 ColumnRole = Literal[
     "id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"
@@ -91,11 +105,13 @@ class Index:
 
 @dataclass(frozen=True)
 class CheckConstraint:
-    """``short_name`` is the name before the ``ck_<table>_`` convention is applied."""
+    """``short_name`` is the name before the ``ck_<table>_`` convention is applied;
+    ``values`` are the labels the check of an enum column stored as ``varchar`` allows."""
 
     name: str
     short_name: str
     expression: str
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,9 +166,18 @@ class Catalog:
     def needs_updated_at_function(self) -> bool:
         return any(table.updated_at_trigger for table in self.tables)
 
+    @property
+    def needs_uuidv7_function(self) -> bool:
+        return any(c.default_sql == ID_DEFAULT for t in self.tables for c in t.columns)
 
-def build_catalog(schema: Schema) -> Catalog:
-    """Derive every table, key, index and type the schema's database holds."""
+
+def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) -> Catalog:
+    """Derive every table, key, index and type the schema's database holds.
+
+    ``native_enums`` names the enum types the recorded schema has: their columns keep
+    them unless the spec says ``defaults: {enums: check}``.
+    """
+    schema = _with_enum_storage(schema, native_enums)
     tables = [_entity_table(schema, entity) for entity in schema.entities]
     tables += [
         _junction_table(schema, entity, relation)
@@ -177,6 +202,35 @@ def build_catalog(schema: Schema) -> Catalog:
     )
 
 
+def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
+    """The schema with ``enum_name`` left only on the enum fields stored natively."""
+
+    def storage(field: Field) -> Field:
+        type_ = field.type
+        if type_.name != "enum" or schema.enum_storage == "native":
+            return field
+        if schema.enum_storage is None and type_.enum_name in native_enums:
+            return field
+        return replace(field, type=replace(type_, enum_name=None))
+
+    entities = tuple(
+        replace(entity, fields=tuple(map(storage, entity.fields))) for entity in schema.entities
+    )
+    return replace(schema, entities=entities)
+
+
+def enum_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """The check of an enum column stored as ``varchar``: its value is one of the labels.
+
+    Equality of ``varchar`` is leakproof, so, unlike a native enum's, row-level security
+    lets it be an index condition (guarantee 12).
+    """
+    labels = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    short = f"{column}_values"
+    expression = f"{naming.quote_identifier(column)} IN ({labels})"
+    return CheckConstraint(naming.check_name(table, short), short, expression, values)
+
+
 def is_tenant_composite(schema: Schema, source: Entity, target: Entity) -> bool:
     """A reference between two tenant-scoped tables carries the tenant column."""
     return schema.tenancy is not None and source.tenant_scoped and target.tenant_scoped
@@ -186,7 +240,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     tenant_column = schema.tenancy.column if schema.tenancy else None
     scoped = entity.tenant_scoped and tenant_column is not None
     lead: tuple[str, ...] = (tenant_column,) if scoped and tenant_column else ()
-    columns = [Column("id", UUID, default_sql="gen_random_uuid()", role="id")]
+    columns = [Column("id", UUID, default_sql=ID_DEFAULT, role="id")]
     foreign_keys: list[ForeignKey] = []
     if scoped and schema.tenancy and tenant_column:
         tenant_table = schema.entity(schema.tenancy.entity).table
@@ -259,6 +313,11 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     checks += [
         CheckConstraint(naming.check_name(entity.table, c.name), c.name, c.expression)
         for c in entity.checks
+    ]
+    checks += [
+        enum_check(entity.table, f.name, f.type.values)
+        for f in entity.fields
+        if f.type.name == "enum" and f.type.enum_name is None
     ]
     return Table(
         name=entity.table,

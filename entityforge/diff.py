@@ -32,11 +32,12 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
-from entityforge.diff_enums import enum_additions, enum_swaps, with_enum_labels
+from entityforge.diff_enums import enum_additions, enum_swaps, storage_change, with_enum_labels
 from entityforge.diff_keys import key_moves
 from entityforge.diff_tenancy import tenant_fills
 from entityforge.errors import GenerationError
 from entityforge.grants import role_privileges
+from entityforge.id_operations import CreateUuidv7Function
 from entityforge.operations import (
     AddCheckConstraint,
     AddColumn,
@@ -162,6 +163,8 @@ def _additions(base: Catalog, target: Catalog, *, existing_rows: bool) -> _Addit
     ]
     if target.needs_updated_at_function and not base.needs_updated_at_function:
         prerequisites.append(CreateUpdatedAtFunction())
+    if target.needs_uuidv7_function and not base.needs_uuidv7_function:
+        prerequisites.append(CreateUuidv7Function())
     return _Additions(tuple(prerequisites), _dependents(base, target, existing_rows))
 
 
@@ -333,6 +336,12 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
     for table, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
+        if _stored_as_varchar(before) and _stored_as_varchar(after):
+            before = replace(before, type=after.type)  # the labels live in the check
+        elif _stored_as_varchar(before) != _stored_as_varchar(after) and _is_enum(before, after):
+            operations.append(storage_change(old, new, table, before, after))
+            before = replace(before, type=after.type, default=after.default)
+            before = replace(before, default_sql=after.default_sql)
         if after.type.enum_name in swapped and before.type.enum_name == after.type.enum_name:
             # The swap converts the column and resets its default.
             before = replace(before, type=after.type, default=after.default)
@@ -340,6 +349,14 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
         if before != after:
             operations.append(AlterColumn(table, before, after))
     return tuple(operations)
+
+
+def _is_enum(*columns: Column) -> bool:
+    return all(column.type.name == "enum" for column in columns)
+
+
+def _stored_as_varchar(column: Column) -> bool:
+    return column.type.name == "enum" and column.type.enum_name is None
 
 
 def _kept_columns(

@@ -50,6 +50,7 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool) -> str:
         ("json", None, True),
         ("math", None, True),
         ("uuid", None, True),
+        ("uuid_utils.compat", "uuid7", True),
         ("collections.abc", "Callable", True),
         ("collections.abc", "Iterable", True),
         ("collections.abc", "Mapping", True),

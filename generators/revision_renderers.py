@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from entityforge import operations as ops
+from entityforge.enum_operations import ChangeEnumStorage
 from entityforge.generators import revision_key_renderers, revision_rename_renderers
 from entityforge.generators import revision_sql as sql
 from entityforge.generators.model_columns import escape_text
@@ -35,6 +36,7 @@ from entityforge.generators.revision_code import (
     server_default,
     table_constraints,
 )
+from entityforge.id_operations import CreateUuidv7Function, DropUuidv7Function
 from entityforge.naming import quote_identifier
 from entityforge.tenancy_operations import MovePrimaryKey
 
@@ -94,6 +96,14 @@ def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
 
 
 @render_operation.register
+def render_change_enum_storage(operation: ChangeEnumStorage) -> Snippet:
+    """Drop what holds constants of the old type, convert, create them again."""
+    dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
+    created = [render_operation(dependent) for dependent in operation.dependents]
+    return join([*dropped, execute(*sql.change_enum_storage(operation)), *created])
+
+
+@render_operation.register
 def render_add_enum_values(operation: ops.AddEnumValues) -> Snippet:
     return execute(
         *sql.add_enum_values(operation.name, operation.old_values, operation.new_values)
@@ -108,6 +118,16 @@ def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Snippet:
 @render_operation.register
 def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
     return execute(sql.drop_updated_at_function())
+
+
+@render_operation.register
+def render_create_uuidv7_function(operation: CreateUuidv7Function) -> Snippet:
+    return execute(sql.create_uuidv7_function())
+
+
+@render_operation.register
+def render_drop_uuidv7_function(operation: DropUuidv7Function) -> Snippet:
+    return execute(sql.drop_uuidv7_function())
 
 
 @render_operation.register

@@ -155,7 +155,7 @@ def guarantee_queries() -> dict[str, str]:
         lines = [line for line in body.splitlines() if not line.startswith("--")]
         sql = "\n".join(lines).strip().rstrip(";")
         queries[title.split()[0]] = re.sub(r":'(\w+)'", r":\1", sql)
-    assert {"G1", "G2", "G3", "R1", "T1", "T2", "T3", "T4", "T9"} <= set(queries)
+    assert {"G1", "G2", "G3", "R1", "T1", "T2", "T3", "T4", "T9", "T11"} <= set(queries)
     return queries
 
 
