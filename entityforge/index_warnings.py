@@ -31,8 +31,8 @@ def _btree_warnings(table: Table, index: Index) -> list[str]:
         if type_.name == "decimal":
             found.append(
                 f"{table.name}: index {index.name}: the decimal column {name} is not an index "
-                "condition for the application role (numeric comparison is not leakproof, "
-                "so row-level security filters it after the scan of the tenant's range)"
+                "condition for the application role (numeric comparison is not leakproof: "
+                "row-level security makes it filter the rows the index finds)"
             )
         elif type_.name == "enum" and type_.enum_name is not None:
             found.append(

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from entityforge import id_operations as ids
 from entityforge import operations as ops
 from entityforge import rename_operations as renames
 from entityforge import tenancy_operations as tenancy
@@ -34,6 +35,8 @@ _COLUMN_CHANGES = (
 _CONSEQUENCES = (
     ops.CreateUpdatedAtTrigger,
     ops.DropUpdatedAtTrigger,
+    ids.CreateUuidv7Function,
+    ids.DropUuidv7Function,
     ops.GrantPrivileges,
     ops.RevokePrivileges,
     renames.RenameConstraint,
@@ -129,7 +132,7 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
     tables: dict[str, _TableChanges] = {}
     for operation in operations:
         name = _table_of(operation)
-        if name is None or isinstance(operation, _CONSEQUENCES):
+        if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
             continue
         changes = tables.setdefault(name, _TableChanges())
         if isinstance(operation, ops.CreateTable):
@@ -147,6 +150,13 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _new_id_default(operation: ops.Operation) -> bool:
+    """An id column whose server default alone changes (to ``uuidv7()``)."""
+    if not isinstance(operation, ops.AlterColumn) or operation.new.role != "id":
+        return False
+    return replace(operation.old, default_sql=operation.new.default_sql) == operation.new
 
 
 def _referred_keys(operations: Sequence[ops.Operation]) -> set[tuple[str, tuple[str, ...]]]:
@@ -223,8 +233,13 @@ def _index_phrase(table: str, indexes: list[ops.Index], tenant_column: str | Non
 def _schema_phrases(operations: Sequence[ops.Operation], tables_changed: bool) -> list[_Phrase]:
     """Changes to roles and enum types, when no table change explains them."""
     phrases = []
+    used = []
     if any(isinstance(operation, tenancy.MovePrimaryKey) for operation in operations):
-        phrases.append(_Phrase("use", ("tenant-first primary keys",)))
+        used.append("tenant-first primary keys")
+    if any(isinstance(operation, ids.CreateUuidv7Function) for operation in operations):
+        used.append("time-ordered ids")
+    if used:
+        phrases.append(_Phrase("use", tuple(used)))
     for operation in operations:
         if isinstance(operation, renames.RenameRole):
             phrases.append(_Phrase("rename", (f"role {operation.old} to {operation.new}",)))

@@ -88,7 +88,7 @@ def test_a_project_made_before_tenant_first_keys_moves_them_keeping_its_rows(
     project = legacy_project(new_project)
     assert [name for name, _ in project.revisions()] == [
         "0001_initial.py",
-        "0002_use_tenant_first_primary_keys.py",
+        "0002_use_tenant_first_primary_keys_and_time_ordered_ids.py",
     ]
     project.alembic(database_url, "upgrade", "0001")
     execute(database_url, *SEED)
