@@ -115,6 +115,22 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
+class Search:
+    """A search a GIN index of a tenant table serves, through a function (guarantee 12).
+
+    ``@>`` on json and arrays and trigram ``ILIKE`` are not leakproof: below the tenant
+    policy they are filters, never index conditions. ``function`` (``SECURITY DEFINER``,
+    owned by the admin role, which bypasses row-level security) returns the ids of the
+    rows of the tenant the setting names whose ``column`` matches its argument, reading
+    the index for both; ``operator`` is ``@>`` or ``ILIKE``.
+    """
+
+    function: str
+    column: str
+    operator: str
+
+
+@dataclass(frozen=True)
 class Table:
     """``renamed_from`` is the table's previous name as the spec declares it: for an
     entity's table its ``renamed_from`` (the old entity name or the old table name), for
@@ -132,6 +148,7 @@ class Table:
     updated_at_trigger: bool = False
     entity: str | None = None
     renamed_from: str | None = None
+    searches: tuple[Search, ...] = ()
 
     @property
     def primary_key_name(self) -> str:
@@ -186,6 +203,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
         if relation.kind == "many_to_many"
     ]
     tables = _add_id_keys_for_plain_references(tables)
+    tables = [_add_searches(table) for table in tables]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
         EnumType(field.type.enum_name, field.type.values)
@@ -510,6 +528,27 @@ def _add_id_keys_for_plain_references(tables: list[Table]) -> list[Table]:
             table = replace(table, uniques=(key, *table.uniques))
         result.append(table)
     return result
+
+
+def _add_searches(table: Table) -> Table:
+    """A search function for each column a GIN index of a tenant table searches."""
+    if not table.tenant_scoped:
+        return table
+    searches: dict[str, Search] = {}
+    for index in table.indexes:
+        if index.method != "gin" or index.where is not None:
+            continue
+        for item in index.columns:
+            kind = table.column(item.name).type.name
+            if item.opclass == "gin_trgm_ops":
+                operator, verb = "ILIKE", "ilike"
+            elif kind in ("json", "array"):
+                operator, verb = "@>", "contains"
+            else:
+                continue
+            name = naming.truncate(f"{table.name}_{item.name}_{verb}")
+            searches.setdefault(item.name, Search(name, item.name, operator))
+    return replace(table, searches=tuple(searches.values())) if searches else table
 
 
 def _add_foreign_key_indexes(table: Table) -> Table:

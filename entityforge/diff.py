@@ -61,6 +61,7 @@ from entityforge.operations import (
 )
 from entityforge.rename_operations import RenameEnum, RenameTable
 from entityforge.renames import rename_to_match, strip_renames
+from entityforge.search_operations import search_functions
 from entityforge.tenancy_operations import ReplacePrimaryKey
 
 
@@ -285,6 +286,7 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
         GrantPrivileges(table.name, role, privileges)
         for role, _, privileges in role_privileges(catalog)
     ]
+    operations += search_functions(table, catalog)
     return operations
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from entityforge import id_operations as ids
 from entityforge import operations as ops
 from entityforge import rename_operations as renames
+from entityforge import search_operations as search
 from entityforge import tenancy_operations as tenancy
 from entityforge.catalog import Table
 
@@ -37,6 +38,8 @@ _CONSEQUENCES = (
     ops.DropUpdatedAtTrigger,
     ids.CreateUuidv7Function,
     ids.DropUuidv7Function,
+    search.CreateSearchFunction,
+    search.DropSearchFunction,
     ops.GrantPrivileges,
     ops.RevokePrivileges,
     renames.RenameConstraint,

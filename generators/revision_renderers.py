@@ -16,7 +16,11 @@ from functools import singledispatch
 
 from entityforge import operations as ops
 from entityforge.enum_operations import ChangeEnumStorage
-from entityforge.generators import revision_key_renderers, revision_rename_renderers
+from entityforge.generators import (
+    revision_key_renderers,
+    revision_rename_renderers,
+    revision_search_renderers,
+)
 from entityforge.generators import revision_sql as sql
 from entityforge.generators.model_columns import escape_text
 from entityforge.generators.revision_code import (
@@ -322,7 +326,11 @@ def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
     return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
 
 
-for _renderer in (*revision_rename_renderers.RENDERERS, *revision_key_renderers.RENDERERS):
+for _renderer in (
+    *revision_rename_renderers.RENDERERS,
+    *revision_key_renderers.RENDERERS,
+    *revision_search_renderers.RENDERERS,
+):
     render_operation.register(_renderer)
 
 

@@ -11,6 +11,7 @@ free (no ``enable_seqscan = off``): what it picks is what production would get.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -59,6 +60,7 @@ class Planned:
     loaded: dataset.Loaded
     writer_url: str
     owner_url: str
+    db_writer_role: str
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +82,7 @@ def planned(
         base = __import__(f"{PACKAGE}.models.base", fromlist=["base"])
         logins = database.create_logins(url, base.WRITER_ROLE, base.ADMIN_ROLE)
         try:
-            yield Planned(db, repositories, loaded, logins.writer, url)
+            yield Planned(db, repositories, loaded, logins.writer, url, base.WRITER_ROLE)
         finally:
             database.drop_logins(url, logins)
     finally:
@@ -416,4 +418,70 @@ entities:
     assert [line.split(":")[1].strip() for line in warned] == [
         "index ix_invoices_tenant_id_status_number",
         "index ix_invoices_tenant_id_amount_number",
+    ]
+
+
+# --- searches through their functions ------------------------------------------------
+
+
+def _index_scans(owner_url: str, index: str) -> int:
+    with psycopg.connect(psql_url(owner_url)) as connection:
+        row = connection.execute(
+            "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = %s", (index,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _scans_after(owner_url: str, index: str, before: int) -> int:
+    """The index's scan count once the writer's statistics have been flushed."""
+    for _ in range(50):
+        count = _index_scans(owner_url, index)
+        if count > before:
+            return count
+        await asyncio.sleep(0.2)
+    return _index_scans(owner_url, index)
+
+
+async def test_searches_reach_their_gin_index_and_stay_in_the_tenant(
+    planned: Planned, writer: async_sessionmaker[AsyncSession]
+) -> None:
+    loaded = planned.loaded
+    tenant = loaded.typical_tenant
+    other = next(key for key in loaded.skus if key != tenant)
+    index = "ix_items_tenant_id_data_gin"
+    before = _index_scans(planned.owner_url, index)
+    async with planned.db.tenant_session(writer, tenant) as session:
+        items = planned.repositories.ItemRepository(session)
+        own = await items.search("data", {"sku": loaded.skus[tenant]})
+        foreign = await items.search("data", {"sku": loaded.skus[other]})
+        serial = loaded.skus[tenant].removeprefix("SKU-")
+        titled = await items.search("title", f"% {serial}", limit=5)
+        with pytest.raises(ValueError, match="no attribute 'rank'"):
+            await items.search("rank", 1)
+    assert [item.data["sku"] for item in own.items] == [loaded.skus[tenant]]
+    assert foreign.items == []
+    assert [item.title.rsplit(" ", 1)[1] for item in titled.items] == [serial]
+    assert [item.tenant_id for item in titled.items] == [tenant]
+    assert await _scans_after(planned.owner_url, index, before) > before
+    async with planned.db.session_scope(writer) as session:
+        nobody = await planned.repositories.ItemRepository(session).search(
+            "data", {"sku": loaded.skus[tenant]}
+        )
+    assert nobody.items == []
+
+
+async def test_search_functions_are_the_readers_and_writers_only(planned: Planned) -> None:
+    with psycopg.connect(psql_url(planned.owner_url)) as connection:
+        rows = connection.execute(
+            "SELECT p.proname, pg_get_userbyid(p.proowner), p.prosecdef, "
+            "has_function_privilege('public', p.oid, 'EXECUTE'), "
+            "has_function_privilege(%s, p.oid, 'EXECUTE') "
+            "FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace "
+            "AND p.proname LIKE 'items_%%' ORDER BY 1",
+            (planned.db_writer_role,),
+        ).fetchall()
+    assert rows == [
+        ("items_data_contains", "app_admin", True, False, True),
+        ("items_title_ilike", "app_admin", True, False, True),
     ]
