@@ -221,20 +221,30 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
 
 
 def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
-    """The schema with ``enum_name`` left only on the enum fields stored natively."""
+    """The schema with ``enum_name`` left only on the enum fields stored natively: all
+    of them, none, or (no ``defaults: {enums: ...}``) those whose type, under its name
+    before the spec's renames, the recorded schema has."""
 
-    def storage(field: Field) -> Field:
+    def storage(entity: Entity, field: Field) -> Field:
         type_ = field.type
         if type_.name != "enum" or schema.enum_storage == "native":
             return field
-        if schema.enum_storage is None and type_.enum_name in native_enums:
+        if schema.enum_storage is None and _enum_names_before(entity, field) & native_enums:
             return field
         return replace(field, type=replace(type_, enum_name=None))
 
     entities = tuple(
-        replace(entity, fields=tuple(map(storage, entity.fields))) for entity in schema.entities
+        replace(entity, fields=tuple(storage(entity, f) for f in entity.fields))
+        for entity in schema.entities
     )
     return replace(schema, entities=entities)
+
+
+def _enum_names_before(entity: Entity, field: Field) -> set[str]:
+    """The names the field's enum type may have had before the spec's renames."""
+    entity_names = {entity.name, _name_before_rename(entity)}
+    field_names = {field.name, field.renamed_from or field.name}
+    return {naming.enum_type_name(e, f) for e in entity_names for f in field_names}
 
 
 def enum_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -262,7 +272,8 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     foreign_keys: list[ForeignKey] = []
     if scoped and schema.tenancy and tenant_column:
         tenant_table = schema.entity(schema.tenancy.entity).table
-        columns.append(Column(tenant_column, UUID, role="tenant"))
+        # The key's first column, first in the table too.
+        columns.insert(0, Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
                 naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),

@@ -86,7 +86,7 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     current = with_enum_labels(renamed.catalog, labels)
     target = strip_renames(new)
     old_names = {op.new: op.old for op in renamed.operations if isinstance(op, RenameTable)}
-    keys = key_moves(current, target, old_names)
+    keys = key_moves(base, current, target, old_names)
     added = _additions(current, target, existing_rows=True)
     removed = _additions(target, current, existing_rows=False)
     changes = keys.without_replaced(

@@ -47,13 +47,20 @@ class KeyMoves:
         return tuple(operation for operation in operations if not replaced(operation))
 
 
-def key_moves(current: Catalog, target: Catalog, old_names: Mapping[str, str]) -> KeyMoves:
-    """The moves from ``current`` (renamed to the new names) to ``target``;
-    ``old_names`` maps a table renamed by the revision to its name before it."""
+def key_moves(
+    base: Catalog, current: Catalog, target: Catalog, old_names: Mapping[str, str]
+) -> KeyMoves:
+    """The moves from ``current`` (``base`` renamed to the new names) to ``target``;
+    ``old_names`` maps a table renamed by the revision to its name before it.
+
+    The indexes are built before the renames run, so on the table's old name; if the
+    tenant column itself is renamed by the revision, the keys build their indexes in
+    the transaction instead."""
     if target.tenancy is None:
         return KeyMoves()
     key = (target.tenancy.column, "id")
     before_tables = {table.name: table for table in current.tables}
+    base_tables = {table.name: table for table in base.tables}
     builds: list[BuildKeyIndex] = []
     moves: list[MovePrimaryKey] = []
     for table in target.tables:
@@ -63,9 +70,12 @@ def key_moves(current: Catalog, target: Catalog, old_names: Mapping[str, str]) -
         dropped = tuple(u for u in before.uniques if u.columns == key)
         added = tuple(u for u in table.uniques if u not in before.uniques and u.columns == ("id",))
         built_on = old_names.get(table.name, table.name)
-        index = naming.truncate(f"{table.primary_key_name}_next")
-        builds.append(BuildKeyIndex(built_on, index, key))
-        builds += [BuildKeyIndex(built_on, unique.name, unique.columns) for unique in added]
+        index: str | None = naming.truncate(f"{table.primary_key_name}_next")
+        if any(column.name == key[0] for column in base_tables[built_on].columns):
+            builds.append(BuildKeyIndex(built_on, index, key))
+            builds += [BuildKeyIndex(built_on, unique.name, unique.columns) for unique in added]
+        else:
+            index = None
         referencing = _kept_references(current, target, table.name)
         moves.append(
             MovePrimaryKey(table.name, before.primary_key, key, referencing, dropped, added, index)
@@ -75,9 +85,10 @@ def key_moves(current: Catalog, target: Catalog, old_names: Mapping[str, str]) -
 
 def _moves_to_tenant_key(before: Table, table: Table, key: tuple[str, str]) -> bool:
     """A tenant-scoped table of a project made before tenant-first keys: its primary
-    key ``(id)``, its tenant column there already."""
-    columns = {column.name for column in before.columns}
-    return before.primary_key == ("id",) and table.primary_key == key and key[0] in columns
+    key ``(id)`` and a unique key on ``(tenant, id)``."""
+    if before.primary_key != ("id",) or table.primary_key != key:
+        return False
+    return any(unique.columns == key for unique in before.uniques)
 
 
 def _kept_references(

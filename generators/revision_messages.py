@@ -137,6 +137,8 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
             continue
+        if _label_check(operation):
+            continue
         changes = tables.setdefault(name, _TableChanges())
         if isinstance(operation, ops.CreateTable):
             changes.created = True
@@ -153,6 +155,36 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _label_check(operation: ops.Operation) -> bool:
+    """The check on the labels of an enum stored as varchar (its own phrase)."""
+    if isinstance(operation, ops.AddCheckConstraint | ops.DropCheckConstraint):
+        return bool(operation.constraint.values)
+    return False
+
+
+def _label_phrases(operations: Sequence[ops.Operation]) -> list[_Phrase]:
+    """``add doing to tasks.status`` for labels only added to a varchar enum's check."""
+    dropped = {
+        (op.table, op.constraint.name): op.constraint.values
+        for op in operations
+        if isinstance(op, ops.DropCheckConstraint) and op.constraint.values
+    }
+    phrases = []
+    for op in operations:
+        if not isinstance(op, ops.AddCheckConstraint) or not op.constraint.values:
+            continue
+        old = dropped.get((op.table, op.constraint.name))
+        if old is None:
+            continue
+        column = f"{op.table} {op.constraint.short_name.removesuffix('_values')}"
+        added = tuple(value for value in op.constraint.values if value not in old)
+        if set(old) <= set(op.constraint.values):
+            phrases.append(_Phrase("add", added, column))
+        else:
+            phrases.append(_Phrase("change", (f"{column} labels",)))
+    return phrases
 
 
 def _new_id_default(operation: ops.Operation) -> bool:
@@ -243,6 +275,7 @@ def _schema_phrases(operations: Sequence[ops.Operation], tables_changed: bool) -
         used.append("time-ordered ids")
     if used:
         phrases.append(_Phrase("use", tuple(used)))
+    phrases += _label_phrases(operations)
     for operation in operations:
         if isinstance(operation, renames.RenameRole):
             phrases.append(_Phrase("rename", (f"role {operation.old} to {operation.new}",)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -90,8 +91,9 @@ def guarantee_violations(
     assert result.returncode == 0, result.output
     violations: dict[str, list[str]] = {}
     section = ""
+    titles = re.findall(r"^\\echo (\S+) ", GUARANTEES_SQL.read_text(), flags=re.MULTILINE)
     for line in result.stdout.splitlines():
-        if line[:2] in {"G1", "G2", "G3", "T1", "T2", "T3", "T4", "R1"}:
+        if line.split(" ", 1)[0] in titles:
             section = line
             violations[section] = []
         elif line.strip():

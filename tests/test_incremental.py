@@ -146,6 +146,7 @@ def newest_revision(project: Project) -> tuple[str, str]:
 RENAME_BEFORE = """\
 version: 1
 tenancy: {entity: Account}
+defaults: {enums: native}
 entities:
   Account:
     fields:
@@ -923,7 +924,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             changed(("      body: {type: text, nullable: true}\n", "")),
             "0002_drop_body_from_tasks.py",
         ),
-        (changed(("[todo, done]", "[todo, doing, done]")), "0002_add_doing_to_task_status.py"),
+        (changed(("[todo, done]", "[todo, doing, done]")), "0002_add_doing_to_tasks_status.py"),
         (
             changed(
                 ("title: string(300)", "title: string(400)"),

@@ -96,7 +96,8 @@ def test_a_project_made_before_tenant_first_keys_moves_them_keeping_its_rows(
     assert ("tasks", "UNIQUE (tenant_id, id)") in query(database_url, PRIMARY_KEYS)
 
     project.alembic(database_url, "upgrade", "head")
-    assert guarantee_violations(database_url, project.schema) == {}
+    # The enum types stay until the spec opts out (tests/test_enum_storage.py).
+    assert list(guarantee_violations(database_url, project.schema)) == ["T11"]
     assert_catalog_matches(database_url, project.catalog)
     project.alembic(database_url, "check")
     assert table_rows(database_url) == rows

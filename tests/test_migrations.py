@@ -53,9 +53,13 @@ class Project:
     package: str
     schema: Schema
 
+    generated: Catalog | None = None
+
     @property
     def catalog(self) -> Catalog:
-        return build_catalog(self.schema)
+        """The catalog the project was generated with: the spec's, enum columns kept in
+        the native types the revisions before made."""
+        return self.generated or build_catalog(self.schema)
 
     @property
     def versions(self) -> Path:
@@ -95,7 +99,7 @@ class Project:
             (self.root / path).parent.mkdir(parents=True, exist_ok=True)
             formatted = format_python(path, content) if path.endswith(".py") else content
             (self.root / path).write_text(formatted)
-        return Project(self.root, self.package, schema)
+        return Project(self.root, self.package, schema, context.catalog)
 
     def alembic(self, url: str, action: str, *arguments: Any) -> None:
         """Run an Alembic command in this process on a connection to ``url``; env.py
@@ -405,7 +409,7 @@ def test_example_catalog_details(database_url: str, new_project: Callable[..., P
         "USING gin (tenant_id, display_name gin_trgm_ops)"
     )
     assert definitions["ix_tasks_tenant_id_due_at_partial"].endswith(
-        "USING btree (tenant_id, due_at) WHERE (status <> 'done'::task_status)"
+        "USING btree (tenant_id, due_at) WHERE ((status)::text <> 'done'::text)"
     )
     assert definitions["uq_members_tenant_id_email"].endswith("WHERE (deleted_at IS NULL)")
     constraints = dict(
@@ -426,7 +430,7 @@ def test_example_catalog_details(database_url: str, new_project: Callable[..., P
             "FROM information_schema.columns WHERE table_schema = 'public'",
         )
     )
-    assert defaults["members.role"] == "'member'::member_role"
+    assert defaults["members.role"] == "'member'::character varying"
     assert defaults["members.preferences"] == "'{}'::jsonb"
     assert defaults["projects.tags"] == "'{}'::character varying(40)[]"
     assert defaults["task_details.notes"] == "''::text"
