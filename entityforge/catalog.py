@@ -12,7 +12,16 @@ from functools import cached_property
 from typing import Literal
 
 from entityforge import naming
-from entityforge.schema import ColumnType, DefaultValue, Entity, Relation, Roles, Schema, Tenancy
+from entityforge.schema import (
+    ColumnType,
+    DefaultValue,
+    Entity,
+    Field,
+    Relation,
+    Roles,
+    Schema,
+    Tenancy,
+)
 
 READ = ("SELECT",)
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -22,6 +31,11 @@ TENANT_ROW = ("SELECT", "UPDATE")
 UUID = ColumnType("uuid")
 TIMESTAMPTZ = ColumnType("datetime")
 SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
+# The length of an enum column stored as varchar: PostgreSQL's limit on enum labels,
+# which every label of a spec keeps, so that adding a label never widens the column.
+ENUM_LENGTH = 63
+# Every id's server default: a time-ordered UUID (``entityforge.id_operations``).
+ID_DEFAULT = "uuidv7()"
 
 ColumnRole = Literal[
     "id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"
@@ -96,11 +110,29 @@ class Index:
 
 @dataclass(frozen=True)
 class CheckConstraint:
-    """``short_name`` is the name before the ``ck_<table>_`` convention is applied."""
+    """``short_name`` is the name before the ``ck_<table>_`` convention is applied;
+    ``values`` are the labels the check of an enum column stored as ``varchar`` allows."""
 
     name: str
     short_name: str
     expression: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search a GIN index of a tenant table serves, through a function (guarantee 12).
+
+    ``@>`` on json and arrays and trigram ``ILIKE`` are not leakproof: below the tenant
+    policy they are filters, never index conditions. ``function`` (``SECURITY DEFINER``,
+    owned by the admin role, which bypasses row-level security) returns the ids of the
+    rows of the tenant the setting names whose ``column`` matches its argument, reading
+    the index for both; ``operator`` is ``@>`` or ``ILIKE``.
+    """
+
+    function: str
+    column: str
+    operator: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +160,7 @@ class Table:
     renamed_from: str | None = None
     writer_privileges: tuple[str, ...] = WRITE
     tenant_policy: bool = False
+    searches: tuple[Search, ...] = ()
 
     @property
     def primary_key_name(self) -> str:
@@ -162,9 +195,18 @@ class Catalog:
     def needs_updated_at_function(self) -> bool:
         return any(table.updated_at_trigger for table in self.tables)
 
+    @property
+    def needs_uuidv7_function(self) -> bool:
+        return any(c.default_sql == ID_DEFAULT for t in self.tables for c in t.columns)
 
-def build_catalog(schema: Schema) -> Catalog:
-    """Derive every table, key, index and type the schema's database holds."""
+
+def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) -> Catalog:
+    """Derive every table, key, index and type the schema's database holds.
+
+    ``native_enums`` names the enum types the recorded schema has: their columns keep
+    them unless the spec says ``defaults: {enums: check}``.
+    """
+    schema = _with_enum_storage(schema, native_enums)
     tables = [_entity_table(schema, entity) for entity in schema.entities]
     tables += [
         _junction_table(schema, entity, relation)
@@ -172,7 +214,8 @@ def build_catalog(schema: Schema) -> Catalog:
         for relation in entity.relations
         if relation.kind == "many_to_many"
     ]
-    tables = _add_tenant_keys_for_composite_targets(schema, tables)
+    tables = _add_id_keys_for_plain_references(tables)
+    tables = [_add_searches(table) for table in tables]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
         EnumType(field.type.enum_name, field.type.values)
@@ -189,6 +232,45 @@ def build_catalog(schema: Schema) -> Catalog:
     )
 
 
+def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
+    """The schema with ``enum_name`` left only on the enum fields stored natively: all
+    of them, none, or (no ``defaults: {enums: ...}``) those whose type, under its name
+    before the spec's renames, the recorded schema has."""
+
+    def storage(entity: Entity, field: Field) -> Field:
+        type_ = field.type
+        if type_.name != "enum" or schema.enum_storage == "native":
+            return field
+        if schema.enum_storage is None and _enum_names_before(entity, field) & native_enums:
+            return field
+        return replace(field, type=replace(type_, enum_name=None))
+
+    entities = tuple(
+        replace(entity, fields=tuple(storage(entity, f) for f in entity.fields))
+        for entity in schema.entities
+    )
+    return replace(schema, entities=entities)
+
+
+def _enum_names_before(entity: Entity, field: Field) -> set[str]:
+    """The names the field's enum type may have had before the spec's renames."""
+    entity_names = {entity.name, _name_before_rename(entity)}
+    field_names = {field.name, field.renamed_from or field.name}
+    return {naming.enum_type_name(e, f) for e in entity_names for f in field_names}
+
+
+def enum_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """The check of an enum column stored as ``varchar``: its value is one of the labels.
+
+    Equality of ``varchar`` is leakproof, so, unlike a native enum's, row-level security
+    lets it be an index condition (guarantee 12).
+    """
+    labels = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    short = f"{column}_values"
+    expression = f"{naming.quote_identifier(column)} IN ({labels})"
+    return CheckConstraint(naming.check_name(table, short), short, expression, values)
+
+
 def is_tenant_composite(schema: Schema, source: Entity, target: Entity) -> bool:
     """A reference between two tenant-scoped tables carries the tenant column."""
     return schema.tenancy is not None and source.tenant_scoped and target.tenant_scoped
@@ -198,11 +280,12 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     tenant_column = schema.tenancy.column if schema.tenancy else None
     scoped = entity.tenant_scoped and tenant_column is not None
     lead: tuple[str, ...] = (tenant_column,) if scoped and tenant_column else ()
-    columns = [Column("id", UUID, default_sql="gen_random_uuid()", role="id")]
+    columns = [Column("id", UUID, default_sql=ID_DEFAULT, role="id")]
     foreign_keys: list[ForeignKey] = []
     if scoped and schema.tenancy and tenant_column:
         tenant_table = schema.entity(schema.tenancy.entity).table
-        columns.append(Column(tenant_column, UUID, role="tenant"))
+        # The key's first column, first in the table too.
+        columns.insert(0, Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
                 naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),
@@ -272,10 +355,15 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         CheckConstraint(naming.check_name(entity.table, c.name), c.name, c.expression)
         for c in entity.checks
     ]
+    checks += [
+        enum_check(entity.table, f.name, f.type.values)
+        for f in entity.fields
+        if f.type.name == "enum" and f.type.enum_name is None
+    ]
     return Table(
         name=entity.table,
         columns=tuple(columns),
-        primary_key=("id",),
+        primary_key=lead + ("id",),
         writer_privileges=writer_privileges(schema, entity),
         tenant_policy=schema.tenancy is not None and entity.name == schema.tenancy.entity,
         foreign_keys=tuple(foreign_keys),
@@ -355,6 +443,10 @@ def _index(
 ) -> Index:
     method = "gin" if using == "trgm" else using
     opclass = "gin_trgm_ops" if using == "trgm" else None
+    if using == "brin":
+        # A BRIN index summarizes block ranges: a leading tenant column only adds to
+        # what it reads (every range holds many tenants), so it is left out.
+        lead = ()
     elements = tuple(IndexColumn(c) for c in lead) + tuple(
         IndexColumn(c, opclass) for c in columns
     )
@@ -455,30 +547,47 @@ def _changed(old: str | None, new: str) -> str | None:
     return old if old is not None and old != new else None
 
 
-def _add_tenant_keys_for_composite_targets(schema: Schema, tables: list[Table]) -> list[Table]:
-    """A unique ``(tenant, id)`` on every tenant-scoped entity table.
+def _add_id_keys_for_plain_references(tables: list[Table]) -> list[Table]:
+    """A unique ``(id)`` on a tenant-scoped table that a table without tenants refers to.
 
-    A composite tenant foreign key needs it on its target; and the repositories' keyset
-    listing (``WHERE tenant = :t AND id > :after ORDER BY id``) reads a tenant's rows in
-    ``id`` order from it instead of walking the primary key through every tenant's rows.
+    The primary key of a tenant-scoped table is ``(tenant, id)``; a reference from a
+    global table (or the tenant table) holds the id alone, and needs a key on it. Such
+    a reference is the first step of making the referring entity tenant-scoped.
     """
-    if schema.tenancy is None:
-        return tables
-    tenant_column = schema.tenancy.column
-    targets = {
+    referred = {
         fk.referred_table
         for table in tables
         for fk in table.foreign_keys
-        if fk.referred_columns == (tenant_column, "id")
+        if fk.referred_columns == ("id",)
     }
     result = []
     for table in tables:
-        if table.name in targets or (table.tenant_scoped and table.entity is not None):
-            key = (tenant_column, "id")
-            unique = UniqueConstraint(naming.unique_name(table.name, key), key)
-            table = replace(table, uniques=(unique,) + table.uniques)
+        if table.tenant_scoped and table.name in referred and table.primary_key != ("id",):
+            key = UniqueConstraint(naming.unique_name(table.name, ("id",)), ("id",))
+            table = replace(table, uniques=(key, *table.uniques))
         result.append(table)
     return result
+
+
+def _add_searches(table: Table) -> Table:
+    """A search function for each column a GIN index of a tenant table searches."""
+    if not table.tenant_scoped:
+        return table
+    searches: dict[str, Search] = {}
+    for index in table.indexes:
+        if index.method != "gin" or index.where is not None:
+            continue
+        for item in index.columns:
+            kind = table.column(item.name).type.name
+            if item.opclass == "gin_trgm_ops":
+                operator, verb = "ILIKE", "ilike"
+            elif kind in ("json", "array"):
+                operator, verb = "@>", "contains"
+            else:
+                continue
+            name = naming.truncate(f"{table.name}_{item.name}_{verb}")
+            searches.setdefault(item.name, Search(name, item.name, operator))
+    return replace(table, searches=tuple(searches.values())) if searches else table
 
 
 def _add_foreign_key_indexes(table: Table) -> Table:

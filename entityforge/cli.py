@@ -75,6 +75,8 @@ def generate(
     """Generate models, repositories, revisions and tests from the spec."""
     options = pipeline.Options(message, allow_destructive)
     plan = pipeline.generate(project_dir, spec, options)
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     if check:
         if not plan.is_empty:
             click.echo("stale:", err=True)

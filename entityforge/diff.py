@@ -12,8 +12,9 @@ with the catalogs swapped, then inverted, which drops things in a safe order by
 construction. A column or enum type present in both but different becomes an
 alteration; any other object that changed under the same name is dropped and created.
 
-    upgrade = labels added, renames,
-              prerequisites added, dependents removed, alterations,
+    upgrade = labels added, key indexes built concurrently, renames,
+              prerequisites added, dependents removed, primary keys moved,
+              alterations,
               dependents added, prerequisites removed,
               indexes built concurrently
 
@@ -32,10 +33,12 @@ from typing import Protocol, TypeVar
 
 from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
 from entityforge.diff_citus import distribution_operations, distribution_order
-from entityforge.diff_enums import enum_additions, enum_swaps, with_enum_labels
+from entityforge.diff_enums import enum_additions, enum_swaps, storage_change, with_enum_labels
+from entityforge.diff_keys import key_moves
 from entityforge.diff_tenancy import tenant_fills
 from entityforge.errors import GenerationError
 from entityforge.grants import role_privileges, table_privileges
+from entityforge.id_operations import CreateUuidv7Function
 from entityforge.operations import (
     AddCheckConstraint,
     AddColumn,
@@ -57,8 +60,9 @@ from entityforge.operations import (
     Operation,
     invert,
 )
-from entityforge.rename_operations import RenameEnum
+from entityforge.rename_operations import RenameEnum, RenameTable
 from entityforge.renames import rename_to_match, strip_renames
+from entityforge.search_operations import search_functions
 from entityforge.tenancy_operations import ReplacePrimaryKey
 
 
@@ -82,20 +86,25 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     in_place, labels = enum_additions(base, new, enum_names)
     current = with_enum_labels(renamed.catalog, labels)
     target = strip_renames(new)
+    old_names = {op.new: op.old for op in renamed.operations if isinstance(op, RenameTable)}
+    keys = key_moves(base, current, target, old_names)
     added = _additions(current, target, existing_rows=True)
     removed = _additions(target, current, existing_rows=False)
-    changes = (
-        *added.prerequisites,
-        *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
-        *_alterations(current, target),
-        *added.dependents,
-        *invert(removed.prerequisites),
+    changes = keys.without_replaced(
+        (
+            *added.prerequisites,
+            *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
+            *keys.moves,
+            *_alterations(current, target),
+            *added.dependents,
+            *invert(removed.prerequisites),
+        )
     )
     deferred = [op for op in changes if op.outside_transaction]
     built = [op for op in deferred if not isinstance(op, DropIndex)]
     superseded = [op for op in deferred if isinstance(op, DropIndex)]
     in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
-    return (*in_place, *renamed.operations, *in_transaction, *built, *superseded)
+    return (*in_place, *keys.builds, *renamed.operations, *in_transaction, *built, *superseded)
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:
@@ -156,6 +165,8 @@ def _additions(base: Catalog, target: Catalog, *, existing_rows: bool) -> _Addit
     ]
     if target.needs_updated_at_function and not base.needs_updated_at_function:
         prerequisites.append(CreateUpdatedAtFunction())
+    if target.needs_uuidv7_function and not base.needs_uuidv7_function:
+        prerequisites.append(CreateUuidv7Function())
     return _Additions(tuple(prerequisites), _dependents(base, target, existing_rows))
 
 
@@ -280,6 +291,7 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
             GrantPrivileges(table.name, role, privileges)
             for role, privileges in table_privileges(catalog, table)
         ]
+    operations += search_functions(table, catalog)
     operations += distribution_operations(table, catalog)
     return operations
 
@@ -332,6 +344,12 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
     for table, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
+        if _stored_as_varchar(before) and _stored_as_varchar(after):
+            before = replace(before, type=after.type)  # the labels live in the check
+        elif _stored_as_varchar(before) != _stored_as_varchar(after) and _is_enum(before, after):
+            operations.append(storage_change(old, new, table, before, after))
+            before = replace(before, type=after.type, default=after.default)
+            before = replace(before, default_sql=after.default_sql)
         if after.type.enum_name in swapped and before.type.enum_name == after.type.enum_name:
             # The swap converts the column and resets its default.
             before = replace(before, type=after.type, default=after.default)
@@ -339,6 +357,14 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
         if before != after:
             operations.append(AlterColumn(table, before, after))
     return tuple(operations)
+
+
+def _is_enum(*columns: Column) -> bool:
+    return all(column.type.name == "enum" for column in columns)
+
+
+def _stored_as_varchar(column: Column) -> bool:
+    return column.type.name == "enum" and column.type.enum_name is None
 
 
 def _kept_columns(

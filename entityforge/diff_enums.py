@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from entityforge.catalog import Catalog, Column, Table
+from entityforge.enum_operations import ChangeEnumStorage
 from entityforge.operations import (
     AddCheckConstraint,
     AddEnumValues,
@@ -117,6 +118,22 @@ def enum_swaps(
     return operations
 
 
+def storage_change(
+    old: Catalog, new: Catalog, table: str, before: Column, after: Column
+) -> ChangeEnumStorage:
+    """The conversion of a column between an enum type and ``varchar`` with a check."""
+    mentions = re.compile(rf"\b{re.escape(before.name)}\b")
+    new_tables = {item.name: item for item in new.tables}
+    old_table = next(item for item in old.tables if item.name == table)
+    dependents = [
+        operation
+        for operation in _mentioning(old_table, mentions)
+        if _survives(operation, new_tables)
+        and not (isinstance(operation, AddCheckConstraint) and operation.constraint.values)
+    ]
+    return ChangeEnumStorage(table, before, after, tuple(dependents))
+
+
 def _with_labels(column: Column, labels: Labels) -> Column:
     return replace(column, type=replace(column.type, values=labels))
 
@@ -129,16 +146,22 @@ def _dependents(tables: tuple[Table, ...], enum_name: str) -> list[Operation]:
         if not columns:
             continue
         mentions = re.compile(r"\b(" + "|".join(map(re.escape, columns)) + r")\b")
-        operations += [
-            CreateIndex(table.name, index)
-            for index in table.indexes
-            if index.where and mentions.search(index.where)
-        ]
-        operations += [
-            AddCheckConstraint(table.name, check)
-            for check in table.checks
-            if mentions.search(check.expression)
-        ]
+        operations += _mentioning(table, mentions)
+    return operations
+
+
+def _mentioning(table: Table, mentions: re.Pattern[str]) -> list[Operation]:
+    """Creations of the table's partial indexes and checks whose SQL ``mentions`` finds."""
+    operations: list[Operation] = [
+        CreateIndex(table.name, index)
+        for index in table.indexes
+        if index.where and mentions.search(index.where)
+    ]
+    operations += [
+        AddCheckConstraint(table.name, check)
+        for check in table.checks
+        if mentions.search(check.expression)
+    ]
     return operations
 
 

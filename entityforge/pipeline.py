@@ -14,16 +14,21 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entityforge import render_cache
 from entityforge.add_entity import NewEntity, add_entity_to_spec
 from entityforge.errors import GenerationError
 from entityforge.formatting import format_outputs
+from entityforge.index_warnings import index_warnings
 from entityforge.merge import merge_generated
 from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.writer import read_text, write_all, write_atomic
+
+if TYPE_CHECKING:
+    from entityforge.generators import GenerationContext
 
 GENERATORS = (
     "models",
@@ -78,6 +83,8 @@ class Plan:
     spec_text: str | None = None
     """The spec the plan was made from, when ``generate`` made it: writing the plan then
     records the digest of the render's inputs (``entityforge.render_cache``)."""
+    warnings: tuple[str, ...] = ()
+    """Indexes the application role cannot use fully (``entityforge.index_warnings``)."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -96,19 +103,29 @@ class Options:
     allow_destructive: bool = False
 
 
-def render_project(
+def generation_context(
     schema: Schema, config: ProjectConfig, options: Options = Options()
-) -> dict[str, str]:
-    """Every generated file's text for ``schema``, as rendered (not yet formatted)."""
+) -> GenerationContext:
+    """What the generators see for ``schema`` in the project of ``config``."""
     from entityforge.generators import GenerationContext
 
-    context = GenerationContext(
+    return GenerationContext(
         schema,
         config.package,
         read_revisions(config),
         message=options.message,
         allow_destructive=options.allow_destructive,
     )
+
+
+def render_project(
+    schema: Schema,
+    config: ProjectConfig,
+    options: Options = Options(),
+    context: GenerationContext | None = None,
+) -> dict[str, str]:
+    """Every generated file's text for ``schema``, as rendered (not yet formatted)."""
+    context = context or generation_context(schema, config, options)
     outputs: dict[str, str] = {}
     for name in GENERATORS:
         module = importlib.import_module(f"entityforge.generators.{name}")
@@ -120,10 +137,13 @@ def render_project(
 
 
 def build_outputs(
-    schema: Schema, config: ProjectConfig, options: Options = Options()
+    schema: Schema,
+    config: ProjectConfig,
+    options: Options = Options(),
+    context: GenerationContext | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Render and format; a module whose render did not change is not formatted again."""
-    rendered = render_project(schema, config, options)
+    rendered = render_project(schema, config, options, context)
     previous = _read_digests(config)
     base_dir = config.state_dir / BASE_DIR
     formatted_before = {
@@ -262,8 +282,9 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
             return replace(plan_changes(config, *_last_outputs(config)), spec_text=spec_text)
     with collector_paused():
         schema = load_schema(spec_path)
-        plan = plan_changes(config, *build_outputs(schema, config, options))
-    return replace(plan, spec_text=spec_text)
+        context = generation_context(schema, config, options)
+        plan = plan_changes(config, *build_outputs(schema, config, options, context))
+    return replace(plan, spec_text=spec_text, warnings=index_warnings(context.catalog))
 
 
 @contextmanager

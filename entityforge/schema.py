@@ -35,6 +35,8 @@ FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defin
 IndexMethod = Literal["btree", "gin", "gist", "brin", "trgm"]
 INDEX_METHODS: tuple[str, ...] = IndexMethod.__args__  # type: ignore[attr-defined]
 
+EnumStorage = Literal["check", "native"]
+
 RelationKind = Literal["many_to_one", "one_to_one", "many_to_many"]
 RELATION_KINDS: tuple[str, ...] = RelationKind.__args__  # type: ignore[attr-defined]
 
@@ -193,12 +195,19 @@ class Roles:
 
 @dataclass(frozen=True)
 class Schema:
-    """A whole validated spec."""
+    """A whole validated spec.
+
+    ``enum_storage`` (``defaults: {enums: ...}``): ``check`` stores every enum as
+    ``varchar`` with a ``CHECK`` on its values, ``native`` as a PostgreSQL enum type;
+    ``None`` (not given) stores new enum columns the ``check`` way and keeps the native
+    type of a column whose recorded schema has one.
+    """
 
     entities: tuple[Entity, ...]
     tenancy: Tenancy | None = None
     roles: Roles = field(default_factory=Roles)
     version: int = 1
+    enum_storage: EnumStorage | None = None
 
     def entity(self, name: str) -> Entity:
         return self._entities_by_name[name]

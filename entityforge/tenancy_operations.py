@@ -4,13 +4,18 @@ The tenant column of a table with rows cannot be added ``NOT NULL`` without a va
 each row: it is added nullable, filled from the row's parent, then made ``NOT NULL``
 (``AddFilledColumn``). A junction table's primary key then leads with the tenant column
 (``ReplacePrimaryKey``).
+
+A tenant-scoped table made before keys led with the tenant column has the primary key
+``(id)`` and a unique key on ``(tenant, id)`` that composite foreign keys refer to; its
+primary key moves to ``(tenant, id)`` and the unique key goes (``BuildKeyIndex``,
+``MovePrimaryKey``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entityforge.catalog import Column
+from entityforge.catalog import Column, ForeignKey, UniqueConstraint
 from entityforge.operations import Operation
 
 
@@ -67,3 +72,68 @@ class ReplacePrimaryKey(Operation):
 
     def reverse(self) -> ReplacePrimaryKey:
         return ReplacePrimaryKey(self.table, self.new_columns, self.old_columns)
+
+
+@dataclass(frozen=True)
+class BuildKeyIndex(Operation):
+    """Build the unique index a new primary key will take over, concurrently, before
+    the revision's transaction (``MovePrimaryKey`` attaches it)."""
+
+    table: str
+    name: str
+    columns: tuple[str, ...]
+
+    def reverse(self) -> DiscardKeyIndex:
+        return DiscardKeyIndex(self.table, self.name, self.columns)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class DiscardKeyIndex(Operation):
+    """Drop a key index left unattached (once attached it carries the key's name)."""
+
+    table: str
+    name: str
+    columns: tuple[str, ...]
+
+    def reverse(self) -> BuildKeyIndex:
+        return BuildKeyIndex(self.table, self.name, self.columns)
+
+    @property
+    def outside_transaction(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class MovePrimaryKey(Operation):
+    """Give a table with rows a primary key on other columns, in one transaction.
+
+    The foreign keys referring to the table (``referencing``) are dropped, the unique
+    keys ``dropped_uniques`` and the primary key too; the new primary key and the unique
+    keys ``added_uniques`` are added, and the foreign keys are added again ``NOT VALID``
+    (validated after the transaction), each now referring to the key that matches it.
+    ``prebuilt``: the indexes of the new keys were built concurrently beforehand
+    (``BuildKeyIndex``: the primary key's under ``primary_key_index``, a unique key's
+    under its own name), and the keys take them over without a scan under the lock;
+    otherwise each key builds its index in the transaction (the reverse move)."""
+
+    table: str
+    old_columns: tuple[str, ...]
+    new_columns: tuple[str, ...]
+    referencing: tuple[tuple[str, ForeignKey], ...] = ()
+    dropped_uniques: tuple[UniqueConstraint, ...] = ()
+    added_uniques: tuple[UniqueConstraint, ...] = ()
+    primary_key_index: str | None = None
+
+    def reverse(self) -> MovePrimaryKey:
+        return MovePrimaryKey(
+            self.table,
+            self.new_columns,
+            self.old_columns,
+            self.referencing,
+            self.added_uniques,
+            self.dropped_uniques,
+        )

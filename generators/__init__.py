@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.schema import Schema
+
+if TYPE_CHECKING:
+    from entityforge.generators.migrations import History
 
 
 @dataclass(frozen=True)
@@ -27,5 +31,16 @@ class GenerationContext:
     """Whether the new revision may drop tables, columns or enum values, or narrow types."""
 
     @cached_property
+    def history(self) -> History:
+        """The head of the revisions and the schema the newest of them records."""
+        from entityforge.generators.migrations import read_history
+
+        return read_history(self.revisions)
+
+    @cached_property
     def catalog(self) -> Catalog:
-        return build_catalog(self.schema)
+        """The spec's catalog; enum columns the recorded schema stores in enum types
+        keep them unless the spec opts out (``defaults: {enums: check}``)."""
+        recorded = self.history.state if self.revisions else None
+        native = frozenset(enum.name for enum in recorded.enums) if recorded else frozenset()
+        return build_catalog(self.schema, native)

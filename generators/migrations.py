@@ -69,7 +69,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
     }
-    history = read_history(ctx.revisions)
+    history = ctx.history
     operations = compare_catalogs(history.state, ctx.catalog)
     if operations:
         check_revision(operations, allow_destructive=ctx.allow_destructive)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from entityforge.catalog import Column
+from entityforge.catalog import ENUM_LENGTH, Column
 from entityforge.generators.python_source import (
     Code,
     Symbols,
@@ -102,6 +102,15 @@ def sqlalchemy_type(type_: ColumnType, names: ModelNames, column: str) -> Code:
     if type_.name == "array":
         assert type_.item is not None
         return call(names.postgresql("ARRAY"), sqlalchemy_type(type_.item, names, column))
+    if type_.name == "enum" and type_.enum_name is None:
+        # varchar and the table's check on the labels (``ck_<table>_<column>_values``).
+        return call(
+            names.sqlalchemy("Enum"),
+            names.enum_class(column),
+            "native_enum=False",
+            f"length={ENUM_LENGTH}",
+            names.base("enum_values").wrap("values_callable="),
+        )
     if type_.name == "enum":
         return call(
             names.sqlalchemy("Enum"),

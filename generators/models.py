@@ -138,10 +138,12 @@ def _enum_view(entity: Entity, column: Column) -> EnumView:
         (member, string_literal(value, 4, f"{member} = "))
         for member, value in zip(naming.enum_member_names(values), values, strict=True)
     )
-    text = (
-        f"Values of ``{entity.name}.{naming.attribute_name(column.name)}`` "
-        f"(PostgreSQL enum type ``{column.type.enum_name}``)."
+    stored = (
+        f"PostgreSQL enum type ``{column.type.enum_name}``"
+        if column.type.enum_name
+        else "``varchar`` checked against them"
     )
+    text = f"Values of ``{entity.name}.{naming.attribute_name(column.name)}`` ({stored})."
     return EnumView(naming.enum_class_name(entity.name, column.name), docstring(text, 4), members)
 
 
@@ -302,6 +304,7 @@ def associations_module(ctx: GenerationContext, cyclic: frozenset[str]) -> str |
 def _base_imports(timestamps: bool, soft_delete: bool, tenancy: bool, enums: bool) -> str:
     wanted = [
         ("uuid", None, True),
+        ("uuid_utils.compat", "uuid7", True),
         ("datetime", "datetime", timestamps or soft_delete),
         ("enum", "StrEnum", enums),
         ("sqlalchemy", "DateTime", timestamps or soft_delete),
@@ -324,7 +327,11 @@ def _tenant_declaration(ctx: GenerationContext) -> str:
         return ""
     attribute = naming.attribute_name(tenancy.column)
     arguments = [repr(tenancy.column)] if attribute != tenancy.column else []
-    arguments += [f'ForeignKey({tenant.table + ".id"!r}, ondelete="RESTRICT")', "sort_order=-10"]
+    arguments += [
+        f'ForeignKey({tenant.table + ".id"!r}, ondelete="RESTRICT")',
+        "primary_key=True",
+        "sort_order=-30",
+    ]
     return f"{attribute}: Mapped[uuid.UUID] = mapped_column({', '.join(arguments)})"
 
 

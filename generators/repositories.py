@@ -22,6 +22,7 @@ class RepositoryBaseView:
     tenancy: bool
     tenant_attribute: str
     soft_delete: bool
+    searches: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class EntityRepositoryView:
     class_name: str
     class_docstring: str
     base_class: str
+    searches: tuple[tuple[str, str], ...] = ()
 
 
 def repository_class(entity: Entity) -> str:
@@ -42,7 +44,11 @@ def _base_class(entity: Entity) -> str:
     return "SoftDeleteRepository" if entity.soft_delete else "Repository"
 
 
-def _base_imports(package: str, tenancy: bool, soft_delete: bool) -> str:
+def _has_searches(ctx: GenerationContext) -> bool:
+    return any(table.searches for table in ctx.catalog.tables)
+
+
+def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool) -> str:
     wanted = [
         ("datetime", None, True),
         ("decimal", None, True),
@@ -50,12 +56,14 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool) -> str:
         ("json", None, True),
         ("math", None, True),
         ("uuid", None, True),
+        ("uuid_utils.compat", "uuid7", True),
         ("collections.abc", "Callable", True),
         ("collections.abc", "Iterable", True),
         ("collections.abc", "Mapping", True),
         ("collections.abc", "Sequence", True),
         ("dataclasses", "dataclass", True),
         ("typing", "Any", True),
+        ("typing", "ClassVar", searches),
         ("typing", "Generic", True),
         ("typing", "TypeVar", True),
         ("sqlalchemy", "JSON", True),
@@ -63,6 +71,7 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool) -> str:
         ("sqlalchemy", "Float", True),
         ("sqlalchemy", "Insert", True),
         ("sqlalchemy", "Select", True),
+        ("sqlalchemy", "String", searches),
         ("sqlalchemy", "Text", True),
         ("sqlalchemy", "bindparam", True),
         ("sqlalchemy", "cast", True),
@@ -91,10 +100,12 @@ def base_module(ctx: GenerationContext) -> str:
             ctx.package,
             tenancy is not None,
             any(entity.soft_delete for entity in ctx.schema.entities),
+            _has_searches(ctx),
         ),
         tenancy=tenancy is not None,
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
         soft_delete=any(entity.soft_delete for entity in ctx.schema.entities),
+        searches=_has_searches(ctx),
     )
     return render("repositories/base.py.jinja", view=view)
 
@@ -114,6 +125,10 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
             f"Reads and writes ``{entity.table}`` rows; the methods are ``{base_class}``'s.", 4
         ),
         base_class=base_class,
+        searches=tuple(
+            (naming.attribute_name(search.column), search.function)
+            for search in ctx.catalog.table(entity.table).searches
+        ),
     )
     return render("repositories/entity.py.jinja", view=view)
 

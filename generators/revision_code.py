@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from entityforge.catalog import Column, ForeignKey, Index, Table
+from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
 from entityforge.generators import revision_sql as sql
 from entityforge.generators.model_columns import escape_text
 from entityforge.schema import ColumnType
@@ -118,6 +118,8 @@ def column_type(type_: ColumnType) -> Snippet:
         return Snippet(call("sa.Numeric", arguments), frozenset({SA}))
     if type_.name == "json":
         return Snippet("postgresql.JSONB()", frozenset({POSTGRESQL}))
+    if type_.name == "enum" and type_.enum_name is None:
+        return Snippet(f"sa.String({ENUM_LENGTH})", frozenset({SA}))
     if type_.name == "enum":
         labels = [repr(value) for value in type_.values]
         arguments = [*labels, f"name={type_.enum_name!r}", "create_type=False"]

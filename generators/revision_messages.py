@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from entityforge import id_operations as ids
 from entityforge import operations as ops
 from entityforge import rename_operations as renames
+from entityforge import search_operations as search
 from entityforge import tenancy_operations as tenancy
 from entityforge.catalog import Table
 
@@ -34,12 +36,19 @@ _COLUMN_CHANGES = (
 _CONSEQUENCES = (
     ops.CreateUpdatedAtTrigger,
     ops.DropUpdatedAtTrigger,
+    ids.CreateUuidv7Function,
+    ids.DropUuidv7Function,
+    search.CreateSearchFunction,
+    search.DropSearchFunction,
     ops.GrantPrivileges,
     ops.RevokePrivileges,
     renames.RenameConstraint,
     renames.RenameIndex,
     renames.RenameTrigger,
     tenancy.ReplacePrimaryKey,
+    tenancy.BuildKeyIndex,
+    tenancy.DiscardKeyIndex,
+    tenancy.MovePrimaryKey,
 )
 # What accompanies a change of the table's columns, and is a change of its own otherwise.
 _KEYS = (
@@ -126,7 +135,9 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
     tables: dict[str, _TableChanges] = {}
     for operation in operations:
         name = _table_of(operation)
-        if name is None or isinstance(operation, _CONSEQUENCES):
+        if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
+            continue
+        if _label_check(operation):
             continue
         changes = tables.setdefault(name, _TableChanges())
         if isinstance(operation, ops.CreateTable):
@@ -144,6 +155,43 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _label_check(operation: ops.Operation) -> bool:
+    """The check on the labels of an enum stored as varchar (its own phrase)."""
+    if isinstance(operation, ops.AddCheckConstraint | ops.DropCheckConstraint):
+        return bool(operation.constraint.values)
+    return False
+
+
+def _label_phrases(operations: Sequence[ops.Operation]) -> list[_Phrase]:
+    """``add doing to tasks.status`` for labels only added to a varchar enum's check."""
+    dropped = {
+        (op.table, op.constraint.name): op.constraint.values
+        for op in operations
+        if isinstance(op, ops.DropCheckConstraint) and op.constraint.values
+    }
+    phrases = []
+    for op in operations:
+        if not isinstance(op, ops.AddCheckConstraint) or not op.constraint.values:
+            continue
+        old = dropped.get((op.table, op.constraint.name))
+        if old is None:
+            continue
+        column = f"{op.table} {op.constraint.short_name.removesuffix('_values')}"
+        added = tuple(value for value in op.constraint.values if value not in old)
+        if set(old) <= set(op.constraint.values):
+            phrases.append(_Phrase("add", added, column))
+        else:
+            phrases.append(_Phrase("change", (f"{column} labels",)))
+    return phrases
+
+
+def _new_id_default(operation: ops.Operation) -> bool:
+    """An id column whose server default alone changes (to ``uuidv7()``)."""
+    if not isinstance(operation, ops.AlterColumn) or operation.new.role != "id":
+        return False
+    return replace(operation.old, default_sql=operation.new.default_sql) == operation.new
 
 
 def _referred_keys(operations: Sequence[ops.Operation]) -> set[tuple[str, tuple[str, ...]]]:
@@ -220,6 +268,14 @@ def _index_phrase(table: str, indexes: list[ops.Index], tenant_column: str | Non
 def _schema_phrases(operations: Sequence[ops.Operation], tables_changed: bool) -> list[_Phrase]:
     """Changes to roles and enum types, when no table change explains them."""
     phrases = []
+    used = []
+    if any(isinstance(operation, tenancy.MovePrimaryKey) for operation in operations):
+        used.append("tenant-first primary keys")
+    if any(isinstance(operation, ids.CreateUuidv7Function) for operation in operations):
+        used.append("time-ordered ids")
+    if used:
+        phrases.append(_Phrase("use", tuple(used)))
+    phrases += _label_phrases(operations)
     for operation in operations:
         if isinstance(operation, renames.RenameRole):
             phrases.append(_Phrase("rename", (f"role {operation.old} to {operation.new}",)))

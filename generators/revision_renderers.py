@@ -16,7 +16,12 @@ from functools import singledispatch
 
 from entityforge import operations as ops
 from entityforge.diff_citus import DistributeTable, UndistributeTable
-from entityforge.generators import revision_rename_renderers
+from entityforge.enum_operations import ChangeEnumStorage
+from entityforge.generators import (
+    revision_key_renderers,
+    revision_rename_renderers,
+    revision_search_renderers,
+)
 from entityforge.generators import revision_sql as sql
 from entityforge.generators import revision_sql_citus as citus_sql
 from entityforge.generators.model_columns import escape_text
@@ -37,7 +42,9 @@ from entityforge.generators.revision_code import (
     server_default,
     table_constraints,
 )
+from entityforge.id_operations import CreateUuidv7Function, DropUuidv7Function
 from entityforge.naming import quote_identifier
+from entityforge.tenancy_operations import MovePrimaryKey
 
 
 @singledispatch
@@ -95,6 +102,14 @@ def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
 
 
 @render_operation.register
+def render_change_enum_storage(operation: ChangeEnumStorage) -> Snippet:
+    """Drop what holds constants of the old type, convert, create them again."""
+    dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
+    created = [render_operation(dependent) for dependent in operation.dependents]
+    return join([*dropped, execute(*sql.change_enum_storage(operation)), *created])
+
+
+@render_operation.register
 def render_add_enum_values(operation: ops.AddEnumValues) -> Snippet:
     return execute(
         *sql.add_enum_values(operation.name, operation.old_values, operation.new_values)
@@ -109,6 +124,16 @@ def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Snippet:
 @render_operation.register
 def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
     return execute(sql.drop_updated_at_function())
+
+
+@render_operation.register
+def render_create_uuidv7_function(operation: CreateUuidv7Function) -> Snippet:
+    return execute(sql.create_uuidv7_function())
+
+
+@render_operation.register
+def render_drop_uuidv7_function(operation: DropUuidv7Function) -> Snippet:
+    return execute(sql.drop_uuidv7_function())
 
 
 @render_operation.register
@@ -315,7 +340,11 @@ def render_undistribute(operation: UndistributeTable) -> Snippet:
     return execute(citus_sql.undistribute_table(operation.table))
 
 
-for _renderer in revision_rename_renderers.RENDERERS:
+for _renderer in (
+    *revision_rename_renderers.RENDERERS,
+    *revision_key_renderers.RENDERERS,
+    *revision_search_renderers.RENDERERS,
+):
     render_operation.register(_renderer)
 
 
@@ -337,3 +366,13 @@ def render_check_validation(operation: ops.AddCheckConstraint) -> Snippet | None
     if not operation.validate_later:
         return None
     return execute(sql.validate_constraint(operation.table, operation.constraint.name))
+
+
+@render_validation.register
+def render_moved_key_validation(operation: MovePrimaryKey) -> Snippet | None:
+    """The foreign keys a moved primary key took over, added back ``NOT VALID``."""
+    if not operation.referencing:
+        return None
+    return join(
+        execute(sql.validate_constraint(child, fk.name)) for child, fk in operation.referencing
+    )

@@ -15,13 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from entityforge.catalog import Column
+from entityforge.enum_operations import ChangeEnumStorage
 from entityforge.errors import GenerationError
 from entityforge.generators.revision_sql import default_expression, sql_type
 from entityforge.operations import (
+    AddCheckConstraint,
     AddColumn,
     AlterColumn,
     AlterEnum,
     CreateTable,
+    DropCheckConstraint,
     DropColumn,
     DropTable,
     Operation,
@@ -32,6 +35,10 @@ _INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
 _DESTRUCTIVE_HINT = (
     "pass --allow-destructive to generate the revision anyway (its downgrade cannot bring "
     "the data back)"
+)
+_REWRITE_HINT = (
+    "pass --allow-destructive to generate the rewrite anyway, at a quiet time; or keep the "
+    "enum type (leave defaults: {enums: check} out of the spec)"
 )
 _REQUIRED_HINT = (
     "give the field a default; or add it with nullable: true, fill it (a revision of "
@@ -121,7 +128,48 @@ def destructive_changes(operations: Sequence[Operation]) -> list[Problem]:
             if narrowed:
                 subject = f"{operation.table}.{operation.new.name}"
                 problems.append(Problem(subject, narrowed, _DESTRUCTIVE_HINT))
+        else:
+            problems += _enum_problems(operation, operations)
     return problems
+
+
+def _enum_problems(operation: Operation, operations: Sequence[Operation]) -> list[Problem]:
+    """Labels removed from the check of a ``varchar`` enum column; an enum column whose
+    storage changes (the table is rewritten)."""
+    if isinstance(operation, ChangeEnumStorage):
+        before, after = operation.before.type, operation.after.type
+        subject = f"{operation.table}.{operation.after.name}"
+        what = (
+            f"stored as {sql_type(after)} with a check instead of the enum type "
+            f"{before.enum_name}: the conversion rewrites the table and its indexes under an "
+            "ACCESS EXCLUSIVE lock"
+            if operation.to_varchar
+            else f"stored as the enum type {after.enum_name} instead of {sql_type(before)}: "
+            "the conversion rewrites the table and its indexes under an ACCESS EXCLUSIVE lock"
+        )
+        return [Problem(subject, what, _REWRITE_HINT)]
+    if not isinstance(operation, AddCheckConstraint) or not operation.constraint.values:
+        return []
+    new = operation.constraint
+    old = next(
+        (
+            other.constraint
+            for other in operations
+            if isinstance(other, DropCheckConstraint)
+            and other.table == operation.table
+            and other.constraint.name == new.name
+        ),
+        None,
+    )
+    removed = [value for value in (old.values if old else ()) if value not in new.values]
+    if not removed:
+        return []
+    column = new.short_name.removesuffix("_values")
+    what = (
+        f"labels removed ({', '.join(removed)}): the new check does not validate while rows "
+        "hold them"
+    )
+    return [Problem(f"{operation.table}.{column}", what, _DESTRUCTIVE_HINT)]
 
 
 def narrowing(old: ColumnType, new: ColumnType) -> str | None:

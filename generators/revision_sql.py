@@ -10,7 +10,8 @@ import json
 import math
 
 from entityforge import naming
-from entityforge.catalog import Column, EnumType
+from entityforge.catalog import ENUM_LENGTH, Column, EnumType
+from entityforge.enum_operations import ChangeEnumStorage
 from entityforge.naming import quote_identifier
 from entityforge.operations import AlterEnum
 from entityforge.schema import ColumnType, DefaultValue, JsonValue
@@ -47,7 +48,8 @@ def sql_type(column_type: ColumnType) -> str:
             return "numeric"
         return f"numeric({column_type.precision}, {column_type.scale or 0})"
     if name == "enum":
-        assert column_type.enum_name is not None
+        if column_type.enum_name is None:
+            return f"varchar({ENUM_LENGTH})"
         return quote_identifier(column_type.enum_name)
     if name == "array":
         assert column_type.item is not None
@@ -209,6 +211,54 @@ def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
             statements.append(f"{_alter_column(use.table, use.after.name)} SET DEFAULT {default}")
     statements.append(f"DROP TYPE {old_name}")
     return tuple(statements)
+
+
+def change_enum_storage(operation: ChangeEnumStorage) -> tuple[str, ...]:
+    """Convert a column between an enum type and ``varchar`` through text, its default
+    dropped first (it holds the old type) and set again."""
+    alter = _alter_column(operation.table, operation.after.name)
+    column = quote_identifier(operation.after.name)
+    target = sql_type(operation.after.type)
+    statements = []
+    if default_expression(operation.before) is not None:
+        statements.append(f"{alter} DROP DEFAULT")
+    statements.append(f"{alter} TYPE {target} USING {column}::text::{target}")
+    default = default_expression(operation.after)
+    if default is not None:
+        statements.append(f"{alter} SET DEFAULT {default}")
+    return tuple(statements)
+
+
+# RFC 9562's version 7 from a random version 4 UUID: the first 48 bits become the Unix
+# time in milliseconds, and setting bits 52 and 53 turns version 4 (0100) into 7 (0111).
+UUIDV7_BODY = (
+    "SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) "
+    "FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+)
+
+
+def uuidv7_function(name: str) -> str:
+    """``CREATE FUNCTION name()``: a version 7 UUID, as PostgreSQL 18's ``uuidv7()``."""
+    return (
+        f"CREATE FUNCTION {name}() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE\n"
+        f"AS $fn${UUIDV7_BODY}$fn$"
+    )
+
+
+def create_uuidv7_function() -> str:
+    """``public.uuidv7()`` on a server older than PostgreSQL 18, which has it built in."""
+    create = uuidv7_function("public.uuidv7").replace("\n", "\n    ")
+    return do_block(
+        "IF current_setting('server_version_num')::int < 180000",
+        "   AND to_regprocedure('public.uuidv7()') IS NULL THEN",
+        f"    {create};",
+        "END IF;",
+    )
+
+
+def drop_uuidv7_function() -> str:
+    return "DROP FUNCTION IF EXISTS public.uuidv7()"
 
 
 def _alter_column(table: str, column: str) -> str:

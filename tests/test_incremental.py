@@ -146,6 +146,7 @@ def newest_revision(project: Project) -> tuple[str, str]:
 RENAME_BEFORE = """\
 version: 1
 tenancy: {entity: Account}
+defaults: {enums: native}
 entities:
   Account:
     fields:
@@ -341,6 +342,7 @@ def test_additions_to_tables_with_rows_do_not_block_writes(
 ENUM_SPEC = """\
 version: 1
 tenancy: {entity: Account}
+defaults: {enums: native}
 entities:
   Account:
     fields:
@@ -607,9 +609,10 @@ def test_a_table_becoming_tenant_scoped_takes_its_tenants_from_its_parents(
     assert "UPDATE comment_related AS child SET tenant_id = parent.tenant_id" in source
     assert "DISABLE TRIGGER trg_comments_updated_at" in source
     assert source.index("UPDATE comments") < source.index("UPDATE comment_related")
-    # The junction's new foreign keys need the (tenant, id) key: made in the transaction.
+    # The junction's new foreign keys need the (tenant, id) key, the table's new primary
+    # key: made in the transaction.
     upgrade = source[source.index("def upgrade") : source.index("autocommit_block")]
-    assert 'create_unique_constraint(op.f("uq_comments_tenant_id_id")' in upgrade
+    assert "ADD CONSTRAINT pk_comments PRIMARY KEY (tenant_id, id)" in upgrade
     tenants = query(database_url, "SELECT body, tenant_id::text FROM comments ORDER BY 1")
     assert tenants == [("a", ACCOUNT), ("a2", ACCOUNT), ("b", OTHER_ACCOUNT)]
     assert query(database_url, "SELECT tenant_id::text FROM comment_related") == [(ACCOUNT,)]
@@ -921,7 +924,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             changed(("      body: {type: text, nullable: true}\n", "")),
             "0002_drop_body_from_tasks.py",
         ),
-        (changed(("[todo, done]", "[todo, doing, done]")), "0002_add_doing_to_task_status.py"),
+        (changed(("[todo, done]", "[todo, doing, done]")), "0002_add_doing_to_tasks_status.py"),
         (
             changed(
                 ("title: string(300)", "title: string(400)"),

@@ -11,6 +11,7 @@ free (no ``enable_seqscan = off``): what it picks is what production would get.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -19,12 +20,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench import database, dataset
-from tests.projects import alembic
+from entityforge.catalog import Column, Table, build_catalog
+from entityforge.index_warnings import index_warnings
+from entityforge.naming import quote_identifier
+from entityforge.schema import Schema
+from entityforge.spec import load_schema, load_schema_text
+from tests.login_roles import login_role
+from tests.projects import alembic, psql_url
+from tests.test_migrations import Project, new_project
+
+__all__ = ["new_project"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "bench" / "db_spec.yaml"
@@ -49,6 +60,7 @@ class Planned:
     loaded: dataset.Loaded
     writer_url: str
     owner_url: str
+    db_writer_role: str
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +82,7 @@ def planned(
         base = __import__(f"{PACKAGE}.models.base", fromlist=["base"])
         logins = database.create_logins(url, base.WRITER_ROLE, base.ADMIN_ROLE)
         try:
-            yield Planned(db, repositories, loaded, logins.writer, url)
+            yield Planned(db, repositories, loaded, logins.writer, url, base.WRITER_ROLE)
         finally:
             database.drop_logins(url, logins)
     finally:
@@ -225,3 +237,251 @@ async def test_a_sequential_scan_is_seen(planned: Planned) -> None:
     finally:
         await engine.dispose()
     assert scans and scans[0].startswith("Seq Scan on items")
+
+
+# --- every btree index serves the writer with all its columns ---------------------------
+
+PLAN_SPECS = [
+    ROOT / "tests" / "specs" / "commerce.yaml",
+    ROOT / "tests" / "specs" / "spec_format_example.yaml",
+    ROOT / "tests" / "specs" / "awkward_names.yaml",
+    ROOT / "entityforge" / "examples" / "entities.yaml",
+    SPEC,
+]
+_SAMPLES = {
+    "uuid": "'00000000-0000-0000-0000-0000000000c1'::uuid",
+    "text": "'x'",
+    "string": "'x'",
+    "smallint": "1",
+    "integer": "1",
+    "bigint": "1",
+    "float": "1.5",
+    "decimal": "1.5",
+    "boolean": "true",
+    "date": "'2026-01-01'::date",
+    "datetime": "'2026-01-01 00:00+00'::timestamptz",
+    "time": "'12:00'::time",
+    "interval": "'1 day'::interval",
+    "bytes": "'\\x00'::bytea",
+}
+
+
+def _sample(column: Column) -> str:
+    """A constant of the column's type, as a query compares the column with."""
+    if column.type.name == "enum":
+        return "'" + column.type.values[0].replace("'", "''") + "'"
+    return _SAMPLES[column.type.name]
+
+
+def _btree_keys(table: Table) -> list[tuple[str, tuple[str, ...], str | None]]:
+    """``(index, columns, predicate)`` of the table's btree indexes, keys included."""
+    keys = [(table.primary_key_name, table.primary_key, None)]
+    keys += [(unique.name, unique.columns, None) for unique in table.uniques]
+    keys += [
+        (index.name, index.column_names, index.where)
+        for index in table.indexes
+        if index.method == "btree"
+    ]
+    return keys
+
+
+def _index_conditions(plan: dict[str, Any], index: str) -> str | None:
+    """The ``Index Cond`` of the plan node that scans ``index`` (None: none does)."""
+    if plan.get("Index Name") == index:
+        return str(plan.get("Index Cond", ""))
+    for child in plan.get("Plans", ()):
+        found = _index_conditions(child, index)
+        if found is not None:
+            return found
+    return None
+
+
+def _writer_plan(
+    connection: psycopg.Connection[Any],
+    login: str,
+    setting: str,
+    table: Table,
+    index: str,
+    query: str,
+) -> dict[str, Any]:
+    """The plan of ``query`` for ``login`` with the tenant set, ``index`` the table's one."""
+    with connection.transaction(force_rollback=True):
+        others = connection.execute(
+            "SELECT c.conname, NULL FROM pg_constraint c WHERE c.conrelid = %s::regclass "
+            "AND c.contype IN ('p', 'u') AND c.conname <> %s "
+            "UNION ALL SELECT NULL, i.relname FROM pg_index x JOIN pg_class i "
+            "ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND i.relname <> %s "
+            "AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.oid)",
+            (quote_identifier(table.name), index, quote_identifier(table.name), index),
+        ).fetchall()
+        for constraint, other in others:
+            if constraint is not None:
+                connection.execute(
+                    f"ALTER TABLE {quote_identifier(table.name)} "
+                    f"DROP CONSTRAINT {quote_identifier(constraint)} CASCADE"
+                )
+            else:
+                connection.execute(f"DROP INDEX {quote_identifier(other)}")
+        connection.execute("SET LOCAL enable_seqscan = off")
+        connection.execute(f"SET LOCAL ROLE {quote_identifier(login)}")
+        connection.execute("SELECT set_config(%s, %s, true)", (setting, TENANT_SAMPLE))
+        row = connection.execute(f"EXPLAIN (FORMAT JSON) {query}").fetchone()
+        assert row is not None
+        plan: dict[str, Any] = row[0][0]["Plan"]
+        return plan
+
+
+TENANT_SAMPLE = "00000000-0000-0000-0000-0000000000c0"
+
+
+def _unserved_columns(
+    schema: Schema, database_url: str, new_project: Callable[..., Project]
+) -> tuple[int, list[str]]:
+    """How many btree indexes of tenant tables were explained, and for each one the
+    writer cannot use with all its columns, which columns are missing."""
+    tenancy = schema.tenancy
+    assert tenancy is not None
+    project = new_project(schema)
+    project.alembic(database_url, "upgrade", "head")
+    checked, failures = 0, []
+    with (
+        login_role(database_url, schema.roles.writer) as login,
+        psycopg.connect(psql_url(database_url), autocommit=True) as connection,
+    ):
+        for table in (table for table in project.catalog.tables if table.tenant_scoped):
+            for index, columns, where in _btree_keys(table):
+                conditions = [
+                    f"{quote_identifier(name)} = "
+                    + (
+                        f"'{TENANT_SAMPLE}'::uuid"
+                        if name == tenancy.column
+                        else _sample(table.column(name))
+                    )
+                    for name in columns
+                ]
+                if where:
+                    conditions.append(f"({where})")
+                query = (
+                    f"SELECT * FROM {quote_identifier(table.name)} "
+                    f"WHERE {' AND '.join(conditions)}"
+                )
+                plan = _writer_plan(connection, login.name, tenancy.setting, table, index, query)
+                found = _index_conditions(plan, index)
+                missing = [name for name in columns if found is None or name not in found]
+                if missing:
+                    failures.append(f"{table.name}.{index}: {missing}")
+                checked += 1
+    return checked, failures
+
+
+@pytest.mark.parametrize("spec", PLAN_SPECS, ids=lambda path: path.stem)
+def test_every_btree_index_serves_the_writer_with_all_its_columns(
+    spec: Path, database_url: str, new_project: Callable[..., Project]
+) -> None:
+    """EXPLAIN as a login member of the writer, the tenant set: a query with equality on
+    every column of a btree index (and its predicate) uses all of them as index
+    conditions. Only that index is left on the table (in a transaction rolled back),
+    so the plan shows what this index can do, whatever the planner would prefer."""
+    checked, failures = _unserved_columns(load_schema(spec), database_url, new_project)
+    assert failures == []
+    assert checked >= 10
+
+
+def test_native_enums_and_decimals_are_seen_to_lose_their_index_conditions(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    spec = """\
+version: 1
+tenancy: {entity: Account}
+defaults: {enums: native}
+entities:
+  Account:
+    fields: {name: string(100)}
+  Invoice:
+    fields:
+      status: {type: enum, values: [open, paid]}
+      amount: decimal(12,2)
+      number: integer
+    indexes:
+      - {columns: [status, number]}
+      - {columns: [amount, number]}
+      - {columns: [number]}
+"""
+    schema = load_schema_text(spec)
+    checked, failures = _unserved_columns(schema, database_url, new_project)
+    assert checked == 4
+    assert failures == [
+        "invoices.ix_invoices_tenant_id_status_number: ['status']",
+        "invoices.ix_invoices_tenant_id_amount_number: ['amount']",
+    ]
+    warned = index_warnings(build_catalog(schema))
+    assert [line.split(":")[1].strip() for line in warned] == [
+        "index ix_invoices_tenant_id_status_number",
+        "index ix_invoices_tenant_id_amount_number",
+    ]
+
+
+# --- searches through their functions ------------------------------------------------
+
+
+def _index_scans(owner_url: str, index: str) -> int:
+    with psycopg.connect(psql_url(owner_url)) as connection:
+        row = connection.execute(
+            "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = %s", (index,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _scans_after(owner_url: str, index: str, before: int) -> int:
+    """The index's scan count once the writer's statistics have been flushed."""
+    for _ in range(50):
+        count = _index_scans(owner_url, index)
+        if count > before:
+            return count
+        await asyncio.sleep(0.2)
+    return _index_scans(owner_url, index)
+
+
+async def test_searches_reach_their_gin_index_and_stay_in_the_tenant(
+    planned: Planned, writer: async_sessionmaker[AsyncSession]
+) -> None:
+    loaded = planned.loaded
+    tenant = loaded.typical_tenant
+    other = next(key for key in loaded.skus if key != tenant)
+    index = "ix_items_tenant_id_data_gin"
+    before = _index_scans(planned.owner_url, index)
+    async with planned.db.tenant_session(writer, tenant) as session:
+        items = planned.repositories.ItemRepository(session)
+        own = await items.search("data", {"sku": loaded.skus[tenant]})
+        foreign = await items.search("data", {"sku": loaded.skus[other]})
+        serial = loaded.skus[tenant].removeprefix("SKU-")
+        titled = await items.search("title", f"% {serial}", limit=5)
+        with pytest.raises(ValueError, match="no attribute 'rank'"):
+            await items.search("rank", 1)
+    assert [item.data["sku"] for item in own.items] == [loaded.skus[tenant]]
+    assert foreign.items == []
+    assert [item.title.rsplit(" ", 1)[1] for item in titled.items] == [serial]
+    assert [item.tenant_id for item in titled.items] == [tenant]
+    assert await _scans_after(planned.owner_url, index, before) > before
+    async with planned.db.session_scope(writer) as session:
+        nobody = await planned.repositories.ItemRepository(session).search(
+            "data", {"sku": loaded.skus[tenant]}
+        )
+    assert nobody.items == []
+
+
+async def test_search_functions_are_the_readers_and_writers_only(planned: Planned) -> None:
+    with psycopg.connect(psql_url(planned.owner_url)) as connection:
+        rows = connection.execute(
+            "SELECT p.proname, pg_get_userbyid(p.proowner), p.prosecdef, "
+            "has_function_privilege('public', p.oid, 'EXECUTE'), "
+            "has_function_privilege(%s, p.oid, 'EXECUTE') "
+            "FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace "
+            "AND p.proname LIKE 'items_%%' ORDER BY 1",
+            (planned.db_writer_role,),
+        ).fetchall()
+    assert rows == [
+        ("items_data_contains", "app_admin", True, False, True),
+        ("items_title_ilike", "app_admin", True, False, True),
+    ]

@@ -190,10 +190,17 @@ def _defaults(drafts: list[EntityDraft]) -> dict[str, bool]:
 
 
 def _database_findings(db: LiveDatabase) -> list[Finding]:
+    generated = {f"{TRIGGER_FUNCTION}(", "uuidv7("}
+    generated |= {
+        f"{table.name}_{column.name}_{verb}("
+        for table in db.tables
+        for column in table.columns
+        for verb in ("contains", "ilike")
+    }
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")
         for f in db.functions
-        if not f.startswith(f"{TRIGGER_FUNCTION}(")
+        if not any(f.startswith(prefix) for prefix in generated)
     ]
     findings += [
         Finding(f"sequence {s}", "a sequence no column owns", "keep it in a revision of your own")

@@ -360,6 +360,8 @@ def _checks(draft: EntityDraft) -> None:
         if column is not None and check.columns == (column,):
             _set(fields, column, "check", expression)
             continue
+        if _enum_check(fields, table.name, check.name, check.columns, expression):
+            continue
         if not check.name.startswith(prefix):
             _renamed(draft, "check", check.name)
             own = check.columns[0] if len(check.columns) == 1 else None
@@ -441,6 +443,31 @@ def fold_field_indexes(entity: dict[str, Any]) -> None:
             declared.remove(entry)
     if "indexes" in entity and not declared:
         del entity["indexes"]
+
+
+_ENUM_CHECK = re.compile(
+    r"^\(\((\w+)\)::text = ANY \(\(ARRAY\[(.*)\]\)::text\[\]\)\)$", flags=re.S
+)
+_ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'::character varying(?:, |$)")
+
+
+def _enum_check(
+    fields: dict[str, Any], table: str, name: str, columns: tuple[str, ...], expression: str
+) -> bool:
+    """An enum field stored as varchar(63): its check ``ck_<table>_<field>_values`` on
+    the labels makes it an enum field again. Whether the check was one."""
+    if len(columns) != 1 or columns[0] not in fields:
+        return False
+    column = columns[0]
+    spec = fields[column]
+    kind = spec if isinstance(spec, str) else spec.get("type")
+    match = _ENUM_CHECK.match(expression)
+    if name != naming.check_name(table, f"{column}_values") or kind != "string(63)" or not match:
+        return False
+    labels = [label.replace("''", "'") for label in _ENUM_LABEL.findall(match.group(2))]
+    rest = {} if isinstance(spec, str) else {k: v for k, v in spec.items() if k != "type"}
+    fields[column] = {"type": "enum", "values": labels, **rest}
+    return True
 
 
 def _set(fields: dict[str, Any], name: str, key: str, value: Any) -> None:

@@ -49,7 +49,13 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     check_table_names(issues, entities)
     check_class_names(issues, entities)
     issues.raise_if_any()
-    schema = Schema(entities=entities, tenancy=tenancy, roles=roles, version=SUPPORTED_VERSION)
+    schema = Schema(
+        entities=entities,
+        tenancy=tenancy,
+        roles=roles,
+        version=SUPPORTED_VERSION,
+        enum_storage=raw.defaults.enums if raw.defaults else None,
+    )
     check_catalog_names(issues, schema)
     check_citus_tenant_keys(issues, schema)
     issues.raise_if_any()

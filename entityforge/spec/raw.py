@@ -8,7 +8,7 @@ not a number and ``yes`` is not a boolean. Pydantic's errors are translated into
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -56,6 +56,10 @@ class RawDefaults(RawModel):
     soft_delete: bool = False
     """Give every entity a deleted_at column; unique constraints then hold among live rows only
     (default false)."""
+    enums: Literal["check", "native"] | None = None
+    """How enum fields are stored: check (varchar with a CHECK on the labels, whose equality
+    row-level security lets indexes use) or native (PostgreSQL enum types). Not given: new
+    enum columns use check, and columns the recorded schema keeps in enum types stay."""
 
 
 class RawItemType(RawModel):
