@@ -142,8 +142,11 @@ class Table:
     a junction table the junction's old name. It names no database object.
 
     ``writer_privileges`` are what the writer role holds on the table; ``tenant_policy``
-    marks the tenant table, whose row-level security compares ``id`` with the setting.
-    Their defaults are what revisions recorded before either existed.
+    marks the tenant table. ``tenant_key`` is, on a table without the tenant column whose
+    rows each belong to one tenant, the column its row-level security compares with the
+    setting: ``id`` on the tenant table, the column referring to the tenant table on a
+    junction of the tenant entity. Their defaults are what revisions recorded before
+    any existed.
     """
 
     name: str
@@ -160,6 +163,7 @@ class Table:
     renamed_from: str | None = None
     writer_privileges: tuple[str, ...] = WRITE
     tenant_policy: bool = False
+    tenant_key: str | None = None
     searches: tuple[Search, ...] = ()
 
     @property
@@ -214,7 +218,6 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
         for relation in entity.relations
         if relation.kind == "many_to_many"
     ]
-    tables = _add_id_keys_for_plain_references(tables)
     tables = [_add_searches(table) for table in tables]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
@@ -360,12 +363,14 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         for f in entity.fields
         if f.type.name == "enum" and f.type.enum_name is None
     ]
+    is_tenant_table = schema.tenancy is not None and entity.name == schema.tenancy.entity
     return Table(
         name=entity.table,
         columns=tuple(columns),
         primary_key=lead + ("id",),
         writer_privileges=writer_privileges(schema, entity),
-        tenant_policy=schema.tenancy is not None and entity.name == schema.tenancy.entity,
+        tenant_policy=is_tenant_table,
+        tenant_key="id" if is_tenant_table else None,
         foreign_keys=tuple(foreign_keys),
         uniques=tuple(uniques),
         indexes=_dedupe_index_names(entity.table, indexes),
@@ -493,6 +498,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
                 naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
             )
         )
+    tenant_key = _junction_tenant_key(schema, entity, target, relation) if not scoped else None
     old = _junction_before_renames(schema, entity, relation)
     columns += [
         Column(src, UUID, role="reference", renamed_from=_changed(old.source_column, src)),
@@ -515,11 +521,27 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         name=name,
         columns=tuple(columns),
         primary_key=lead + (src, tgt),
-        writer_privileges=WRITE if scoped else writer_privileges(schema, entity),
+        writer_privileges=WRITE if scoped or tenant_key else writer_privileges(schema, entity),
         foreign_keys=tuple(foreign_keys),
         tenant_scoped=scoped,
+        tenant_key=tenant_key,
         renamed_from=_changed(old.junction_table, name),
     )
+
+
+def _junction_tenant_key(
+    schema: Schema, entity: Entity, target: Entity, relation: Relation
+) -> str | None:
+    """The column of a junction of the tenant entity that refers to the tenant table: its
+    rows are one tenant's links, so row-level security compares that column with the
+    setting and the writer keeps its own links. ``None`` for other junctions."""
+    if schema.tenancy is None:
+        return None
+    if entity.name == schema.tenancy.entity:
+        return relation.source_column
+    if target.name == schema.tenancy.entity:
+        return relation.target_column
+    return None
 
 
 def _junction_before_renames(schema: Schema, entity: Entity, relation: Relation) -> Relation:
@@ -545,28 +567,6 @@ def _name_before_rename(entity: Entity) -> str:
 
 def _changed(old: str | None, new: str) -> str | None:
     return old if old is not None and old != new else None
-
-
-def _add_id_keys_for_plain_references(tables: list[Table]) -> list[Table]:
-    """A unique ``(id)`` on a tenant-scoped table that a table without tenants refers to.
-
-    The primary key of a tenant-scoped table is ``(tenant, id)``; a reference from a
-    global table (or the tenant table) holds the id alone, and needs a key on it. Such
-    a reference is the first step of making the referring entity tenant-scoped.
-    """
-    referred = {
-        fk.referred_table
-        for table in tables
-        for fk in table.foreign_keys
-        if fk.referred_columns == ("id",)
-    }
-    result = []
-    for table in tables:
-        if table.tenant_scoped and table.name in referred and table.primary_key != ("id",):
-            key = UniqueConstraint(naming.unique_name(table.name, ("id",)), ("id",))
-            table = replace(table, uniques=(key, *table.uniques))
-        result.append(table)
-    return result
 
 
 def _add_searches(table: Table) -> Table:

@@ -277,13 +277,14 @@ class _TableChanges:
 def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
     """The trigger, row-level security, policy, grants and distribution a table carries.
 
-    The tenant table's policy compares its ``id`` with the setting (guarantee 10)."""
+    The tenant table's policy compares its ``id`` with the setting (guarantee 10), a
+    junction of the tenant entity's its column referring to the tenant table."""
     operations: list[Operation] = []
     if table.updated_at_trigger:
         operations.append(CreateUpdatedAtTrigger(table.name))
     tenancy = catalog.tenancy
-    if tenancy and (table.tenant_scoped or table.tenant_policy):
-        column = tenancy.column if table.tenant_scoped else "id"
+    column = tenancy.column if tenancy and table.tenant_scoped else table.tenant_key
+    if tenancy and column:
         operations.append(EnableRowLevelSecurity(table.name))
         operations.append(CreateTenantPolicy(table.name, column, tenancy.setting))
     if role_privileges(catalog):

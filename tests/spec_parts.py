@@ -311,7 +311,8 @@ def relation_targets(doc: Doc, source: str, kind: str) -> list[str]:
         if kind == "many_to_many":
             lookups = {name for name in lookups if not writable_target(doc, source, name)}
         return sorted(scoped | lookups)
-    if kind == "many_to_many" and doc.get("tenancy"):
+    if doc.get("tenancy"):
+        # Rows without a tenant never reference one tenant's rows.
         return [name for name in everything if name not in scoped]
     return everything
 

@@ -629,6 +629,36 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        tenancy: {entity: Org}
+        entities:
+          Org:
+            relations:
+              default_project: {kind: many_to_one, target: Project, nullable: true}
+          Project: {}
+        """,
+        "6:52",
+        "its tenant column already refers to 'Org'",
+        id="tenant_table_into_tenant_rows",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Org}
+        entities:
+          Org: {}
+          Member: {}
+          Country:
+            tenant_scoped: false
+            relations:
+              owner: {kind: one_to_one, target: Member}
+        """,
+        "9:41",
+        "declare the relation on 'Member'",
+        id="global_into_tenant_rows",
+    ),
+    pytest.param(
+        """\
+        version: 1
         entities:
           A:
             fields:

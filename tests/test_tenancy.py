@@ -14,12 +14,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.diff import compare_catalogs
 from entityforge.diff_citus import DistributeTable
 from entityforge.spec import load_schema, load_schema_text
+from tests.login_roles import login_role
 from tests.test_incremental import execute, table_rows
 from tests.test_migrations import (
     Project,
@@ -210,3 +212,58 @@ def test_a_citus_spec_migrates_where_citus_is_not_installed(
     assert guarantee_violations(database_url, project.schema) == {}
     project.alembic(database_url, "downgrade", "base")
     project.alembic(database_url, "upgrade", "head")
+
+
+# --- links of the tenant entity -----------------------------------------------------------
+
+LINKED = """\
+version: 1
+tenancy: {entity: Account}
+entities:
+  Account:
+    fields:
+      name: string(80)
+    relations:
+      currencies: {kind: many_to_many, target: Currency}
+  Currency:
+    tenant_scoped: false
+    timestamps: false
+    fields:
+      code: {type: string, max_length: 3, unique: true}
+"""
+OTHER = "00000000-0000-0000-0000-00000000000b"
+EURO = "00000000-0000-0000-0000-0000000000e1"
+
+
+def test_links_of_the_tenant_entity_belong_to_their_tenant(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    """A junction of the tenant entity has no tenant column; row-level security compares
+    its reference to the tenant table with the setting, so the writer keeps its own
+    tenant's links and never sees or makes another's."""
+    project = new_project(load_schema_text(LINKED))
+    (junction,) = [t for t in project.catalog.tables if t.name.startswith("account_")]
+    assert junction.tenant_key == "account_id"
+    project.alembic(database_url, "upgrade", "head")
+    assert guarantee_violations(database_url, project.schema) == {}
+    execute(
+        database_url,
+        f"INSERT INTO accounts (id, name) VALUES ('{ACCOUNT}', 'a'), ('{OTHER}', 'b')",
+        f"INSERT INTO currencies (id, code) VALUES ('{EURO}', 'eur')",
+        f"INSERT INTO {junction.name} VALUES ('{OTHER}', '{EURO}')",
+    )
+    link = f"INSERT INTO {junction.name} VALUES (%s, '{EURO}')"
+    writer = login_role(database_url, "app_writer")
+    with writer as login, psycopg.connect(login.conninfo, autocommit=True) as connection:
+        assert connection.execute(f"SELECT count(*) FROM {junction.name}").fetchone() == (0,)
+        connection.execute("SELECT set_config('app.tenant_id', %s, false)", (ACCOUNT,))
+        connection.execute(link, (ACCOUNT,))
+        seen = connection.execute(f"SELECT account_id::text FROM {junction.name}").fetchall()
+        assert seen == [(ACCOUNT,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(link, (OTHER,))
+        deleted = connection.execute(
+            f"DELETE FROM {junction.name} WHERE account_id = %s", (OTHER,)
+        )
+        assert deleted.rowcount == 0
+    assert query(database_url, f"SELECT count(*) FROM {junction.name}") == [(2,)]

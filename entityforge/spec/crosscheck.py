@@ -36,6 +36,25 @@ def check_relations_across(
                 )
             if tenancy is not None and entity.tenant_scoped and not target.tenant_scoped:
                 _reference_out_of_tenancy(issues, path, entity, target, tenancy)
+            elif (
+                tenancy is not None
+                and relation.kind != "many_to_many"
+                and not entity.tenant_scoped
+                and target.tenant_scoped
+            ):
+                issues.at_value(
+                    path + ("target",),
+                    f"'{entity.name}' is not tenant-scoped, so it cannot reference the "
+                    f"tenant-scoped '{target.name}', whose rows each belong to one tenant",
+                    hint=(
+                        f"model it on '{target.name}' (for example a boolean field with a "
+                        "unique index where it is true): its tenant column already refers "
+                        f"to '{entity.name}'"
+                        if entity.name == tenancy.entity
+                        else f"declare the relation on '{target.name}' instead, targeting "
+                        f"'{entity.name}'"
+                    ),
+                )
             name = relation.back_populates
             if name is None:
                 continue
