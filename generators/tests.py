@@ -95,6 +95,8 @@ class RelationshipCase:
     related_column: str | None = None
     extra: Overrides = ()
     skipped: str | None = None
+    # A soft-delete related model: loading must leave its deleted rows out.
+    related_soft_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ class EntityTestView:
     on_delete: tuple[OnDeleteCase, ...]
     relationships: tuple[RelationshipCase, ...]
     imports: ModuleImports
+    # Nullable json attributes and their columns: None must be stored as SQL NULL.
+    json_nulls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,8 @@ def _with_extra(
     extra = with_parent(catalog, owner, column, nulled=False)
     if extra is None:
         return replace(case, skipped=_no_row_with(column, "load"))
-    return replace(case, extra=extra)
+    hides = case.kind == "children" and schema.entity(case.related_model).soft_delete
+    return replace(case, extra=extra, related_soft_delete=hides)
 
 
 def _column_of(entity: Entity, attribute: str) -> str:
@@ -330,6 +335,9 @@ def module_imports(
     models |= {case.parent_model for case in on_delete}
     models |= {model for _, model in optional_parents(entity, cases[0])}
     repositories = {f"{entity.name}Repository"} | {case.parent_repository for case in on_delete}
+    repositories |= {
+        f"{case.related_model}Repository" for case in relationships if case.related_soft_delete
+    }
     factories = {"insert", "new_values", "reloaded"}
     if entity.fields:
         factories.add(f"{entity.name}Factory")
@@ -342,6 +350,8 @@ def module_imports(
     for module, name in (pair for value in values for pair in value.imports):
         standard.setdefault(module, set()).add(name)
     support = {"page_ids"}
+    if json_null_fields(entity):
+        factories.add("new_values")
     if any(cases) or any(case.action == "restrict" for case in on_delete):
         support.add("violates")
     if entity.timestamps:
@@ -351,7 +361,7 @@ def module_imports(
         repositories=isort_order(repositories),
         factories=isort_order(factories),
         support=isort_order(support),
-        uses_pytest=any(cases),
+        uses_pytest=any(cases) or bool(json_null_fields(entity)),
         standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
     )
 
@@ -393,6 +403,16 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         on_delete=on_delete,
         relationships=relationships,
         imports=module_imports(entity, (unique_keys, tested), on_delete, relationships),
+        json_nulls=json_null_fields(entity),
+    )
+
+
+def json_null_fields(entity: Entity) -> tuple[tuple[str, str], ...]:
+    """``(attribute, column)`` of each nullable json field."""
+    return tuple(
+        (naming.attribute_name(f.name), f.name)
+        for f in entity.fields
+        if f.type.name == "json" and f.nullable
     )
 
 
