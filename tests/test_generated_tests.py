@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from entityforge.generators import GenerationContext, fixtures
 from entityforge.generators import tests as tests_generator
 from entityforge.generators.fixtures import FactoryField
@@ -24,9 +26,14 @@ from tests.projects import REPO_ROOT, new_project
 EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
 SINGLE_TENANT_SPEC = REPO_ROOT / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD_SPEC = REPO_ROOT / "tests" / "specs" / "awkward_names.yaml"
+# Shaped like real specs: checks across columns, patterns, irregular plurals, json, trees.
+REALISTIC_SPECS = {
+    "rentals": REPO_ROOT / "tests" / "specs" / "rentals.yaml",
+    "commerce": REPO_ROOT / "tests" / "specs" / "commerce.yaml",
+}
 
 # What each project's suite holds; a change here is a change to the generated tests.
-EXPECTED_TESTS = {"example": 129, "single_tenant": 63}
+EXPECTED_TESTS = {"example": 129, "single_tenant": 63, "rentals": 166, "commerce": 220}
 
 # A revision that lets every tenant see every project: isolation must fail for it.
 LEAKING_REVISION = '''"""A permissive policy next to the tenant policy: policies are OR-ed."""
@@ -181,6 +188,38 @@ def test_the_single_tenant_suite_passes_on_a_given_server(tmp_path: Path, server
     assert outcome_counts(output) == {"passed": EXPECTED_TESTS["single_tenant"]}, output[-6000:]
 
 
+@pytest.mark.parametrize("name", sorted(REALISTIC_SPECS))
+def test_a_realistic_suite_passes(tmp_path: Path, server_url: str, name: str) -> None:
+    project = new_project(tmp_path, REALISTIC_SPECS[name])
+    output = run_project_tests(project, server_url)
+    assert outcome_counts(output) == {"passed": EXPECTED_TESTS[name]}, output[-6000:]
+
+
+FACTORY_ROWS = (
+    "from tests.factories import CustomerFactory, ProductFactory, StoreFactory\n"
+    "print([f.process_kwargs() for f in (StoreFactory, ProductFactory, CustomerFactory)])\n"
+)
+
+
+def test_a_seed_replays_the_factories_rows(tmp_path: Path) -> None:
+    project = new_project(tmp_path, REALISTIC_SPECS["commerce"])
+    env = {**os.environ, "PYTHONPATH": str(project)}
+
+    def rows(seed: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", FACTORY_ROWS],
+            cwd=project,
+            env={**env, "TEST_SEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    assert rows("7") == rows("7")
+    assert rows("7") != rows("8")
+
+
 def test_the_isolation_tests_catch_a_leaking_policy(tmp_path: Path, server_url: str) -> None:
     project = new_project(tmp_path, None)
     (project / "app" / "alembic" / "versions" / "0002_leak.py").write_text(LEAKING_REVISION)
@@ -194,3 +233,4 @@ def test_the_isolation_tests_catch_a_leaking_policy(tmp_path: Path, server_url: 
         "test_without_a_tenant_nothing_is_visible_or_changed",
     }, output[-6000:]
     assert outcome_counts(output)["failed"] == len(failed), output[-6000:]
+    assert re.search(r"replay with TEST_SEED=\d+ pytest", output), output[-2000:]

@@ -50,7 +50,13 @@ def build_field(
             hint="remove 'default', or add 'nullable: true'",
         )
     example = None
-    if raw.example is not None:
+    if raw.example is not None and raw.unique:
+        issues.at_key(
+            base + ("example",),
+            "a unique field cannot take an example: every row needs a value of its own",
+            hint="remove 'example'; if its check is beyond the factories, simplify it",
+        )
+    elif raw.example is not None:
         try:
             example = literal_default(column_type, raw.example)
         except Problem as problem:
