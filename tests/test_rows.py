@@ -124,6 +124,13 @@ REAL_CHECKS = [
         "",
         id="posix_class_pattern_unique",
     ),
+    pytest.param(
+        "starts_on: {type: date, check: \"starts_on > '1900-01-01'\"}\n"
+        "due_at: {type: datetime, nullable: true, check: \"due_at < '2999-12-31'::date\"}",
+        "",
+        "",
+        id="date_literals_far_from_the_run",
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from pglast import ast, enums
 
-from entityforge.rows.evaluate import Unsupported, evaluate, parse_check, walk
+from entityforge.rows.evaluate import FAR, Unsupported, evaluate, parse_check, walk
 from entityforge.rows.patterns import drawable
 from entityforge.rows.sources import ALPHABETS, PatternText, Source, UniqueNumber, UniqueText
 from entityforge.rows.values import NOW, PARENT, TODAY, Interval, Moment, Opaque
@@ -214,6 +214,8 @@ def _neighbours(column: ColumnSpec, value: object) -> list[object]:
         step = _step(column)
         return [value, value + step, value - step]
     if isinstance(value, Moment):
+        if abs(value.days) >= FAR:
+            return []  # a literal far from the run: the usual moments compare with it
         whole = Fraction(int(value.days))
         if value in (NOW, TODAY):
             # Two days clear of the database's clock, whatever its time zone.

@@ -173,6 +173,7 @@ def binary(operator: str, left: object, right: object) -> object:
     if isinstance(left, Opaque) or isinstance(right, Opaque):
         raise Unsupported(f"a comparison with {left if isinstance(left, Opaque) else right}")
     if operator in _COMPARISONS:
+        left, right = _literal_as(right, left), _literal_as(left, right)
         if not _comparable(left, right):
             raise Unsupported(f"comparing {type(left).__name__} with {type(right).__name__}")
         return _COMPARISONS[operator](left, right)
@@ -185,6 +186,42 @@ def binary(operator: str, left: object, right: object) -> object:
         matched = re.search(python_regex(pattern), left, flags | re.DOTALL) is not None
         return matched != negated
     return _arithmetic(operator, left, right)
+
+
+# Test runs happen between these days: a date literal well outside them compares with
+# every moment of a run the same way, one inside them with none in a way known here.
+_RUNS_START = datetime.date(2026, 1, 1)
+_RUNS_END = datetime.date(2100, 1, 1)
+FAR = 10**9
+
+
+def _literal_as(other: object, value: object) -> object:
+    """A string literal ``value`` read as the kind of ``other`` (a moment, time, interval)."""
+    if not isinstance(value, str):
+        return value
+    if isinstance(other, Moment):
+        return absolute_moment(value)
+    if isinstance(other, datetime.time):
+        try:
+            return datetime.time.fromisoformat(value)
+        except ValueError:
+            raise Unsupported(f"the time {value!r}") from None
+    if isinstance(other, Interval):
+        return _interval(value)
+    return value
+
+
+def absolute_moment(text: str) -> Moment:
+    """A date or timestamp literal as a moment of the run: far before or far after it."""
+    try:
+        day = datetime.datetime.fromisoformat(text.replace(" ", "T", 1)).date()
+    except ValueError:
+        raise Unsupported(f"the date {text!r}") from None
+    if day < _RUNS_START - datetime.timedelta(days=60):
+        return Moment(Fraction(-FAR))
+    if day > _RUNS_END + datetime.timedelta(days=60):
+        return Moment(Fraction(FAR))
+    raise Unsupported(f"the date {text!r}, too near the days tests run on")
 
 
 def _comparable(left: object, right: object) -> bool:
@@ -289,6 +326,10 @@ def _type_cast(node: ast.TypeCast, row: Row) -> object:
         return value
     if target == "interval" and isinstance(value, str):
         return _interval(value)
+    if target in ("date", "timestamptz", "timestamp") and isinstance(value, str):
+        return absolute_moment(value)
+    if target == "date" and isinstance(value, Moment):
+        return Moment(Fraction(value.days.__floor__()))
     if target == "time" and isinstance(value, str):
         try:
             return datetime.time.fromisoformat(value)
