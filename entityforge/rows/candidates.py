@@ -20,7 +20,14 @@ from pglast import ast, enums
 
 from entityforge.rows.evaluate import FAR, Unsupported, evaluate, parse_check, walk
 from entityforge.rows.patterns import drawable
-from entityforge.rows.sources import ALPHABETS, PatternText, Source, UniqueNumber, UniqueText
+from entityforge.rows.sources import (
+    ALPHABETS,
+    NARROW,
+    PatternText,
+    Source,
+    UniqueNumber,
+    UniqueText,
+)
 from entityforge.rows.values import NOW, PARENT, TODAY, Interval, Moment, Opaque
 from entityforge.schema import ColumnType
 
@@ -121,8 +128,11 @@ def family_candidates(
         ]
         widths = [min(limit or UNIQUE_TEXT_WIDTH, UNIQUE_TEXT_WIDTH)]
         widths += [int(n) for n in facts.numbers if 2 <= n <= (limit or 64) and n == int(n)]
-        for alphabet in ALPHABETS:
-            families += [UniqueText(width, alphabet) for width in dict.fromkeys(widths)]
+        for width in dict.fromkeys(widths):
+            alphabets = [a for a in ALPHABETS if a != "wide"]
+            if width <= NARROW:
+                alphabets.insert(0, "wide")
+            families += [UniqueText(width, alphabet) for alphabet in alphabets]
         return families
     starts = [v for v in literal_candidates(column, facts, derived) if isinstance(v, Decimal)]
     return [UniqueNumber(start) for start in starts if fits(column, start + 10**5)]

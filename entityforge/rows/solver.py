@@ -18,6 +18,8 @@ from itertools import islice
 from pglast import ast
 
 from entityforge.rows.candidates import (
+    NUMBER_TYPES,
+    TEXT_TYPES,
     ColumnSpec,
     check_facts,
     derived_candidates,
@@ -28,6 +30,9 @@ from entityforge.rows.evaluate import Unsupported, evaluate, parse_check, walk
 from entityforge.rows.sources import Fixed, Source, Varying
 from entityforge.rows.values import NOW
 
+# Kinds of unique column a family of fresh values exists for; other unique columns keep
+# polyfactory's random values unless a check reads them.
+FAMILY_KINDS = NUMBER_TYPES | TEXT_TYPES
 # Check evaluations one search may spend before it gives up.
 BUDGET = 20_000
 
@@ -117,7 +122,11 @@ class _Search:
         """Columns in the order the checks name them; unique ones without checks last."""
         read = [column for name in self.reads for column in self.reads[name]]
         named = [c for c in dict.fromkeys(read) if c in self.columns and c not in self.chosen]
-        named += [c.name for c in self.table.columns if c.unique and c.name not in named]
+        named += [
+            c.name
+            for c in self.table.columns
+            if c.unique and c.kind in FAMILY_KINDS and c.name not in named
+        ]
         return named
 
     def _ready(self) -> dict[int, list[str]]:
@@ -150,7 +159,8 @@ class _Search:
         row = {name: source.samples()[0] for name, source in self.chosen.items()}
         expressions = [expr for name, expr in self.table.checks if column.name in self.reads[name]]
         derived = derived_candidates(column, expressions, row)
-        if column.unique and self.violate is None and not column.examples:
+        family = column.unique and column.kind in FAMILY_KINDS and not column.examples
+        if family and self.violate is None:
             return family_candidates(column, self.facts, derived)
         return [Fixed(value) for value in literal_candidates(column, self.facts, derived)]
 

@@ -19,7 +19,12 @@ ALPHABETS = {
     "lower": "abcdefghijklmnopqrstuvwxyz",
     "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "digits": "0123456789",
+    # For columns one character wide: 574 characters, so a suite does not run out.
+    "wide": "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    + "".join(chr(code) for code in range(0x4E00, 0x5000)),
 }
+# Columns this narrow try the wide alphabet first (26 letters would run out).
+NARROW = 1
 
 
 @dataclass(frozen=True)
