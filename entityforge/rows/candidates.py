@@ -18,7 +18,14 @@ from fractions import Fraction
 
 from pglast import ast, enums
 
-from entityforge.rows.evaluate import FAR, Unsupported, evaluate, parse_check, walk
+from entityforge.rows.evaluate import (
+    FAR,
+    Unsupported,
+    evaluate,
+    parse_check,
+    strip_casts,
+    walk,
+)
 from entityforge.rows.patterns import drawable
 from entityforge.rows.sources import (
     ALPHABETS,
@@ -96,7 +103,7 @@ def _pattern_of(node: ast.Node) -> tuple[str, str] | None:
         return None
     if not node.name or node.name[-1].sval not in ("~", "~*"):
         return None
-    left, right = node.lexpr, node.rexpr
+    left, right = strip_casts(node.lexpr), strip_casts(node.rexpr)
     if not isinstance(left, ast.ColumnRef) or not isinstance(right, ast.A_Const):
         return None
     if isinstance(right.val, ast.String) and drawable(right.val.sval):
@@ -135,7 +142,8 @@ def family_candidates(
             families += [UniqueText(width, alphabet) for alphabet in alphabets]
         return families
     starts = [v for v in literal_candidates(column, facts, derived) if isinstance(v, Decimal)]
-    return [UniqueNumber(start) for start in starts if fits(column, start + 10**5)]
+    families = [UniqueNumber(start) for start in starts if fits(column, start + 10**5)]
+    return families or [UniqueNumber(start) for start in starts if fits(column, start + 100)]
 
 
 def _typed_values(column: ColumnSpec, facts: CheckFacts) -> Iterator[object]:
@@ -212,10 +220,14 @@ def _compared_with(node: ast.Node, name: str) -> list[ast.Node]:
         return [node.rexpr]
     if node.kind in (enums.A_Expr_Kind.AEXPR_BETWEEN, enums.A_Expr_Kind.AEXPR_IN):
         return list(node.rexpr)
+    if node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY:
+        inner = strip_casts(node.rexpr)
+        return list(inner.elements or ()) if isinstance(inner, ast.A_ArrayExpr) else []
     return []
 
 
 def _is_column(node: object, name: str) -> bool:
+    node = strip_casts(node)
     return isinstance(node, ast.ColumnRef) and node.fields[-1].sval == name
 
 

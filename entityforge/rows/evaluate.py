@@ -114,6 +114,10 @@ def _a_expr(node: ast.A_Expr, row: Row) -> object:
         if node.lexpr is None:
             return _unary(operator, evaluate(node.rexpr, row))
         return binary(operator, evaluate(node.lexpr, row), evaluate(node.rexpr, row))
+    if node.kind == kinds.AEXPR_OP_ANY:
+        left = evaluate(node.lexpr, row)
+        found = [binary(operator, left, evaluate(item, row)) for item in _array_items(node.rexpr)]
+        return True if True in found else None if None in found else False
     if node.kind in (kinds.AEXPR_IN,):
         left = evaluate(node.lexpr, row)
         found = [binary("=", left, evaluate(item, row)) for item in node.rexpr]
@@ -135,6 +139,22 @@ def _a_expr(node: ast.A_Expr, row: Row) -> object:
         )
         return not same if node.kind == kinds.AEXPR_DISTINCT else same
     raise Unsupported(f"the operator {operator}")
+
+
+def _array_items(node: ast.Node) -> tuple[ast.Node, ...]:
+    """The elements of ``ARRAY[...]``: PostgreSQL prints ``IN (...)`` as ``= ANY (ARRAY[...])``."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_ArrayExpr):
+        return tuple(node.elements or ())
+    raise Unsupported("ANY of something other than an ARRAY[...] list")
+
+
+def strip_casts(node: object) -> object:
+    """``node`` without the casts around it (``(sku)::text`` is ``sku``)."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
 
 
 def _bool_expr_and(left: object, right: object) -> object:
@@ -337,6 +357,8 @@ def _type_cast(node: ast.TypeCast, row: Row) -> object:
             raise Unsupported(f"the time {value!r}") from None
     if target == "bool" and isinstance(value, bool):
         return value
+    if isinstance(value, str) and target not in _NUMERIC_TYPES:
+        return value  # an enum label or another text-like literal, as PostgreSQL prints them
     raise Unsupported(f"the cast to {target}")
 
 

@@ -95,8 +95,8 @@ def _blame(table: TableChecks, violate: str | None, failed: _Search) -> NoRow:
         if not _Search(prefix, violate).run():
             name = table.checks[count - 1][0]
             return NoRow(name, failed.reasons.get(name, "every row tried breaks it"))
-    name = violate or table.checks[-1][0]
-    return NoRow(name, failed.reasons.get(name, "the search gave up"))
+    name = violate or (table.checks[-1][0] if table.checks else "")
+    return NoRow(name, failed.reasons.get(name, "no value of a unique column fits its type"))
 
 
 class _Search:

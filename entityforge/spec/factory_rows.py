@@ -20,7 +20,13 @@ def check_factory_rows(issues: Issues, schema: Schema, catalog: Catalog) -> None
     """Refuse each entity whose checks leave the factory no row, at the check to blame."""
     for entity in schema.entities:
         row = solve(table_checks(catalog, entity))
-        if isinstance(row, NoRow):
+        if isinstance(row, NoRow) and not row.check:
+            issues.at_value(
+                ("entities", entity.name),
+                f"the generated factories find no values for its unique columns: {row.reason}",
+                hint="widen the unique column's type (more digits or characters)",
+            )
+        elif isinstance(row, NoRow):
             issues.at_value(
                 _check_path(entity, row.check),
                 f"the generated factories find no row that keeps this check: {row.reason}",
