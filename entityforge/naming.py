@@ -13,6 +13,8 @@ import hashlib
 import keyword
 import re
 
+import inflection
+
 # PostgreSQL's reserved words, as SQLAlchemy's PostgreSQL dialect lists them (a test holds
 # the two lists equal); kept here because importing SQLAlchemy costs a generation 0.3 s.
 _RESERVED_WORDS_TEXT = """
@@ -72,8 +74,29 @@ def pascal_case(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
 
 
+# Nouns English does not pluralize that the inflection rules would (``staffs``).
+UNCOUNTABLE_NOUNS = frozenset({"staff"})
+
+
 def pluralize(word: str) -> str:
-    """English plural of a snake_case word's last part (``category`` → ``categories``)."""
+    """English plural of a snake_case word's last part (``person`` → ``people``).
+
+    The ``inflection`` library's rules (Rails' inflector): irregular plurals
+    (``children``), uncountable nouns (``equipment``) and words already plural
+    (``communications``) come out right.
+    """
+    last = word.rsplit("_", 1)[-1]
+    if last in UNCOUNTABLE_NOUNS:
+        return word
+    plural: str = inflection.pluralize(word)
+    return plural
+
+
+def legacy_plural(word: str) -> str:
+    """The plural table names had before ``pluralize`` (``persons``, ``childs``).
+
+    Projects generated then keep their tables: see ``entityforge.table_names``.
+    """
     if re.search(r"[^aeiou]y$", word):
         return word[:-1] + "ies"
     if re.search(r"(s|x|z|ch|sh)$", word):

@@ -21,10 +21,12 @@ from entityforge.add_entity import NewEntity, add_entity_to_spec
 from entityforge.errors import GenerationError
 from entityforge.formatting import format_outputs
 from entityforge.index_warnings import index_warnings
+from entityforge.headers import with_header
 from entityforge.merge import merge_generated
 from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
+from entityforge.table_names import keep_recorded_table_names, recorded_schema
 from entityforge.writer import read_text, write_all, write_atomic
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ GENERATORS = (
     "devdb",
     "docs",
     "spec_schema",
+    "guide",
 )
 BASE_DIR = "generated"
 DIGESTS_FILE = "render-digests.json"
@@ -109,10 +112,11 @@ def generation_context(
     """What the generators see for ``schema`` in the project of ``config``."""
     from entityforge.generators import GenerationContext
 
+    revisions = read_revisions(config)
     return GenerationContext(
-        schema,
+        keep_recorded_table_names(schema, recorded_schema(revisions)),
         config.package,
-        read_revisions(config),
+        revisions,
         message=options.message,
         allow_destructive=options.allow_destructive,
     )
@@ -132,7 +136,7 @@ def render_project(
         for path, text in module.generate(context).items():
             if path in outputs:
                 raise GenerationError(f"two generators emit {path}")
-            outputs[path] = text
+            outputs[path] = with_header(path, text, config.package)
     return outputs
 
 

@@ -93,6 +93,7 @@ class Field:
     check: str | None = None
     comment: str | None = None
     renamed_from: str | None = None
+    example: DefaultValue | None = None
 
 
 @dataclass(frozen=True)

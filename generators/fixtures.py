@@ -1,150 +1,46 @@
 """The generated project's factories: which value every column gets so each row is valid.
 
 ``tests/factories.py`` holds one polyfactory ``SQLAlchemyFactory`` per entity. Polyfactory
-already respects column types, max lengths, numeric precision and enum values; this
-module decides the rest from the spec (unique values, checked columns, required
-parents) and the template only lays the decisions out.
-
-The same reading of checks serves the tests: ``parse_bound`` recognises the simple
-``column > N`` family of check expressions, and ``Bound`` knows a value that keeps the
-check and one that breaks it.
+already respects column types, max lengths, numeric precision and enum values; the
+columns the spec's checks read, and the unique ones, get what the row solver
+(``entityforge.rows``) chooses for them: literals that keep every check together, or
+families of fresh values (letters, numbers, strings drawn from a check's pattern) for
+unique columns. The template only lays the decisions out.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Literal
+from dataclasses import dataclass, replace
 
 from entityforge import naming
-from entityforge.catalog import SOFT_DELETE_PREDICATE, Catalog
+from entityforge.catalog import Catalog
 from entityforge.generators import GenerationContext
+from entityforge.generators.factory_values import NEW_PARENT, Expression, source_expression
 from entityforge.generators.templating import render
-from entityforge.schema import ColumnType, Entity, Field, Schema
+from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
+from entityforge.rows.solver import NoRow, Row, TableChecks, check_columns, solve
+from entityforge.rows.sources import Fixed
+from entityforge.rows.tables import table_checks, unique_column_sets
+from entityforge.rows.values import PARENT
+from entityforge.schema import Entity, Schema
 
-NUMBER_TYPES = frozenset({"smallint", "integer", "bigint", "decimal", "float"})
-TEXT_TYPES = frozenset({"string", "text"})
 # Columns the database fills on its own; factories never set them.
 DATABASE_FILLED_ROLES = ("created_at", "updated_at", "deleted_at")
-# Longest value ``unique_text`` makes when a column allows more.
-UNIQUE_TEXT_WIDTH = 12
 
-Comparison = Literal[">", ">=", "<", "<="]
-
-_BOUND = re.compile(
-    r'^\s*\(?\s*"?(?P<column>[a-z_][a-z0-9_]*)"?\s*(?P<op>>=|>|<=|<)\s*'
-    r"(?P<number>-?\d+(?:\.\d+)?)\s*\)?\s*$"
-)
-_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-@dataclass(frozen=True)
-class Bound:
-    """A check of the form ``column <op> number``."""
-
-    column: str
-    op: Comparison
-    number: Decimal
-
-    @property
-    def valid_value(self) -> int | float:
-        """A value the check accepts, as close to the bound as is simple."""
-        step = {">": 1, ">=": 0, "<": -1, "<=": 0}[self.op]
-        return _plain_number(self.number + step)
-
-    @property
-    def violating_value(self) -> int | float:
-        """A value the check refuses."""
-        step = {">": 0, ">=": -1, "<": 0, "<=": 1}[self.op]
-        return _plain_number(self.number + step)
-
-    def accepts(self, value: int | float) -> bool:
-        number = Decimal(str(value))
-        return {
-            ">": number > self.number,
-            ">=": number >= self.number,
-            "<": number < self.number,
-            "<=": number <= self.number,
-        }[self.op]
-
-
-def _plain_number(number: Decimal) -> int | float:
-    return int(number) if number == number.to_integral_value() else float(number)
-
-
-INTEGER_LIMITS = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
-
-
-def number_fits(column_type: ColumnType, value: int | float) -> bool:
-    """Whether a column of this type stores ``value`` exactly (no rounding, no overflow)."""
-    number = Decimal(str(value))
-    limit = INTEGER_LIMITS.get(column_type.name)
-    if limit is not None:
-        return number == number.to_integral_value() and abs(number) <= limit
-    if column_type.name == "decimal" and column_type.precision is not None:
-        scale = column_type.scale or 0
-        exponent = number.as_tuple().exponent
-        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        return decimals <= scale and abs(number) < 10 ** (column_type.precision - scale)
-    return True
-
-
-def parse_bound(expression: str) -> Bound | None:
-    """``"budget >= 0"`` → ``Bound("budget", ">=", 0)``; anything less simple → None."""
-    match = _BOUND.match(expression)
-    if match is None:
-        return None
-    op: Comparison = match["op"]  # type: ignore[assignment]
-    return Bound(match["column"], op, Decimal(match["number"]))
-
-
-def referenced_columns(expression: str) -> frozenset[str]:
-    """Words of a SQL expression outside string literals: the columns it may read."""
-    return frozenset(_WORD.findall(_STRING_LITERAL.sub("''", expression)))
-
-
-def entity_bounds(entity: Entity) -> tuple[Bound, ...]:
-    """Every check of the entity (field or table level) that reads as a simple bound."""
-    expressions = [f.check for f in entity.fields if f.check]
-    expressions += [check.expression for check in entity.checks]
-    bounds = (parse_bound(expression) for expression in expressions)
-    return tuple(bound for bound in bounds if bound is not None)
-
-
-def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...], ...]:
-    """The column sets the database keeps unique among an entity's rows, tenant left out.
-
-    Unique constraints and unique indexes whose only predicate is the soft-delete one
-    count; the ``(tenant, id)`` key that composite foreign keys point at does not.
-    """
-    table = catalog.table(entity.table)
-    tenant = catalog.tenancy.column if catalog.tenancy else None
-    sets = [unique.columns for unique in table.uniques]
-    sets += [
-        index.column_names
-        for index in table.indexes
-        if index.unique and index.where in (None, SOFT_DELETE_PREDICATE)
-    ]
-    result = []
-    for columns in sets:
-        own = tuple(column for column in columns if column != tenant)
-        if own and own != ("id",):
-            result.append(own)
-    return tuple(result)
+__all__ = ["EntityFactoryView", "FactoryField", "entity_factory_view", "generate", "solved_row"]
 
 
 @dataclass(frozen=True)
 class FactoryField:
     """A factory attribute: what a column gets instead of polyfactory's own choice.
 
-    ``value`` is a Python expression; ``helper`` names the value function it calls.
+    ``value`` is a Python expression; ``helpers`` the factories' functions it calls.
     """
 
     attribute: str
     value: str
-    helper: str | None = None
+    helpers: frozenset[str] = frozenset()
+    imports: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -156,93 +52,87 @@ class EntityFactoryView:
     repository: str
     fields: tuple[FactoryField, ...]
     required_parents: tuple[tuple[str, str], ...]
+    optional_parents: tuple[tuple[str, str], ...]
     distinct: str | None
 
 
-def factory_field(
-    field: Field, unique: bool, checked_by_entity: bool, bounds: tuple[Bound, ...]
-) -> FactoryField | None:
-    """What the factory sets a field to, or None where polyfactory's value is valid.
+def distinct_column(catalog: Catalog, entity: Entity) -> str | None:
+    """A column whose values differ in every row: a unique one, or a free text field.
 
-    Unique values must be there for the unique keys' tests: unique text is lowercase
-    letters within the length, unique numbers count up from what the field's simple
-    bounds accept. Otherwise nullable checked fields stay empty, checked text is
-    lowercase letters and checked numbers small and positive, or what the bounds accept.
+    A unique column serves as it is; otherwise the first text field no check reads is
+    given fresh letters (polyfactory's random strings may be empty or repeat).
     """
-    attribute = naming.attribute_name(field.name)
-    checked = field.check is not None or checked_by_entity
-    kind = field.type.name
-    if kind in TEXT_TYPES and (unique or (checked and not field.nullable)):
-        width = min(field.type.max_length or UNIQUE_TEXT_WIDTH, UNIQUE_TEXT_WIDTH)
-        return FactoryField(attribute, f"Use(unique_text, {width})", "unique_text")
-    if kind in NUMBER_TYPES and unique:
-        start = _safe_number(bounds)
-        return FactoryField(attribute, f"Use(unique_number, {start})", "unique_number")
-    if field.nullable and checked:
-        return FactoryField(attribute, "None")
-    if kind in NUMBER_TYPES and checked:
-        return FactoryField(attribute, repr(_safe_number(bounds)))
+    unique = [c for columns in unique_column_sets(catalog, entity) for c in columns]
+    checks = table_checks(catalog, entity)
+    read = {name for name, _ in checks.checks for name in _reads(checks, name)}
+    spec = {column.name: column for column in checks.columns}
+    for name in unique:
+        if name in spec and spec[name].kind in TEXT_TYPES | {"smallint", "integer", "bigint"}:
+            return name
+    for f in entity.fields:
+        if f.type.name in TEXT_TYPES and f.name not in read and f.example is None:
+            return f.name
     return None
 
 
-def _with_distinct_field(
-    entity: Entity, fields: list[FactoryField]
-) -> tuple[list[FactoryField], str | None]:
-    """Make sure one text or whole-number field gets a value of its own in every row.
+def _reads(checks: TableChecks, name: str) -> tuple[str, ...]:
+    return check_columns(dict(checks.checks)[name])
 
-    A field that already gets unique values serves; otherwise the first text field the
-    factory does not leave empty is given unique text (polyfactory's random strings
-    may be empty or short enough to repeat).
+
+def solved_row(catalog: Catalog, entity: Entity) -> tuple[TableChecks, Row]:
+    """The entity's solver view and the row its factory follows.
+
+    The spec stage has already refused a spec whose checks leave no row.
     """
-    chosen = {field.attribute: field for field in fields}
-    for field in fields:
-        if field.helper in ("unique_text", "unique_number"):
-            return fields, field.attribute
-    for f in entity.fields:
-        attribute = naming.attribute_name(f.name)
-        if f.type.name in TEXT_TYPES and attribute not in chosen:
-            width = min(f.type.max_length or UNIQUE_TEXT_WIDTH, UNIQUE_TEXT_WIDTH)
-            distinct = FactoryField(attribute, f"Use(unique_text, {width})", "unique_text")
-            return [*fields, distinct], attribute
-    return fields, None
+    checks = table_checks(catalog, entity, distinct_column(catalog, entity))
+    row = solve(checks)
+    assert not isinstance(row, NoRow), row
+    return checks, row
 
 
-def _safe_number(bounds: tuple[Bound, ...]) -> int | float:
-    """A small positive number, or the first bound's own choice, if every bound takes it."""
-    for candidate in (1, *(bound.valid_value for bound in bounds)):
-        if all(bound.accepts(candidate) for bound in bounds):
-            return candidate
-    return 1
+def factory_fields(checks: TableChecks, row: Row) -> tuple[FactoryField, ...]:
+    columns = {column.name: column for column in checks.columns}
+    fields = []
+    for name, source in row.sources:
+        column = columns.get(name)
+        if column is None or column.kind in ("reference", "self_reference"):
+            continue
+        expression = source_expression(column, source)
+        if expression is not None:
+            fields.append(_field(name, expression))
+    return tuple(fields)
+
+
+def _field(name: str, expression: Expression) -> FactoryField:
+    return FactoryField(
+        naming.attribute_name(name), expression.text, expression.helpers, expression.imports
+    )
+
+
+def _parents(entity: Entity, row: Row, required: bool) -> tuple[tuple[str, str], ...]:
+    """References a new row gets a new parent for (``required``), or may be given one."""
+    found = []
+    for relation in entity.relations:
+        if not relation.column or relation.kind not in ("many_to_one", "one_to_one"):
+            continue
+        chosen = row.get(relation.column)
+        needed = not relation.nullable or (isinstance(chosen, Fixed) and chosen.value is PARENT)
+        if needed == required and relation.target != entity.name:
+            found.append((naming.attribute_name(relation.column), relation.target))
+    return tuple(found)
 
 
 def entity_factory_view(catalog: Catalog, entity: Entity) -> EntityFactoryView:
-    unique = {column for columns in unique_column_sets(catalog, entity) for column in columns}
-    entity_checked: set[str] = set()
-    for check in entity.checks:
-        entity_checked |= referenced_columns(check.expression)
-    bounds = entity_bounds(entity)
-    fields = []
-    for f in entity.fields:
-        own_bounds = tuple(bound for bound in bounds if bound.column == f.name)
-        chosen = factory_field(f, f.name in unique, f.name in entity_checked, own_bounds)
-        if chosen is not None:
-            fields.append(chosen)
-    fields, distinct = _with_distinct_field(entity, fields)
-    parents = tuple(
-        (naming.attribute_name(relation.column), relation.target)
-        for relation in entity.relations
-        if relation.column
-        and relation.kind in ("many_to_one", "one_to_one")
-        and not relation.nullable
-        and relation.target != entity.name
-    )
+    checks, row = solved_row(catalog, entity)
+    distinct = distinct_column(catalog, entity)
     return EntityFactoryView(
         model=entity.name,
         factory=f"{entity.name}Factory",
         repository=f"{entity.name}Repository",
-        fields=tuple(fields),
-        required_parents=parents,
-        distinct=distinct,
+        fields=factory_fields(checks, row),
+        required_parents=_parents(entity, row, required=True),
+        optional_parents=_parents(entity, row, required=False),
+        distinct=naming.attribute_name(distinct) if distinct else None,
     )
 
 
@@ -285,12 +175,135 @@ def isort_order(names: set[str]) -> tuple[str, ...]:
     return tuple(sorted(names, key=key))
 
 
+@dataclass(frozen=True)
+class CheckViolation:
+    """A row that breaks ``constraint`` alone: the overrides a test inserts it with.
+
+    ``overrides`` are ``(attribute, expression)``; ``skipped`` says why no test is made.
+    """
+
+    constraint: str
+    expression: str
+    overrides: tuple[tuple[str, Expression], ...] = ()
+    skipped: str | None = None
+
+
+def check_violations(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, ...]:
+    """For each of the spec's checks, the row that breaks it and keeps every other."""
+    checks, base = solved_row(catalog, entity)
+    found = []
+    for constraint, expression in checks.checks:
+        if constraint in checks.trusted:
+            reason = "the spec's examples stand in for the values it reads"
+            found.append(CheckViolation(constraint, expression, skipped=reason))
+            continue
+        row = solve(checks, constraint)
+        if isinstance(row, NoRow):
+            reason = _no_violation(constraint, row)
+            found.append(CheckViolation(constraint, expression, skipped=reason))
+            continue
+        overrides = _overrides(checks, base, row, needed=check_columns(expression))
+        found.append(CheckViolation(constraint, expression, overrides))
+    return tuple(found)
+
+
+Overrides = tuple[tuple[str, Expression], ...]
+
+
+def _overrides(
+    checks: TableChecks,
+    base: Row,
+    row: Row,
+    given: str | None = None,
+    needed: tuple[str, ...] = (),
+) -> Overrides:
+    """What a test sets so that a new row is ``row`` rather than the factory's ``base``.
+
+    ``given`` is a column the test sets itself; ``needed`` the columns of a check to break.
+    """
+    columns = {column.name: column for column in checks.columns}
+    filled = {name for name, _ in checks.filled} | {given}
+    # A fresh value serves unless a check compares it with another column (or breaks it).
+    shared = set(needed)
+    for name, _ in checks.checks:
+        read = _reads(checks, name)
+        if len(set(read) & set(columns)) > 1:
+            shared |= set(read)
+    overrides = []
+    for name, source in row.sources:
+        if name in filled or name not in columns or not isinstance(source, Fixed):
+            continue
+        if name not in shared and not isinstance(base.get(name), Fixed):
+            continue
+        value = _override(columns[name], source.value, base.get(name))
+        if value is not None:
+            overrides.append((naming.attribute_name(name), value))
+    return tuple(overrides)
+
+
+def with_parent(catalog: Catalog, entity: Entity, column: str, nulled: bool) -> Overrides | None:
+    """What a row pointing ``column`` at a parent also sets to keep its checks.
+
+    ``nulled``: the row must keep them once ``ON DELETE SET NULL`` has emptied the
+    column too. None when no such row exists.
+    """
+    checks, base = solved_row(catalog, entity)
+    values: tuple[object, ...] = (PARENT, None) if nulled else (PARENT,)
+    pinned = replace(checks, filled=(*checks.filled, (column, values)))
+    row = solve(pinned)
+    return None if isinstance(row, NoRow) else _overrides(checks, base, row, column)
+
+
+def _override(column: ColumnSpec, value: object, base: object) -> Expression | None:
+    """What a violating row sets ``column`` to; None where the factory's value serves."""
+    if isinstance(base, Fixed) and type(base.value) is type(value) and base.value == value:
+        return None
+    if value is PARENT:
+        return NEW_PARENT if column.nullable and column.kind == "reference" else None
+    return source_expression(column, Fixed(value))
+
+
+def _no_violation(constraint: str, row: NoRow) -> str:
+    if row.check == constraint:
+        return "no value the columns' types allow breaks it"
+    return f"every row that breaks it also breaks {row.check}"
+
+
+def _test_overrides(catalog: Catalog, schema: Schema) -> set[Expression]:
+    """Every value a generated test sets beside the factory's (check and relation tests)."""
+    found = set()
+    for entity in schema.entities:
+        for violation in check_violations(catalog, entity):
+            found |= {value for _, value in violation.overrides}
+        for relation in entity.relations:
+            if relation.column:
+                for nulled in (False, True):
+                    extra = with_parent(catalog, entity, relation.column, nulled) or ()
+                    found |= {value for _, value in extra}
+    return found
+
+
+def _datetime_names(helpers: set[str], imports: set[tuple[str, str]]) -> list[str]:
+    """What the factories import from ``datetime``, in isort's order."""
+    names = {name for module, name in imports if module == "datetime"}
+    if helpers & {"moment", "day"}:
+        names |= {"UTC", "datetime", "timedelta"}
+    if "day" in helpers:
+        names.add("date")
+    return list(isort_order(names))
+
+
 def generate(ctx: GenerationContext) -> dict[str, str]:
     entities = tuple(
         entity_factory_view(ctx.catalog, entity)
         for entity in sorted(ctx.schema.entities, key=lambda e: e.name)
     )
-    helpers = {field.helper for entity in entities for field in entity.fields}
+    helpers = {
+        helper for entity in entities for field in entity.fields for helper in field.helpers
+    }
+    imports = {pair for entity in entities for field in entity.fields for pair in field.imports}
+    overrides = _test_overrides(ctx.catalog, ctx.schema)
+    helpers |= {helper for value in overrides for helper in value.helpers} - {"NEW_PARENT"}
     text = render(
         "fixtures/factories.py.jinja",
         package=ctx.package,
@@ -298,8 +311,12 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         models=isort_order({"Base"} | {entity.model for entity in entities}),
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
-        uses_unique_text="unique_text" in helpers,
-        uses_unique_number="unique_number" in helpers,
+        helpers=helpers,
+        uses_use=bool(helpers & {"unique_text", "unique_number", "pattern_text"}),
+        uses_moments=bool(helpers & {"moment", "day"}),
+        datetime_names=_datetime_names(helpers, imports),
+        uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
+        uses_new_parent=NEW_PARENT in overrides,
         has_junctions=has_junction_tables(ctx.schema),
         tenancy=ctx.schema.tenancy is not None,
         admin_written=admin_written_models(ctx.catalog, ctx.schema),

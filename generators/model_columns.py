@@ -84,6 +84,18 @@ class ModelNames:
         return self.symbols.name(".base", name)
 
 
+def column_type(column: Column, names: ModelNames) -> Code:
+    """A field column's SQLAlchemy type; a nullable json column stores ``None`` as SQL NULL.
+
+    ``none_as_null`` makes ``None`` mean one thing however it is written (omitted,
+    given to ``create`` or ``update``, or in ``bulk_create``), so ``filters={col: None}``
+    (``IS NULL``) finds every such row; JSON's own ``null`` is ``JSON.NULL``.
+    """
+    if column.type.name == "json" and column.nullable:
+        return call(names.postgresql("JSONB"), "none_as_null=True")
+    return sqlalchemy_type(column.type, names, column.name)
+
+
 def sqlalchemy_type(type_: ColumnType, names: ModelNames, column: str) -> Code:
     """The SQLAlchemy type expression of a column (``String(200)``, ``postgresql.JSONB``)."""
     if type_.name in _SIMPLE_TYPES:

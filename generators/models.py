@@ -15,9 +15,9 @@ from entityforge.catalog import Column, Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.model_columns import (
     ModelNames,
+    column_type,
     mapped_annotation,
     server_default,
-    sqlalchemy_type,
 )
 from entityforge.generators.model_constraints import (
     TableLayout,
@@ -112,7 +112,7 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
     if attribute != column.name:
         arguments.append(repr(column.name))
     if column.role == "field":
-        arguments.append(sqlalchemy_type(column.type, names, column.name))
+        arguments.append(column_type(column, names))
     foreign_key = layout.foreign_key(column.name)
     if foreign_key is not None:
         arguments.append(foreign_key)
@@ -312,11 +312,15 @@ def _base_imports(timestamps: bool, soft_delete: bool, tenancy: bool, enums: boo
         ("sqlalchemy", "ForeignKey", tenancy),
         ("sqlalchemy", "MetaData", True),
         ("sqlalchemy", "func", timestamps),
+        ("sqlalchemy", "event", soft_delete),
         ("sqlalchemy", "text", True),
         ("sqlalchemy.ext.asyncio", "AsyncAttrs", True),
         ("sqlalchemy.orm", "DeclarativeBase", True),
         ("sqlalchemy.orm", "Mapped", True),
+        ("sqlalchemy.orm", "ORMExecuteState", soft_delete),
+        ("sqlalchemy.orm", "Session", soft_delete),
         ("sqlalchemy.orm", "mapped_column", True),
+        ("sqlalchemy.orm", "with_loader_criteria", soft_delete),
     ]
     return render_imports((Import(m, n) for m, n, used in wanted if used), "")
 

@@ -86,6 +86,7 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),
         ("sqlalchemy.orm", "selectinload", True),
         (f"{package}.models.base", "Base", True),
+        (f"{package}.models.base", "INCLUDE_DELETED", soft_delete),
         (f"{package}.models.base", "TENANT_COLUMN", tenancy),
         (f"{package}.models.base", "TenantScopedMixin", tenancy),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from functools import cache
 from typing import Any
 
@@ -11,6 +12,11 @@ import jinja2
 def python_literal(value: Any) -> str:
     """A Python literal for data from the spec: always ``repr``, never pasted text."""
     return repr(value)
+
+
+def comment(text: str, width: int = 97) -> str:
+    """``text`` as ``#`` comment lines of at most ``width + 2`` characters."""
+    return "\n".join(f"# {line}" for line in textwrap.wrap(text, width, break_long_words=False))
 
 
 @cache
@@ -27,6 +33,7 @@ def environment() -> jinja2.Environment:
         bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters["py"] = python_literal
+    env.filters["comment"] = comment
     return env
 
 

@@ -10,21 +10,22 @@ The view-models below hold every decision; the templates only lay them out.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.fixtures import (
-    NUMBER_TYPES,
+    CheckViolation,
+    Overrides,
+    check_violations,
     entity_factory_view,
     isort_order,
-    number_fits,
-    parse_bound,
-    unique_column_sets,
+    with_parent,
 )
 from entityforge.generators.templating import render
+from entityforge.rows.tables import unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
 # Every field type but datetime comes back equal to what went in (a factory's naive
@@ -54,14 +55,6 @@ class UniqueKeyCase:
 
 
 @dataclass(frozen=True)
-class CheckCase:
-    constraint: str
-    attribute: str
-    value: int | float
-    expression: str
-
-
-@dataclass(frozen=True)
 class OnDeleteCase:
     """Deleting the row a relation points at, and what must become of the relation.
 
@@ -80,6 +73,9 @@ class OnDeleteCase:
     own_column: str | None = None
     related_column: str | None = None
     as_admin: bool = False
+    # What the row sets beside the reference to keep its checks; why there is no test.
+    extra: Overrides = ()
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +94,10 @@ class RelationshipCase:
     junction: str | None = None
     own_column: str | None = None
     related_column: str | None = None
+    extra: Overrides = ()
+    skipped: str | None = None
+    # A soft-delete related model: loading must leave its deleted rows out.
+    related_soft_delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,16 @@ class EntityTestView:
     probe: str | None
     unique_keys: tuple[UniqueKeyCase, ...]
     optional_parents: tuple[tuple[str, str], ...]
-    checks: tuple[CheckCase, ...]
+    checks: tuple[CheckViolation, ...]
+    tested_checks: tuple[CheckViolation, ...]
+    check_notes: tuple[str, ...]
+    check_comments: tuple[tuple[str, ...], ...]
     on_delete: tuple[OnDeleteCase, ...]
     relationships: tuple[RelationshipCase, ...]
     imports: ModuleImports
     admin_only: str | None = None
+    # Nullable json attributes and their columns: None must be stored as SQL NULL.
+    json_nulls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class ModuleImports:
     factories: tuple[str, ...]
     support: tuple[str, ...]
     uses_pytest: bool
+    # ``from <module> import <names>`` of the standard library, for the check tests' values.
+    standard: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def module_docstring(text: str) -> str:
@@ -193,23 +200,15 @@ def optional_parents(
     )
 
 
-def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckCase, ...]:
-    """Checks of the ``column <op> N`` form on a numeric field, with a value they refuse.
+def comment_lines(text: str, indent: int = 0) -> tuple[str, ...]:
+    """``text`` as ``#`` comment lines that fit the line length."""
+    width = LINE_LENGTH - indent - len("# ")
+    return tuple(f"# {line}" for line in textwrap.wrap(text, width, break_long_words=False))
 
-    The value must be one the column stores as it is: a value rounded into the allowed
-    range, or too large for the type, would not test the check.
-    """
-    numeric = {f.name: f.type for f in entity.fields if f.type.name in NUMBER_TYPES}
-    cases = []
-    for check in catalog.table(entity.table).checks:
-        bound = parse_bound(check.expression)
-        if bound is None or bound.column not in numeric:
-            continue
-        if not number_fits(numeric[bound.column], bound.violating_value):
-            continue
-        attribute = naming.attribute_name(bound.column)
-        cases.append(CheckCase(check.name, attribute, bound.violating_value, check.expression))
-    return tuple(cases)
+
+def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, ...]:
+    """Each of the spec's checks with the row that breaks it alone, or why there is none."""
+    return check_violations(catalog, entity)
 
 
 def admin_only(catalog: Catalog, entity: Entity) -> str | None:
@@ -256,26 +255,60 @@ def on_delete_cases(
         action: OnDeleteAction = (
             relation.on_delete if relation.on_delete in ("cascade", "set_null") else "restrict"
         )
+        extra = with_parent(catalog, entity, column, nulled=action == "set_null")
         cases.append(
             OnDeleteCase(
                 action=action,
                 parent_var=free_name(relation.name, {row_var}),
                 column=naming.attribute_name(column),
                 constraint=foreign_key.name,
+                extra=extra or (),
+                skipped=None if extra is not None else _no_row_with(column, action),
                 **common,
             )
         )
     return tuple(cases)
 
 
-def relationship_cases(schema: Schema, entity: Entity) -> tuple[RelationshipCase, ...]:
+def _no_row_with(column: str, action: str) -> str:
+    if action == "set_null":
+        return f"no row keeps its checks both with {column} set and with it null"
+    return f"no row keeps its checks with {column} set"
+
+
+def relationship_cases(
+    schema: Schema, catalog: Catalog, entity: Entity
+) -> tuple[RelationshipCase, ...]:
     """Every relationship on the entity's model: its own relations, then reverse sides."""
     cases = [_own_relationship(relation) for relation in entity.relations]
     for other in sorted(schema.entities, key=lambda e: e.name):
         for relation in other.relations:
             if relation.target == entity.name and relation.back_populates:
                 cases.append(_reverse_relationship(other, relation, relation.back_populates))
-    return tuple(cases)
+    return tuple(_with_extra(schema, catalog, entity, case) for case in cases)
+
+
+def _with_extra(
+    schema: Schema, catalog: Catalog, entity: Entity, case: RelationshipCase
+) -> RelationshipCase:
+    """The case with what the referencing row needs beside the reference."""
+    if case.kind == "linked" or case.column is None:
+        return case
+    owner = entity if case.kind == "parent" else schema.entity(case.related_model)
+    column = _column_of(owner, case.column)
+    extra = with_parent(catalog, owner, column, nulled=False)
+    if extra is None:
+        return replace(case, skipped=_no_row_with(column, "load"))
+    hides = case.kind == "children" and schema.entity(case.related_model).soft_delete
+    return replace(case, extra=extra, related_soft_delete=hides)
+
+
+def _column_of(entity: Entity, attribute: str) -> str:
+    return next(
+        relation.column
+        for relation in entity.relations
+        if relation.column and naming.attribute_name(relation.column) == attribute
+    )
 
 
 def _own_relationship(relation: Relation) -> RelationshipCase:
@@ -310,7 +343,7 @@ def _reverse_relationship(other: Entity, relation: Relation, name: str) -> Relat
 def module_imports(
     catalog: Catalog,
     entity: Entity,
-    cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckCase, ...]],
+    cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckViolation, ...]],
     on_delete: tuple[OnDeleteCase, ...],
     relationships: tuple[RelationshipCase, ...],
 ) -> ModuleImports:
@@ -319,12 +352,23 @@ def module_imports(
     models |= {case.parent_model for case in on_delete}
     models |= {model for _, model in optional_parents(entity, cases[0])}
     repositories = {f"{entity.name}Repository"} | {case.parent_repository for case in on_delete}
+    repositories |= {
+        f"{case.related_model}Repository" for case in relationships if case.related_soft_delete
+    }
     factories = {"insert", "new_values", "reloaded"}
     if entity.fields:
         factories.add(f"{entity.name}Factory")
     if any(case.kind == "linked" for case in relationships):
         factories.add("link")
+    values = [value for check in cases[1] for _, value in check.overrides]
+    values += [value for case in (*on_delete, *relationships) for _, value in case.extra]
+    factories |= {helper for value in values for helper in value.helpers}
+    standard: dict[str, set[str]] = {}
+    for module, name in (pair for value in values for pair in value.imports):
+        standard.setdefault(module, set()).add(name)
     support = {"page_ids"}
+    if json_null_fields(entity):
+        factories.add("new_values")
     if any(cases) or any(case.action == "restrict" for case in on_delete):
         support.add("violates")
     if entity.timestamps:
@@ -334,7 +378,12 @@ def module_imports(
         repositories=isort_order(repositories),
         factories=isort_order(factories),
         support=isort_order(support),
-        uses_pytest=any(cases) or admin_only(catalog, entity) is not None,
+        uses_pytest=(
+            any(cases)
+            or bool(json_null_fields(entity))
+            or admin_only(catalog, entity) is not None
+        ),
+        standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
     )
 
 
@@ -343,8 +392,9 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
     unique_keys = unique_key_cases(catalog, entity)
     checks = check_cases(catalog, entity)
+    tested = tuple(check for check in checks if check.skipped is None)
     on_delete = on_delete_cases(schema, catalog, entity, var)
-    relationships = relationship_cases(schema, entity)
+    relationships = relationship_cases(schema, catalog, entity)
     return EntityTestView(
         docstring=module_docstring(
             f"{entity.name} on PostgreSQL: its repository, its constraints and its relations."
@@ -363,10 +413,28 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         unique_keys=unique_keys,
         optional_parents=optional_parents(entity, unique_keys),
         checks=checks,
+        tested_checks=tested,
+        check_notes=tuple(
+            line
+            for check in checks
+            if check.skipped
+            for line in comment_lines(f"{check.constraint} has no test: {check.skipped}.")
+        ),
+        check_comments=tuple(comment_lines(check.expression, 4) for check in tested),
         on_delete=on_delete,
         relationships=relationships,
-        imports=module_imports(catalog, entity, (unique_keys, checks), on_delete, relationships),
+        imports=module_imports(catalog, entity, (unique_keys, tested), on_delete, relationships),
         admin_only=admin_only(catalog, entity),
+        json_nulls=json_null_fields(entity),
+    )
+
+
+def json_null_fields(entity: Entity) -> tuple[tuple[str, str], ...]:
+    """``(attribute, column)`` of each nullable json field."""
+    return tuple(
+        (naming.attribute_name(f.name), f.name)
+        for f in entity.fields
+        if f.type.name == "json" and f.nullable
     )
 
 

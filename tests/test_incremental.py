@@ -217,14 +217,14 @@ def test_renames_keep_the_rows_and_rename_what_is_named_after_them(
     changed = round_trip(new_project, database_url, RENAME_BEFORE, RENAME_AFTER, RENAME_SEED)
     name, source = newest_revision(changed)
     assert "drop_" not in source and "add_column" not in source and "create_table" not in source
-    assert 'op.rename_table("members", "persons")' in source
+    assert 'op.rename_table("members", "people")' in source
     assert 'op.alter_column("tasks", "title", new_column_name="name")' in source
     assert "ALTER TYPE member_role RENAME TO person_role" in source
-    assert "ALTER TRIGGER trg_members_updated_at ON persons RENAME TO trg_persons_updated_at" in (
+    assert "ALTER TRIGGER trg_members_updated_at ON people RENAME TO trg_people_updated_at" in (
         source
     )
     assert "ALTER INDEX ix_tasks_tenant_id_title_partial RENAME TO" in source
-    assert name == "0002_update_person_mentors_persons_and_tasks.py"
+    assert name == "0002_update_people_person_mentors_and_tasks.py"
 
     assert query(database_url, "SELECT name, estimate, owner_id::text FROM tasks ORDER BY 1") == [
         ("read", None, None),
@@ -233,7 +233,7 @@ def test_renames_keep_the_rows_and_rename_what_is_named_after_them(
     assert query(database_url, "SELECT person_id::text, mentors_id::text FROM person_mentors") == [
         (MEMBER, MENTOR)
     ]
-    assert query(database_url, "SELECT role::text FROM persons ORDER BY 1") == [
+    assert query(database_url, "SELECT role::text FROM people ORDER BY 1") == [
         ("member",),
         ("owner",),
     ]
@@ -248,7 +248,7 @@ def test_a_rename_is_exactly_renames() -> None:
         isinstance(op, ops.DropTable | ops.DropColumn | ops.CreateTable | ops.AddColumn)
         for op in operations
     )
-    assert RenameTable("members", "persons") in operations
+    assert RenameTable("members", "people") in operations
     assert RenameColumn("tasks", "assignee_id", "owner_id") in operations
     assert RenameColumn("person_mentors", "member_id", "person_id") in operations
 

@@ -104,3 +104,42 @@ def test_random_edit_sequences_upgrade_from_each_state(
 def test_regression_replays(path: Path, create_database: Callable[[], str]) -> None:
     case = load_regression(path)
     check_states(case["states"], case["steps"], create_database, case["package"])
+
+
+def test_random_checks_give_factories_a_row_for_every_table() -> None:
+    """Random realistic checks: each accepted spec's factories and check tests generate."""
+    from entityforge.generators import GenerationContext, fixtures
+    from entityforge.generators import tests as tests_generator
+    from entityforge.spec import load_schema_text
+    from tests.check_strategies import specs_with_checks
+
+    @PROFILE
+    @given(doc=specs_with_checks())
+    def check(doc: dict) -> None:
+        context = GenerationContext(load_schema_text(spec_text(doc)))
+        assert fixtures.generate(context)["tests/factories.py"]
+        assert tests_generator.generate(context)
+
+    check()
+
+
+@pytest.mark.skipif(
+    os.environ.get("ENTITYFORGE_HYPOTHESIS_PROFILE") != "long",
+    reason="runs a generated suite per example: the long profile only",
+)
+def test_random_checks_give_green_generated_suites(tmp_path_factory, server_url: str) -> None:
+    from tests.check_strategies import specs_with_checks
+    from tests.projects import new_project
+    from tests.test_generated_tests import outcome_counts, run_project_tests
+
+    @PROFILE
+    @given(doc=specs_with_checks())
+    def check(doc: dict) -> None:
+        base = tmp_path_factory.mktemp("checks")
+        spec = base / "entities.yaml"
+        spec.write_text(spec_text(doc))
+        output = run_project_tests(new_project(base, spec), server_url)
+        counts = outcome_counts(output)
+        assert set(counts) == {"passed"}, output[-6000:]
+
+    check()

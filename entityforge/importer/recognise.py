@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import inflection
+
 from entityforge import naming
 from entityforge.catalog import Catalog
 from entityforge.importer.findings import Finding
@@ -117,6 +119,7 @@ def entity_name(table: str) -> str:
     stem, _, last = table.rpartition("_")
     prefix = f"{stem}_" if stem else ""
     candidates = [last[:-3] + "y", last[:-2], last[:-1], last] if len(last) > 3 else [last]
+    candidates.insert(0, inflection.singularize(last))  # people → person, as table_name has it
     for candidate in candidates:
         name = naming.pascal_case(prefix + candidate)
         if candidate and naming.table_name(name) == table:

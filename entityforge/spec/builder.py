@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from entityforge import naming
+from entityforge.catalog import build_catalog
 from entityforge.schema import DISTRIBUTIONS, Distribution, Roles, Schema, Tenancy
 from entityforge.spec.crosscheck import (
     check_catalog_names,
@@ -20,6 +21,7 @@ from entityforge.spec.crosscheck import (
 )
 from entityforge.spec.document import Document
 from entityforge.spec.entities import TIMESTAMP_COLUMNS, EntityContext, build_entity
+from entityforge.spec.factory_rows import check_factory_rows
 from entityforge.spec.issues import Issues, did_you_mean, show_value
 from entityforge.spec.names import check_entity_name, check_identifier
 from entityforge.spec.raw import RawDefaults, RawRoles, RawSpec, RawTenancy
@@ -56,8 +58,11 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
         version=SUPPORTED_VERSION,
         enum_storage=raw.defaults.enums if raw.defaults else None,
     )
-    check_catalog_names(issues, schema)
+    catalog = build_catalog(schema)
+    check_catalog_names(issues, schema, catalog)
     check_citus_tenant_keys(issues, schema)
+    issues.raise_if_any()
+    check_factory_rows(issues, schema, catalog)
     issues.raise_if_any()
     return schema
 

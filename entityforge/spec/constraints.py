@@ -12,6 +12,7 @@ from entityforge.spec.fields import checked_expression, method_misfit
 from entityforge.spec.issues import Issues, did_you_mean
 from entityforge.spec.names import check_identifier
 from entityforge.spec.raw import RawCheck, RawIndex
+from entityforge.spec.volatility import non_immutable_calls
 
 # A table's columns and their types (None where the field's type was invalid).
 Columns = Mapping[str, ColumnType | None]
@@ -101,6 +102,16 @@ def _index(
         return None
     where = checked_expression(issues, path + ("where",), raw.where, columns)
     if raw.where is not None and where is None:
+        return None
+    calls = non_immutable_calls(where) if where is not None else ()
+    if calls:
+        issues.at_value(
+            path + ("where",),
+            f"the index predicate calls {', '.join(calls)}, which PostgreSQL does not mark "
+            "IMMUTABLE: it refuses such a predicate",
+            hint="compare with constants only (a partial index is fixed when rows are "
+            "written); filter by the moment in the application's queries",
+        )
         return None
     name_ok = raw.name is None or check_identifier(
         issues, path + ("name",), raw.name, "index name", pattern=naming.PLAIN_IDENTIFIER

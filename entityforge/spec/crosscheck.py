@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from entityforge import naming
-from entityforge.catalog import Catalog, Table, build_catalog
+from entityforge.catalog import Catalog, Table
 from entityforge.schema import Entity, Schema, Tenancy
 from entityforge.spec.document import DocPath
 from entityforge.spec.entities import generated_columns
@@ -195,9 +195,8 @@ def check_table_names(issues: Issues, entities: Sequence[Entity]) -> None:
         owners.setdefault(entity.table, entity.name)
 
 
-def check_catalog_names(issues: Issues, schema: Schema) -> None:
+def check_catalog_names(issues: Issues, schema: Schema, catalog: Catalog) -> None:
     """Names PostgreSQL keeps in one namespace must not repeat in the database."""
-    catalog = build_catalog(schema)
     owners = _table_owners(schema)
     relations: dict[str, str] = {}
     for table in catalog.tables:

@@ -49,6 +49,18 @@ def build_field(
             "a default of null on a field that is not nullable",
             hint="remove 'default', or add 'nullable: true'",
         )
+    example = None
+    if raw.example is not None and raw.unique:
+        issues.at_key(
+            base + ("example",),
+            "a unique field cannot take an example: every row needs a value of its own",
+            hint="remove 'example'; if its check is beyond the factories, simplify it",
+        )
+    elif raw.example is not None:
+        try:
+            example = literal_default(column_type, raw.example)
+        except Problem as problem:
+            issues.add(problem, base + ("example",))
     return Field(
         name=name,
         type=column_type,
@@ -60,6 +72,7 @@ def build_field(
         check=check,
         comment=raw.comment,
         renamed_from=raw.renamed_from,
+        example=example,
     )
 
 

@@ -110,6 +110,9 @@ class RawField(RawModel):
     """The column's comment in the database and the model's documentation."""
     renamed_from: str | None = None
     """The field's previous name: the next revision renames the column instead of dropping it."""
+    example: Any = None
+    """A literal of the field's type that the generated factories write, for a check they cannot
+    satisfy on their own (the check must accept it; not for unique fields)."""
 
     @field_validator("of", mode="before")
     @classmethod

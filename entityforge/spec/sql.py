@@ -121,7 +121,7 @@ def parse_expression(text: str) -> SqlExpression:
     """Parse one scalar SQL expression; raise ``SqlExpressionError`` if it is not one."""
     node = _single_target(text)
     columns: list[str] = []
-    for child in _walk(node):
+    for child in walk_nodes(node):
         _refuse_forbidden(child)
         if isinstance(child, ast.ColumnRef):
             name = _column_name(child)
@@ -189,7 +189,7 @@ def _parse_problem(error: ParseError, text: str) -> str:
     return message
 
 
-def _walk(node: ast.Node) -> Iterator[ast.Node]:
+def walk_nodes(node: ast.Node) -> Iterator[ast.Node]:
     """Every node under ``node`` (itself included), depth first."""
     stack: list[object] = [node]
     while stack:

@@ -1,0 +1,101 @@
+"""The solver's choices as Python source for the generated factories and check tests.
+
+Each value becomes an expression over the helpers ``tests/factories.py`` defines
+(``moment``, ``day``, ``unique_text``, ``pattern_text``, ``unique_number``) or plain
+literals, with the imports it needs recorded as data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from entityforge.rows.candidates import ColumnSpec
+from entityforge.rows.sources import Fixed, PatternText, Source, UniqueNumber, UniqueText, Varying
+from entityforge.rows.tables import ISODate
+from entityforge.rows.values import PARENT, Interval, Moment, Opaque
+
+INTEGER_KINDS = frozenset({"smallint", "integer", "bigint"})
+
+
+@dataclass(frozen=True)
+class Expression:
+    """Python source for a value, the factories' helpers it calls and its imports."""
+
+    text: str
+    helpers: frozenset[str] = frozenset()
+    imports: frozenset[tuple[str, str]] = frozenset()
+
+
+# What a factory leaves to polyfactory or to ``new_values`` (parents are inserted there).
+LEFT_ALONE = None
+NEW_PARENT = Expression("NEW_PARENT", frozenset({"NEW_PARENT"}))
+
+
+def source_expression(column: ColumnSpec, source: Source) -> Expression | None:
+    """How the factory sets ``column``; None where polyfactory's choice (or a parent) serves."""
+    if isinstance(source, Fixed):
+        return value_expression(column, source.value)
+    if isinstance(source, UniqueText):
+        return Expression(
+            f"Use(unique_text, {source.width}, {source.alphabet!r})", frozenset({"unique_text"})
+        )
+    if isinstance(source, PatternText):
+        return Expression(
+            f"Use(pattern_text, {source.regex!r}, {source.max_length!r})",
+            frozenset({"pattern_text"}),
+        )
+    if isinstance(source, UniqueNumber):
+        start = value_expression(column, source.start)
+        assert start is not None
+        return Expression(
+            f"Use(unique_number, {start.text})",
+            start.helpers | {"unique_number"},
+            start.imports,
+        )
+    assert isinstance(source, Varying)
+    return None
+
+
+def value_expression(column: ColumnSpec, value: object) -> Expression | None:
+    """A literal value of ``column`` as Python; None for a value only the row's type knows."""
+    if value is PARENT:
+        return LEFT_ALONE
+    if isinstance(value, ISODate):
+        kind = "datetime" if column.kind == "datetime" else "date"
+        return Expression(
+            f"{kind}.fromisoformat({value.what!r})", imports=frozenset({("datetime", kind)})
+        )
+    if isinstance(value, Opaque):
+        return LEFT_ALONE
+    if value is None or isinstance(value, bool | str):
+        return Expression(repr(value))
+    if isinstance(value, Decimal):
+        return _number(column, value)
+    if isinstance(value, Moment):
+        helper = "day" if column.kind == "date" else "moment"
+        return Expression(f"{helper}({_days(value.days)})", frozenset({helper}))
+    if isinstance(value, Interval):
+        return Expression(
+            f"timedelta(days={_days(value.days)})", imports=frozenset({("datetime", "timedelta")})
+        )
+    if isinstance(value, datetime.time):
+        return Expression(
+            f"time({value.hour}, {value.minute})", imports=frozenset({("datetime", "time")})
+        )
+    raise TypeError(f"no Python literal for {value!r}")
+
+
+def _number(column: ColumnSpec, value: Decimal) -> Expression:
+    if column.kind in INTEGER_KINDS:
+        return Expression(str(int(value)))
+    if column.kind == "float":
+        return Expression(repr(float(value)))
+    return Expression(f"Decimal({str(value)!r})", imports=frozenset({("decimal", "Decimal")}))
+
+
+def _days(days: Fraction) -> str:
+    assert days.denominator == 1, "factories write whole days"
+    return str(days.numerator)

@@ -1,0 +1,23 @@
+"""The generated project's ``docs/database.md``: roles and sessions as this spec has them.
+
+The copier template's README cannot know the spec (it is rendered before the spec is
+read), so what depends on it lives here: the role names under ``roles:`` and, only when
+tenancy is on, the tenant session.
+"""
+
+from __future__ import annotations
+
+from entityforge.generators import GenerationContext
+from entityforge.generators.templating import render
+
+
+def generate(ctx: GenerationContext) -> dict[str, str]:
+    tenancy = ctx.schema.tenancy
+    text = render(
+        "guide/database.md.jinja",
+        package=ctx.package,
+        roles=ctx.schema.roles,
+        tenancy=tenancy,
+        tenant_entity=tenancy.entity if tenancy else None,
+    )
+    return {"docs/database.md": text}
