@@ -94,6 +94,7 @@ class Options:
 
     message: str | None = None
     allow_destructive: bool = False
+    allow_rewrite: bool = False
 
 
 def render_project(
@@ -108,6 +109,7 @@ def render_project(
         read_revisions(config),
         message=options.message,
         allow_destructive=options.allow_destructive,
+        allow_rewrite=options.allow_rewrite,
     )
     outputs: dict[str, str] = {}
     for name in GENERATORS:

@@ -70,6 +70,7 @@ class Project:
         *,
         with_models: bool = False,
         allow_destructive: bool = False,
+        allow_rewrite: bool = False,
         message: str | None = None,
     ) -> Project:
         """Generate into the project (the next revision too, if the schema changed)."""
@@ -79,6 +80,7 @@ class Project:
             self.revisions(),
             message=message,
             allow_destructive=allow_destructive,
+            allow_rewrite=allow_rewrite,
         )
         files = migrations.generate(context)
         if with_models:
@@ -548,7 +550,7 @@ CHANGES = (
     # a new index and a nullable column made required
     (
         "      - {columns: [project_id, status]}\n",
-        "      - {columns: [project_id, status]}\n" "      - {columns: [title], using: trgm}\n",
+        "      - {columns: [project_id, status]}\n      - {columns: [title], using: trgm}\n",
     ),
     ("name: string(100)", "name: {type: string, max_length: 100, comment: 'Official name.'}"),
 )
