@@ -7,8 +7,9 @@ A project is generated from ``SPEC`` and migrated; ``events`` gets ``--rows`` ro
 each kind of change the generator emits, the spec is edited, ``entityforge generate``
 writes the revision, and ``alembic upgrade +1`` runs as the owner while ``--workers``
 threads update and read ``events`` as the application's login (a member of the writer,
-row-level security on) and another transaction holds a row lock on ``events`` for
-``--hold`` seconds (``SELECT ... FOR UPDATE``, the usual idle-in-transaction). Then every
+row-level security on) and another transaction holds a row lock on ``events``
+(``SELECT ... FOR UPDATE``, the usual idle-in-transaction) until ``--hold`` seconds after
+the first session starts waiting for it. Then every
 revision is downgraded the same way, newest first. Each row of the table records the
 migration's wall time, the load's p99 and maximum latency and its errors while the
 migration ran, and the longest time an ACCESS EXCLUSIVE request on ``events`` waited
@@ -47,6 +48,7 @@ from live_changes import CHANGES, KILLS, ROLES, VOLATILE_CHANGE, Change
 BENCH = Path(__file__).resolve().parent
 DOCS_TABLE = BENCH.parent / "docs" / "live-migrations-bench.md"
 LOCK_TIMEOUT = 1.0
+MAX_HOLD = 30.0
 SLACK = 0.25
 ACCOUNT = "00000000-0000-0000-0000-00000000000a"
 
@@ -134,24 +136,53 @@ def lock_sampler(url: str) -> Iterator[list[float]]:
         thread.join()
 
 
-@contextmanager
-def blocker(url: str, row: str, hold: float) -> Iterator[None]:
-    """Another transaction holding a row lock on events (and so a lock on the table)."""
+@dataclass
+class Blocker:
+    """Another transaction holding a row lock on events (and so a lock on the table).
 
-    def run() -> None:
-        with psycopg.connect(libpq_url(url)) as connection:
-            connection.execute("SELECT set_config('app.tenant_id', %s, true)", (ACCOUNT,))
-            connection.execute("SELECT id FROM events WHERE id = %s FOR UPDATE", (row,))
-            time.sleep(hold)
+    It holds the lock until ``hold`` seconds after the first session starts waiting for
+    it (the migration, or a session queued behind the migration's own wait), or until
+    ``release`` is called, at most ``MAX_HOLD`` seconds.
+    """
+
+    url: str
+    row: str
+    hold: float
+    released: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        time.sleep(0.2)
+
+    def _run(self) -> None:
+        with psycopg.connect(libpq_url(self.url)) as connection:
+            connection.execute("SELECT id FROM events WHERE id = %s FOR UPDATE", (self.row,))
+            with psycopg.connect(libpq_url(self.url), autocommit=True) as watcher:
+                self._wait(watcher, connection.info.backend_pid)
             connection.rollback()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    time.sleep(0.1)
-    try:
-        yield
-    finally:
-        thread.join()
+    def _wait(self, watcher: psycopg.Connection, pid: int) -> None:
+        started = time.monotonic()
+        waited_since: float | None = None
+        while not self.released.is_set() and time.monotonic() - started < MAX_HOLD:
+            if waited_since is None:
+                blocked = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE %s = ANY(pg_blocking_pids(pid))",
+                    (pid,),
+                ).fetchone()
+                if blocked and blocked[0]:
+                    waited_since = time.monotonic()
+            elif time.monotonic() - waited_since >= self.hold:
+                return
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        self.released.set()
+        if self.thread is not None:
+            self.thread.join()
 
 
 @dataclass(frozen=True)
@@ -206,11 +237,14 @@ def measured(
 ) -> Row:
     """One ``alembic upgrade +1`` or ``downgrade -1`` while the row lock is held."""
     args = ("upgrade", "+1") if direction == "upgrade" else ("downgrade", "-1")
-    with lock_sampler(owner) as longest, blocker(owner, locked_row, hold):
+    held = Blocker(owner, locked_row, hold)
+    with lock_sampler(owner) as longest:
+        held.start()
         started = time.monotonic()
         process = alembic(project, owner, *args, **limits)
         output, _ = process.communicate()
         ended = time.monotonic()
+        held.release()
     if limits:
         direction += " (" + ", ".join(f"{k}={v}" for k, v in limits.items()) + ")"
     took = load.window(started, ended) or [0.0]

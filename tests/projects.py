@@ -91,7 +91,7 @@ def guarantee_violations(
     violations: dict[str, list[str]] = {}
     section = ""
     for line in result.stdout.splitlines():
-        if line[:2] in {"G1", "G2", "G3", "T1", "T2", "T3", "T4", "R1"}:
+        if line[:2] in {"G1", "G2", "G3", "T1", "T2", "T3", "T4", "R1", "M1"}:
             section = line
             violations[section] = []
         elif line.strip():

@@ -157,7 +157,7 @@ def guarantee_queries() -> dict[str, str]:
         lines = [line for line in body.splitlines() if not line.startswith("--")]
         sql = "\n".join(lines).strip().rstrip(";")
         queries[title.split()[0]] = re.sub(r":'(\w+)'", r":\1", sql)
-    assert sorted(queries) == ["G1", "G2", "G3", "R1", "T1", "T2", "T3", "T4"]
+    assert sorted(queries) == ["G1", "G2", "G3", "M1", "R1", "T1", "T2", "T3", "T4"]
     return queries
 
 
