@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 from database import create_logins, database, drop_logins, libpq_url, server
 from live_changes import CHANGES, KILLS, ROLES, VOLATILE_CHANGE, Change
@@ -49,7 +50,7 @@ BENCH = Path(__file__).resolve().parent
 DOCS_TABLE = BENCH.parent / "docs" / "live-migrations-bench.md"
 LOCK_TIMEOUT = 1.0
 MAX_HOLD = 30.0
-SLACK = 0.25
+SLACK = 0.05
 ACCOUNT = "00000000-0000-0000-0000-00000000000a"
 
 
@@ -64,6 +65,10 @@ class Load:
     errors: list[tuple[float, str]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def user(self) -> str:
+        return make_url(self.url).username or ""
 
     def start(self) -> None:
         for number in range(self.workers):
@@ -105,32 +110,48 @@ class Load:
         return [message for began, message in self.errors if start <= began <= end]
 
 
+@dataclass
+class Waits:
+    """The longest lock waits seen while a step ran, sampled from ``pg_locks``."""
+
+    exclusive: float = 0.0
+    """An ACCESS EXCLUSIVE request on events (the migration's)."""
+    load: float = 0.0
+    """Any lock request of a load session (the application's login)."""
+
+
 @contextmanager
-def lock_sampler(url: str) -> Iterator[list[float]]:
-    """Yields a list that ends up holding the longest ACCESS EXCLUSIVE wait on events."""
-    longest = [0.0]
+def lock_sampler(url: str, load_user: str) -> Iterator[Waits]:
+    """Sample ``pg_locks`` every 10 ms; yields the ``Waits`` it keeps up to date."""
+    waits = Waits()
     stop = threading.Event()
 
     def sample() -> None:
-        waiting_since: float | None = None
+        since: dict[str, float] = {}
         with psycopg.connect(libpq_url(url), autocommit=True) as connection:
             while not stop.is_set():
-                waiting = connection.execute(
-                    "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' "
-                    "AND NOT granted AND relation = 'events'::regclass"
-                ).fetchone()
+                rows = connection.execute(
+                    "SELECT DISTINCT CASE WHEN l.mode = 'AccessExclusiveLock' "
+                    "AND l.relation = 'events'::regclass THEN 'exclusive' "
+                    "ELSE 'load ' || l.pid END FROM pg_locks AS l "
+                    "JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE NOT l.granted "
+                    "AND (l.mode = 'AccessExclusiveLock' OR a.usename = %s)",
+                    (load_user,),
+                ).fetchall()
                 now = time.monotonic()
-                if waiting and waiting[0]:
-                    waiting_since = waiting_since or now
-                    longest[0] = max(longest[0], now - waiting_since)
-                else:
-                    waiting_since = None
+                waiting = {row[0] for row in rows}
+                since = {key: since.get(key, now) for key in waiting}
+                for key, start in since.items():
+                    if key == "exclusive":
+                        waits.exclusive = max(waits.exclusive, now - start)
+                    else:
+                        waits.load = max(waits.load, now - start)
                 time.sleep(0.01)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
     try:
-        yield longest
+        yield waits
     finally:
         stop.set()
         thread.join()
@@ -194,14 +215,16 @@ class Row:
     p99: float
     worst: float
     errors: int
-    exclusive_wait: float
+    waits: Waits
 
     @property
     def within(self) -> bool:
+        """Done or refused, no load errors, no load session waiting on a lock longer
+        than the lock timeout (and two samples)."""
         return (
             self.outcome in ("ok", "refused")
             and self.errors == 0
-            and self.worst <= LOCK_TIMEOUT + SLACK
+            and self.waits.load <= LOCK_TIMEOUT + SLACK
         )
 
 
@@ -238,7 +261,7 @@ def measured(
     """One ``alembic upgrade +1`` or ``downgrade -1`` while the row lock is held."""
     args = ("upgrade", "+1") if direction == "upgrade" else ("downgrade", "-1")
     held = Blocker(owner, locked_row, hold)
-    with lock_sampler(owner) as longest:
+    with lock_sampler(owner, load.user) as waits:
         held.start()
         started = time.monotonic()
         process = alembic(project, owner, *args, **limits)
@@ -254,7 +277,7 @@ def measured(
     if outcome != "ok" or errors:
         print(output, *sorted(set(errors)), sep="\n", file=sys.stderr)
     p99 = statistics.quantiles(took, n=100)[98] if len(took) > 1 else took[0]
-    return Row(name, direction, outcome, ended - started, p99, max(took), len(errors), longest[0])
+    return Row(name, direction, outcome, ended - started, p99, max(took), len(errors), waits)
 
 
 def generate(project: Path, spec: str, *flags: str) -> None:
@@ -337,8 +360,8 @@ def refused_at_generation(project: Path, change: Change) -> Row:
     try:
         generate(project, change.after)
     except RuntimeError:
-        return Row(change.name, "generate", "refused", 0.0, 0.0, 0.0, 0, 0.0)
-    return Row(change.name, "generate", "written", 0.0, 0.0, 0.0, 0, 0.0)
+        return Row(change.name, "generate", "refused", 0.0, 0.0, 0.0, 0, Waits())
+    return Row(change.name, "generate", "written", 0.0, 0.0, 0.0, 0, Waits())
 
 
 def run_kills(owner: str, rows: int) -> list[tuple[str, str, str, str]]:
@@ -414,22 +437,25 @@ def table(rows: list[Row], kills: list[tuple[str, str, str, str]], settings: str
         "# Live migrations under load",
         "",
         f"Written by `python bench/live_migrations.py` ({settings}). Lock timeout "
-        f"{LOCK_TIMEOUT:.1f} s; a row is within guarantee 14 when the step succeeds or is "
-        "refused before changing anything, the load has no errors and no load operation "
-        f"took longer than the lock timeout + {SLACK:.2f} s. A downgrade marked "
-        "`allow_rewrite` is the refused step run again with the rewrite allowed: a "
-        "maintenance-window operation, outside the guarantee by design.",
+        f"{LOCK_TIMEOUT:.1f} s. Latencies are of one load operation (an UPDATE and a SELECT "
+        "of one row, in a transaction with the tenant set, as the application's login); "
+        "lock waits are sampled from `pg_locks` every 10 ms. A row is within guarantee 14 "
+        "when the step succeeds or is refused before changing anything, the load has no "
+        "errors, and no load session waited on a lock longer than the lock timeout "
+        f"(+ {SLACK:.2f} s for the sampling). A downgrade marked `allow_rewrite` is a refused "
+        "step run again with the rewrite allowed: a maintenance-window operation, outside "
+        "the guarantee by design.",
         "",
         "| change | direction | outcome | wall s | load p99 ms | load max ms | load errors "
-        "| ACCESS EXCLUSIVE wait max s | within 14 |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| load lock wait max s | ACCESS EXCLUSIVE wait max s | within 14 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         within = "yes" if row.within else ("n/a" if "allow_rewrite" in row.direction else "NO")
         lines.append(
             f"| {row.change} | {row.direction} | {row.outcome} | {row.wall:.2f} "
             f"| {row.p99 * 1000:.0f} | {row.worst * 1000:.0f} | {row.errors} "
-            f"| {row.exclusive_wait:.2f} | {within} |"
+            f"| {row.waits.load:.2f} | {row.waits.exclusive:.2f} | {within} |"
         )
     lines += ["", "## Kill and rerun", "", "| change | killed in | kill | rerun |"]
     lines.append("|---|---|---|---|")
