@@ -490,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows = run_matrix(owner, settings)
         write_table(settings.output, table(rows, [], described))
+        reset(owner)
         kills = [] if settings.no_kills else run_kills(owner, settings.rows)
         write_table(settings.output, table(rows, kills, described))
     allowed = [row for row in rows if "allow_rewrite" not in row.direction]
