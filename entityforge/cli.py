@@ -15,6 +15,7 @@ from entityforge.add_entity import NewEntity
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.erd import FORMATS, render_diagram
+from entityforge.generators.revision_breaking import NOTICE, notice
 from entityforge.project import DEFAULT_SPEC, read_project_config
 from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
@@ -61,6 +62,12 @@ def main() -> None:
     is_flag=True,
     help="Allow dropping tables, columns and enum values, and narrowing types.",
 )
+@click.option(
+    "--allow-rewrite",
+    is_flag=True,
+    help="Allow steps that rewrite a table under an ACCESS EXCLUSIVE lock "
+    "(volatile defaults, type changes, enum type swaps).",
+)
 @click.option("--check", is_flag=True, help="Exit 1 and list stale files; write nothing.")
 @click.option("--dry-run", is_flag=True, help="Print the diff of every file; write nothing.")
 @_reports_errors
@@ -69,11 +76,12 @@ def generate(
     spec: Path | None,
     message: str | None,
     allow_destructive: bool,
+    allow_rewrite: bool,
     check: bool,
     dry_run: bool,
 ) -> None:
     """Generate models, repositories, revisions and tests from the spec."""
-    options = pipeline.Options(message, allow_destructive)
+    options = pipeline.Options(message, allow_destructive, allow_rewrite)
     plan = pipeline.generate(project_dir, spec, options)
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -109,6 +117,11 @@ def _apply(plan: pipeline.Plan) -> None:
     for change in plan.changes:
         verb = "created" if change.old is None else "updated"
         click.echo(f"{verb} {change.path}")
+        breaking = notice(change.new) if change.old is None and "/versions/" in change.path else []
+        if breaking:
+            click.echo(f"warning: {change.path}: {NOTICE}", err=True)
+            for line in breaking:
+                click.echo(f"  {line}", err=True)
     for path in plan.removals:
         click.echo(f"removed {path}")
     if plan.conflicts:
@@ -195,6 +208,7 @@ def new(destination: Path, spec: Path | None, package: str, project_name: str | 
     show_default=True,
 )
 @click.option("--allow-destructive", is_flag=True, help="As for generate.")
+@click.option("--allow-rewrite", is_flag=True, help="As for generate.")
 @click.option("--dry-run", is_flag=True, help="Print the diffs; write nothing.")
 @_reports_errors
 def add_entity(
@@ -206,11 +220,12 @@ def add_entity(
     table: str | None,
     project_dir: Path,
     allow_destructive: bool,
+    allow_rewrite: bool,
     dry_run: bool,
 ) -> None:
     """Add an entity to entities.yaml (comments kept) and regenerate."""
     entity = NewEntity(name, fields, relations, not no_tenant, soft_delete, table)
-    options = pipeline.Options(allow_destructive=allow_destructive)
+    options = pipeline.Options(allow_destructive=allow_destructive, allow_rewrite=allow_rewrite)
     spec_change, plan = pipeline.add_entity(project_dir, entity, options)
     if dry_run:
         click.echo(spec_change.unified_diff(), nl=False)

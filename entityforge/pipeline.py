@@ -104,6 +104,7 @@ class Options:
 
     message: str | None = None
     allow_destructive: bool = False
+    allow_rewrite: bool = False
 
 
 def generation_context(
@@ -119,6 +120,7 @@ def generation_context(
         revisions,
         message=options.message,
         allow_destructive=options.allow_destructive,
+        allow_rewrite=options.allow_rewrite,
     )
 
 

@@ -29,6 +29,8 @@ class GenerationContext:
     """The new revision's message, when the user gave one (``-m``)."""
     allow_destructive: bool = False
     """Whether the new revision may drop tables, columns or enum values, or narrow types."""
+    allow_rewrite: bool = False
+    """Whether the new revision may rewrite tables (volatile defaults, type changes)."""
 
     @cached_property
     def history(self) -> History:

@@ -21,7 +21,14 @@ from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
-from entityforge.generators.revision_code import OP, Snippet, indent, join
+from entityforge.generators.revision_breaking import NOTICE, breaking_changes
+from entityforge.generators.revision_code import STEPS, STEPS_IMPORT, Snippet, indent, join
+from entityforge.generators.revision_live import (
+    live_steps,
+    preflight_checks,
+    resumable,
+    with_rewrite_guards,
+)
 from entityforge.generators.revision_messages import describe, slug
 from entityforge.generators.revision_renderers import render_operation, render_validation
 from entityforge.generators.revision_safety import check_revision
@@ -31,7 +38,6 @@ from entityforge.renames import strip_renames
 from entityforge.state import encode_state, read_state
 
 INITIAL_MESSAGE = "initial"
-AUTOCOMMIT = "with op.get_context().autocommit_block():"
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,16 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
         f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
+        f"{package}/migration_steps.py": render("migrations/migration_steps.py.jinja"),
     }
     history = ctx.history
     operations = compare_catalogs(history.state, ctx.catalog)
     if operations:
-        check_revision(operations, allow_destructive=ctx.allow_destructive)
+        check_revision(
+            operations,
+            allow_destructive=ctx.allow_destructive,
+            allow_rewrite=ctx.allow_rewrite,
+        )
         tenancy = ctx.catalog.tenancy
         message = ctx.message or (
             INITIAL_MESSAGE
@@ -86,6 +97,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             down_revision=history.head,
             message=message,
             state=strip_renames(ctx.catalog),
+            package=package,
         )
     return files
 
@@ -97,16 +109,23 @@ def render_revision(
     down_revision: str | None,
     message: str,
     state: Catalog,
+    package: str = "app",
 ) -> str:
     """A revision module: ``operations`` as its upgrade, their inversion as its downgrade."""
-    upgrade = _body(operations)
-    downgrade = _body(invert(operations))
+    upgrade = _body(operations, "upgrade")
+    downgrade = _body(invert(operations), "downgrade")
+    imports = {
+        line.format(package=package) if line == STEPS_IMPORT else line
+        for line in upgrade.imports | downgrade.imports
+    }
     return render(
         "migrations/revision.py.jinja",
         message=_docstring_line(message),
         revision=revision,
         down_revision=down_revision,
-        imports=_import_lines(upgrade.imports | downgrade.imports),
+        imports=_import_lines(frozenset(imports)),
+        breaking=[_docstring_line(line) for line in breaking_changes(operations)],
+        notice=NOTICE,
         upgrade=indent(upgrade.text),
         downgrade=indent(downgrade.text),
         state=encode_state(state),
@@ -119,11 +138,15 @@ def _docstring_line(message: str) -> str:
     return line.replace('"""', '\\"\\"\\"')
 
 
-def _body(operations: tuple[Operation, ...]) -> Snippet:
+def _body(operations: tuple[Operation, ...], direction: str) -> Snippet:
     """The rendered operations: runs of steps that cannot run in a transaction block in
-    autocommit blocks, the validations of ``NOT VALID`` constraints in the last one."""
+    autocommit blocks, the validations of ``NOT VALID`` constraints in the last one.
+
+    A transactional run that an autocommit block follows commits before the revision
+    does; it records that it ran, so that a rerun after an interruption skips it."""
     if not operations:
         return Snippet("pass")
+    operations = live_steps(operations)
     runs: list[tuple[bool, list[Operation]]] = []
     for operation in operations:
         outside = operation.outside_transaction
@@ -139,14 +162,7 @@ def _body(operations: tuple[Operation, ...]) -> Snippet:
             blocks[-1] = (True, join([blocks[-1][1], Snippet(""), checked]))
         else:
             blocks.append((True, checked))
-    return join(
-        (_autocommit(snippet) if outside else snippet for outside, snippet in blocks),
-        separator="\n\n",
-    )
-
-
-def _autocommit(snippet: Snippet) -> Snippet:
-    return Snippet(f"{AUTOCOMMIT}\n{indent(snippet.text)}", snippet.imports | {OP})
+    return resumable(blocks, direction, preflight_checks(operations))
 
 
 def _statements(operations: list[Operation]) -> Snippet:
@@ -157,7 +173,7 @@ def _statements(operations: list[Operation]) -> Snippet:
         subject = _subject(operation)
         if previous is not None and subject != previous:
             snippets.append(Snippet(""))
-        snippets.append(render_operation(operation))
+        snippets.append(with_rewrite_guards(operation, render_operation(operation)))
         previous = subject
     return join(snippets)
 
@@ -174,9 +190,12 @@ def _subject(operation: Operation) -> str:
 
 def _import_lines(imports: frozenset[str]) -> list[str]:
     """``import x`` lines first, then ``from x import y``, each sorted (isort's order)."""
+    first_party = [line for line in imports if line.endswith(f" import {STEPS}")]
     plain = sorted(line for line in imports if line.startswith("import "))
-    from_imports = sorted(line for line in imports if line.startswith("from "))
-    return plain + from_imports
+    from_imports = sorted(
+        line for line in imports if line.startswith("from ") and line not in first_party
+    )
+    return plain + from_imports + (["", *first_party] if first_party else [])
 
 
 def read_history(revisions: tuple[tuple[str, str], ...]) -> History:

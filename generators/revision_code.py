@@ -18,6 +18,9 @@ from entityforge.schema import ColumnType
 SA = "import sqlalchemy as sa"
 POSTGRESQL = "from sqlalchemy.dialects import postgresql"
 OP = "from alembic import op"
+STEPS = "migration_steps"
+STEPS_IMPORT = "from {package} import migration_steps"
+"""The import of the project's ``migration_steps``; the revision fills in ``{package}``."""
 # The longest string literal (quotes included) put on one line: a statement's argument
 # sits at indent 12 inside an autocommit block; a nested one deeper, or after a keyword.
 STATEMENT_ROOM = 86

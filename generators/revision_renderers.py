@@ -28,6 +28,7 @@ from entityforge.generators.model_columns import escape_text
 from entityforge.generators.revision_code import (
     OP,
     SA,
+    STEPS_IMPORT,
     Snippet,
     call,
     column,
@@ -45,6 +46,12 @@ from entityforge.generators.revision_code import (
 from entityforge.id_operations import CreateUuidv7Function, DropUuidv7Function
 from entityforge.naming import quote_identifier
 from entityforge.tenancy_operations import MovePrimaryKey
+from entityforge.schema import ColumnType
+
+
+def drop_invalid_index(name: str) -> Snippet:
+    """Drop what an interrupted concurrent build of the index left, if it is invalid."""
+    return Snippet(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
 
 
 @singledispatch
@@ -184,9 +191,10 @@ def render_alter_column(operation: ops.AlterColumn) -> Snippet:
     if old.type != new.type:
         new_type = column_type(new.type)
         imports |= new_type.imports
-        cast = "::text::" if new.type.name == "enum" else "::"
-        using = f"{quote_identifier(new.name)}{cast}{sql.sql_type(new.type)}"
-        arguments += [f"type_={new_type.text}", f"postgresql_using={python_string(using)}"]
+        arguments.append(f"type_={new_type.text}")
+        using = _conversion(quote_identifier(new.name), old.type, new.type)
+        if using is not None:
+            arguments.append(f"postgresql_using={python_string(using)}")
     if old.nullable != new.nullable:
         arguments.append(f"nullable={new.nullable}")
     else:
@@ -201,6 +209,20 @@ def render_alter_column(operation: ops.AlterColumn) -> Snippet:
     return Snippet(call("op.alter_column", arguments, exploded=True), imports)
 
 
+def _conversion(column: str, old: ColumnType, new: ColumnType) -> str | None:
+    """The ``USING`` expression of a type change, ``None`` for PostgreSQL's own.
+
+    A string target gets the value as text and PostgreSQL's assignment cast, which fails
+    on a value too long for it where an explicit cast would cut it short; from one string
+    type to another, no expression at all, so that a widening stays a catalog change.
+    """
+    strings = ("string", "text")
+    if new.name in strings:
+        return None if old.name in strings else f"{column}::text"
+    cast = "::text::" if new.name == "enum" else "::"
+    return f"{column}{cast}{sql.sql_type(new)}"
+
+
 @render_operation.register
 def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
     unique = operation.constraint
@@ -212,9 +234,16 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
             names(unique.columns),
             "unique=True",
             "postgresql_concurrently=True",
+            "if_not_exists=True",
             exploded=True,
         )
-        return join([index, execute(sql.unique_using_index(operation.table, unique.name))])
+        return join(
+            [
+                drop_invalid_index(unique.name),
+                index,
+                execute(sql.unique_using_index(operation.table, unique.name)),
+            ]
+        )
     return _op_call(
         "create_unique_constraint",
         final_name(unique.name),
@@ -225,6 +254,9 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
 
 @render_operation.register
 def render_drop_unique(operation: ops.DropUniqueConstraint) -> Snippet:
+    if operation.concurrently:
+        # In an autocommit block, where a rerun may find it gone already.
+        return execute(sql.drop_constraint_if_exists(operation.table, operation.constraint.name))
     name = final_name(operation.constraint.name)
     return _op_call("drop_constraint", name, repr(operation.table), 'type_="unique"')
 
@@ -273,8 +305,10 @@ def render_drop_foreign_key(operation: ops.DropForeignKey) -> Snippet:
 def render_create_index(operation: ops.CreateIndex) -> Snippet:
     arguments = index_arguments(operation.table, operation.index)
     if operation.concurrently:
-        arguments.append("postgresql_concurrently=True")
+        arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
     snippet = _op_call("create_index", *arguments, exploded=True)
+    if operation.concurrently:
+        snippet = join([drop_invalid_index(operation.index.name), snippet])
     if operation.index.where is None:
         return snippet
     return Snippet(snippet.text, snippet.imports | {SA})
@@ -284,7 +318,7 @@ def render_create_index(operation: ops.CreateIndex) -> Snippet:
 def render_drop_index(operation: ops.DropIndex) -> Snippet:
     arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
     if operation.concurrently:
-        arguments.append("postgresql_concurrently=True")
+        arguments += ["postgresql_concurrently=True", "if_exists=True"]
     return _op_call("drop_index", *arguments)
 
 

@@ -1,12 +1,14 @@
 """What a revision may not do to a database with rows, found before anything is written.
 
-Two kinds of change are refused. Destructive ones lose data: dropping a table or a
+Three kinds of change are refused. Destructive ones lose data: dropping a table or a
 column, removing enum labels, narrowing a type; they are written only with
 ``--allow-destructive``. A column dropped while a column of the same type appears in the
 same table (a table dropped while one with the same columns appears) is reported as a
 probable rename. Impossible ones fail on a table with rows whatever the flag: a required
 column without a default, including a new required relation and the tenant column of a
-table becoming tenant-scoped whose tenants cannot be derived.
+table becoming tenant-scoped whose tenants cannot be derived. Rewriting ones hold an
+ACCESS EXCLUSIVE lock while every row is written again (``revision_rewrites``); they
+are written only with ``--allow-rewrite``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, replace
 from entityforge.catalog import Column
 from entityforge.enum_operations import ChangeEnumStorage
 from entityforge.errors import GenerationError
+from entityforge.generators.revision_rewrites import rewrite_changes
 from entityforge.generators.revision_sql import default_expression, sql_type
 from entityforge.operations import (
     AddCheckConstraint,
@@ -44,6 +47,11 @@ _REQUIRED_HINT = (
     "give the field a default; or add it with nullable: true, fill it (a revision of "
     "your own), then make it required in a later revision"
 )
+_REWRITE_HINT = (
+    "pass --allow-rewrite to generate the revision anyway and run it in a maintenance "
+    "window; or reach the same schema without a rewrite (add a nullable column and fill "
+    "it in batches, widen instead of narrowing, add enum labels instead of removing them)"
+)
 _TENANT_HINT = (
     "entityforge fills the tenant column from a required many_to_one relation to a "
     "tenant-scoped entity, or takes over the table's one relation to the tenant entity "
@@ -64,24 +72,35 @@ class Problem:
         return f"{self.subject}: {self.what}"
 
 
-def check_revision(operations: Sequence[Operation], *, allow_destructive: bool) -> None:
+def check_revision(
+    operations: Sequence[Operation], *, allow_destructive: bool, allow_rewrite: bool = False
+) -> None:
     """Raise ``GenerationError`` listing every refused change of ``operations``."""
     impossible = impossible_changes(operations)
     destructive = [] if allow_destructive else destructive_changes(operations)
-    if not impossible and not destructive:
+    rewriting = [] if allow_rewrite else rewriting_changes(operations)
+    if not impossible and not destructive and not rewriting:
         return
     sections = []
     if impossible:
         sections.append(_section("cannot be applied to a table with rows", impossible))
     if destructive:
         sections.append(_section("would destroy data", destructive))
-    hints = dict.fromkeys(problem.hint for problem in (*impossible, *destructive))
+    if rewriting:
+        title = "would rewrite tables under an ACCESS EXCLUSIVE lock (no query runs meanwhile)"
+        sections.append(_section(title, rewriting))
+    hints = dict.fromkeys(problem.hint for problem in (*impossible, *destructive, *rewriting))
     raise GenerationError("\n".join(sections), hint="; ".join(hints))
 
 
 def _section(title: str, problems: list[Problem]) -> str:
     lines = "\n".join(f"  {problem}" for problem in problems)
     return f"the new revision {title}:\n{lines}"
+
+
+def rewriting_changes(operations: Sequence[Operation]) -> list[Problem]:
+    """Steps that rewrite a table, each table with what rewrites it."""
+    return [Problem(table, what, _REWRITE_HINT) for table, what in rewrite_changes(operations)]
 
 
 def impossible_changes(operations: Sequence[Operation]) -> list[Problem]:

@@ -346,10 +346,35 @@ def validate_constraint(table: str, name: str) -> str:
     return f"ALTER TABLE {quote_identifier(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
 
 
-def unique_using_index(table: str, name: str) -> str:
-    """Attach a unique index built concurrently as the table's unique constraint."""
-    quoted = quote_identifier(name)
+def _constraint_exists(table: str, name: str) -> str:
     return (
-        f"ALTER TABLE {quote_identifier(table)} "
-        f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted}"
+        "EXISTS (SELECT FROM pg_constraint WHERE conname = "
+        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_identifier(table))}::regclass)"
+    )
+
+
+def unique_using_index(table: str, name: str) -> str:
+    """Attach a unique index built concurrently as the table's unique constraint, unless
+    an earlier, interrupted run did."""
+    quoted = quote_identifier(name)
+    return do_block(
+        f"IF NOT {_constraint_exists(table, name)} THEN",
+        f"    ALTER TABLE {quote_identifier(table)} "
+        f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted};",
+        "END IF;",
+    )
+
+
+def validate_if_present(table: str, name: str) -> str:
+    """Validate a constraint unless a rerun finds it gone (a temporary one)."""
+    return do_block(
+        f"IF {_constraint_exists(table, name)} THEN",
+        f"    {validate_constraint(table, name)};",
+        "END IF;",
+    )
+
+
+def drop_constraint_if_exists(table: str, name: str) -> str:
+    return (
+        f"ALTER TABLE {quote_identifier(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
     )

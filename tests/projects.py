@@ -57,9 +57,12 @@ def new_project(tmp_path: Path, spec: Path | None, name: str = "proj") -> Path:
 
 
 def project_env(project: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a command in a generated project: Alembic migrates
+    ``database_url``, and the project's tests make their databases on its server."""
     env = {"PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
     if database_url:
         env["DATABASE_URL"] = database_url
+        env["TEST_DATABASE_URL"] = database_url
     return env
 
 

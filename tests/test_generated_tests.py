@@ -166,10 +166,10 @@ def test_generation_does_not_depend_on_the_hash_seed() -> None:
 
 def run_project_tests(project: Path, database_url: str | None, *args: str) -> str:
     """Run the project's pytest as a user would; return its output."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
     env |= {"PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
     if database_url:
-        env["DATABASE_URL"] = database_url
+        env["TEST_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
     result = subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False

@@ -77,6 +77,7 @@ def round_trip(
     seed: Sequence[str],
     *,
     allow_destructive: bool = False,
+    allow_rewrite: bool = False,
     check_rows: bool = True,
 ) -> Project:
     """Initial revision, rows, next revision: up, check, down, up again."""
@@ -86,7 +87,10 @@ def round_trip(
     at_initial, rows_initial = schema_snapshot(url), table_rows(url)
 
     changed = initial.write(
-        load_schema_text(after), with_models=True, allow_destructive=allow_destructive
+        load_schema_text(after),
+        with_models=True,
+        allow_destructive=allow_destructive,
+        allow_rewrite=allow_rewrite,
     )
     assert len(changed.revisions()) == 2, "the spec change gives one new revision"
     changed.alembic(url, "upgrade", "head")
@@ -118,7 +122,12 @@ def initial_revisions(spec: str) -> tuple[tuple[str, str], ...]:
 
 
 def next_revision(
-    before: str, after: str, *, allow_destructive: bool = False, message: str | None = None
+    before: str,
+    after: str,
+    *,
+    allow_destructive: bool = False,
+    allow_rewrite: bool = False,
+    message: str | None = None,
 ) -> tuple[str, str]:
     """The file name and text of the revision after the initial one."""
     context = GenerationContext(
@@ -126,6 +135,7 @@ def next_revision(
         revisions=initial_revisions(before),
         message=message,
         allow_destructive=allow_destructive,
+        allow_rewrite=allow_rewrite,
     )
     (revision,) = [
         (path.rsplit("/", 1)[1], content)
@@ -397,8 +407,16 @@ def test_removed_enum_labels_swap_the_type_and_keep_the_rows(
     after = enum_spec("[done, todo]", "todo")
     with pytest.raises(GenerationError, match=r"task_status: labels removed \(doing\)"):
         next_revision(before, after)
+    with pytest.raises(GenerationError, match="tasks: swapping the type of status"):
+        next_revision(before, after, allow_destructive=True)
     changed = round_trip(
-        new_project, database_url, before, after, ENUM_SEED, allow_destructive=True
+        new_project,
+        database_url,
+        before,
+        after,
+        ENUM_SEED,
+        allow_destructive=True,
+        allow_rewrite=True,
     )
     labels = query(
         database_url,
@@ -823,22 +841,34 @@ def test_destructive_changes_are_listed_and_refused() -> None:
         "  tasks.title: type narrowed from varchar(300) to varchar(100)",
         "  tasks.hours: type narrowed from integer to smallint",
         "  tasks.price: type narrowed from numeric(10, 2) to numeric(10, 1)",
-        "  hint: pass --allow-destructive to generate the revision anyway (its downgrade "
-        "cannot bring the data back)",
+        "the new revision would rewrite tables under an ACCESS EXCLUSIVE lock (no query runs "
+        "meanwhile):",
     ]
-    name, _ = next_revision(BASE, after, allow_destructive=True)
+    assert "  tasks: changing title from varchar(300) to varchar(100)" in message
+    assert "hint: pass --allow-destructive to generate the revision anyway" in message
+    with pytest.raises(GenerationError, match="tasks: changing hours from integer to smallint"):
+        next_revision(BASE, after, allow_destructive=True)
+    name, _ = next_revision(BASE, after, allow_destructive=True, allow_rewrite=True)
     assert name == "0002_update_legacy_notes_and_tasks.py"
 
 
-def test_widening_is_not_destructive() -> None:
-    after = changed(
+def test_widening_is_not_destructive_but_may_rewrite() -> None:
+    in_place = changed(
         ("title: string(300)", "title: text"),
-        ("hours: {type: integer,", "hours: {type: bigint,"),
-        ("precision: 10, scale: 2", "precision: 14, scale: 3"),
+        ("precision: 10, scale: 2", "precision: 14, scale: 2"),
         ("[todo, done]", "[todo, done, archived]"),
     )
-    name, _ = next_revision(BASE, after)
+    name, _ = next_revision(BASE, in_place)
     assert name == "0002_update_tasks.py"
+    rewriting = changed(
+        ("hours: {type: integer,", "hours: {type: bigint,"),
+        ("precision: 10, scale: 2", "precision: 14, scale: 3"),
+    )
+    assert refusal(rewriting).splitlines()[1:3] == [
+        "  tasks: changing hours from integer to bigint",
+        "  tasks: changing price from numeric(10, 2) to numeric(14, 3)",
+    ]
+    assert next_revision(BASE, rewriting, allow_rewrite=True)
 
 
 def test_a_renamed_entity_without_renamed_from_is_a_probable_rename() -> None:
@@ -1105,7 +1135,17 @@ def test_types_widened_and_narrowed_keep_values_that_fit(
     )
     with pytest.raises(GenerationError, match="tasks.code: type narrowed"):
         next_revision(before, after)
-    round_trip(new_project, database_url, before, after, seed, allow_destructive=True)
+    with pytest.raises(GenerationError, match="tasks: changing hours from integer to bigint"):
+        next_revision(before, after, allow_destructive=True)
+    round_trip(
+        new_project,
+        database_url,
+        before,
+        after,
+        seed,
+        allow_destructive=True,
+        allow_rewrite=True,
+    )
     assert query(database_url, "SELECT title, code, hours, price::text FROM tasks") == [
         ("t", "short", 3, "12.500")
     ]

@@ -640,6 +640,7 @@ def test_generation_diffs_against_the_last_recorded_revision() -> None:
         "app/alembic/env.py",
         "app/alembic/script.py.mako",
         "app/alembic/versions/0001_initial.py",
+        "app/migration_steps.py",
     ]
     revisions = (("0001_initial.py", first["app/alembic/versions/0001_initial.py"]),)
     again = generate(GenerationContext(schema, revisions=revisions))
@@ -785,10 +786,13 @@ def test_render_enum_labels_added_where_they_belong() -> None:
 
 def test_render_concurrent_index_and_later_validation() -> None:
     created = render_operation(ops.CreateIndex("notes", _INDEX, concurrently=True)).text
-    assert created.endswith("    postgresql_concurrently=True,\n)")
+    # A rerun after an interrupted build drops an invalid leftover and keeps a valid one.
+    assert created.startswith("migration_steps.drop_invalid_index('ix_notes_title')\n")
+    assert created.endswith("    postgresql_concurrently=True,\n    if_not_exists=True,\n)")
     dropped = render_operation(ops.DropIndex("notes", _INDEX, concurrently=True)).text
     assert dropped == (
-        "op.drop_index(op.f('ix_notes_title'), table_name='notes', postgresql_concurrently=True)"
+        "op.drop_index(op.f('ix_notes_title'), table_name='notes', "
+        "postgresql_concurrently=True, if_exists=True)"
     )
     added = render_operation(ops.AddForeignKey("notes", _FK, validate_later=True)).text
     assert "    postgresql_not_valid=True,\n" in added
