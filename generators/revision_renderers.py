@@ -45,8 +45,8 @@ from entityforge.generators.revision_code import (
 )
 from entityforge.id_operations import CreateUuidv7Function, DropUuidv7Function
 from entityforge.naming import quote_identifier
-from entityforge.tenancy_operations import MovePrimaryKey
 from entityforge.schema import ColumnType
+from entityforge.tenancy_operations import MovePrimaryKey
 
 
 def drop_invalid_index(name: str) -> Snippet:
