@@ -31,6 +31,10 @@ class ProjectConfig:
         return self.root / self.package / "alembic" / "versions"
 
     @property
+    def snapshots_dir(self) -> Path:
+        return self.root / self.package / "alembic" / "schema"
+
+    @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
 

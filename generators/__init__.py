@@ -21,6 +21,8 @@ class GenerationContext:
     package: str = "app"
     revisions: tuple[tuple[str, str], ...] = ()
     """Existing revision files of the project as ``(file name, text)``, oldest first."""
+    snapshots: tuple[tuple[str, str], ...] = ()
+    """The schema snapshots of the revision heads as ``(file name, text)``."""
     message: str | None = None
     """The new revision's message, when the user gave one (``-m``)."""
     allow_destructive: bool = False
