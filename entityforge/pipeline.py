@@ -20,7 +20,7 @@ from entityforge.add_entity import NewEntity, add_entity_to_spec
 from entityforge.errors import GenerationError
 from entityforge.formatting import format_outputs
 from entityforge.merge import merge_generated
-from entityforge.project import ProjectConfig, read_project_config
+from entityforge.project import ProjectConfig, find_project_root, read_project_config
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.writer import read_text, write_all, write_atomic
@@ -285,8 +285,8 @@ def apply_plan(plan: Plan) -> None:
 
 
 def generate(project_dir: Path, spec: Path | None = None, options: Options = Options()) -> Plan:
-    """Plan the generation of ``project_dir`` from its spec (or ``spec``)."""
-    config = read_project_config(project_dir)
+    """Plan the generation of the project ``project_dir`` is in from its spec (or ``spec``)."""
+    config = read_project_config(find_project_root(project_dir))
     spec_path = spec or config.spec_path
     spec_text = read_text(spec_path)
     if spec_text is not None:
@@ -337,7 +337,7 @@ def add_entity(
     The spec is validated as it is first (its errors point into the file), then with the
     entity added, exactly as ``generate`` validates it.
     """
-    config = read_project_config(project_dir)
+    config = read_project_config(find_project_root(project_dir))
     load_schema(config.spec_path)
     with config.spec_path.open(encoding="utf-8", newline="") as spec:
         old = spec.read()  # line endings as they are: only the new block is added

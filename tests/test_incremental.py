@@ -107,14 +107,18 @@ def round_trip(
     return changed
 
 
-def initial_revisions(spec: str) -> tuple[tuple[str, str], ...]:
-    """The revisions a new project generated from ``spec`` has: ``0001_initial.py``."""
+def initial_history(spec: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The revisions (``0001_initial.py``) and snapshot a project generated from ``spec``
+    has, as ``GenerationContext`` arguments."""
     files = migrations.generate(GenerationContext(load_schema_text(spec)))
-    return tuple(
-        (path.rsplit("/", 1)[1], content)
-        for path, content in files.items()
-        if "/versions/" in path
-    )
+    return {
+        kind: tuple(
+            (path.rsplit("/", 1)[1], content)
+            for path, content in files.items()
+            if f"/{directory}/" in path
+        )
+        for kind, directory in (("revisions", "versions"), ("snapshots", "schema"))
+    }
 
 
 def next_revision(
@@ -123,7 +127,7 @@ def next_revision(
     """The file name and text of the revision after the initial one."""
     context = GenerationContext(
         load_schema_text(after),
-        revisions=initial_revisions(before),
+        **initial_history(before),
         message=message,
         allow_destructive=allow_destructive,
     )
@@ -824,7 +828,7 @@ def test_destructive_changes_are_listed_and_refused() -> None:
         "cannot bring the data back)",
     ]
     name, _ = next_revision(BASE, after, allow_destructive=True)
-    assert name == "0002_update_legacy_notes_and_tasks.py"
+    assert name == "0002_drop_legacy_notes_and_update_tasks.py"
 
 
 def test_widening_is_not_destructive() -> None:
@@ -877,9 +881,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             "      title: {type: string, max_length: 300, renamed_from: name}",
         )
     )
-    files = migrations.generate(
-        GenerationContext(load_schema_text(spec), revisions=initial_revisions(BASE))
-    )
+    files = migrations.generate(GenerationContext(load_schema_text(spec), **initial_history(BASE)))
     assert not any("/versions/" in path for path in files)
 
 
@@ -927,7 +929,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
                 ("title: string(300)", "title: string(400)"),
                 ("      text: text", "      text: {type: text, nullable: true}"),
             ),
-            "0002_update_legacy_notes_and_tasks.py",
+            "0002_make_text_optional_in_legacy_notes_and_widen_title_in_tasks.py",
         ),
         (
             changed(
@@ -937,7 +939,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
                     "      text: text\n      memo: {type: text, nullable: true}\n",
                 ),
             ),
-            "0002_update_legacy_notes_and_tasks.py",
+            "0002_add_memo_to_legacy_notes_and_drop_body_from_tasks.py",
         ),
         (
             changed(
@@ -955,6 +957,21 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             ),
             "0002_add_index_on_hours_to_tasks.py",
         ),
+        (changed(("title: string(300)", "title: string(400)")), "0002_widen_title_in_tasks.py"),
+        (
+            changed(
+                (
+                    "      hours:",
+                    "      channel: {type: string, max_length: 20, nullable: true, index: true}\n"
+                    "      hours:",
+                ),
+            ),
+            "0002_add_channel_to_tasks_and_index_channel.py",
+        ),
+        (
+            changed(("      text: text", "      text: {type: text, nullable: true}")),
+            "0002_make_text_optional_in_legacy_notes.py",
+        ),
     ],
     ids=[
         "add-column",
@@ -968,6 +985,9 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
         "mixed",
         "drop-columns",
         "index",
+        "widen",
+        "add-and-index",
+        "optional",
     ],
 )
 def test_revision_file_names_say_what_changes(after: str, expected: str) -> None:
