@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
-from entityforge.generators import GenerationContext
+from entityforge.generators import GenerationContext, revision_parts
 from entityforge.generators.revision_code import OP, Snippet, indent, join
 from entityforge.generators.revision_history import Graph, read_graph
 from entityforge.generators.revision_messages import describe, slug
@@ -81,19 +81,27 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     if not operations and len(start.parents) <= 1:
         return files
     check_revision(operations, allow_destructive=ctx.allow_destructive)
-    new_state = strip_renames(ctx.catalog)
-    changes = {
-        parent: change_between(state, new_state)
-        for parent, state in zip(start.parents, start.parent_states, strict=True)
-    }
     message = ctx.message or _message(graph, start, operations, ctx.catalog)
-    number = f"{graph.next_number:04d}"
-    name, text, revision = render_revision(
-        operations, parents=start.parents, message=message, changes=changes, number=number
-    )
-    files[f"{package}/alembic/versions/{name}"] = text
-    if not start.parents:
-        files[snapshot_path(package, revision)] = snapshot_text(revision, entries(new_state))
+    state = strip_renames(ctx.catalog)
+    parts = revision_parts.split(operations)
+    parents = start.parents
+    changes = {
+        parent: change_between(parent_state, state)
+        for parent, parent_state in zip(parents, start.parent_states, strict=True)
+    }
+    for index, part in enumerate(parts):
+        name, text, revision = render_revision(
+            part,
+            parents=parents,
+            message=message if len(parts) == 1 else f"{message}, part {index + 1} of {len(parts)}",
+            changes=changes if index == 0 else {},
+            number=f"{graph.next_number + index:04d}",
+            commits=(index > 0, index < len(parts) - 1),
+        )
+        files[f"{package}/alembic/versions/{name}"] = text
+        if not parents:
+            files[snapshot_path(package, revision)] = snapshot_text(revision, entries(state))
+        parents = (revision,)
     return files
 
 
@@ -138,11 +146,18 @@ def render_revision(
     message: str,
     changes: dict[str, Change],
     number: str,
+    commits: tuple[bool, bool] = (False, False),
 ) -> tuple[str, str, str]:
     """``(file name, text, revision id)`` of a revision module: ``operations`` as its
-    upgrade, their inversion as its downgrade, ``changes`` as its recorded changes."""
+    upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
+    ``commits`` says whether the upgrade and the downgrade first commit what the
+    revisions before them did (``revision_parts``)."""
     upgrade = _body(operations)
     downgrade = _body(invert(operations))
+    if commits[0]:
+        upgrade = join([revision_parts.COMMIT, Snippet(""), upgrade])
+    if commits[1]:
+        downgrade = join([revision_parts.COMMIT, Snippet(""), downgrade])
     revision = _revision_id(parents, message, upgrade.text, downgrade.text, changes)
     text = render(
         "migrations/revision.py.jinja",

@@ -18,6 +18,7 @@ revision's snapshot, and the branches' changes are merged against the fork's sch
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from entityforge.snapshot import (
 from entityforge.state import STATE_VARIABLE, read_state
 
 CHANGES_VARIABLE = "ENTITYFORGE_CHANGES"
+_NUMBER = re.compile(r"(\d{1,6})_")
 
 
 @dataclass(frozen=True)
@@ -94,12 +96,10 @@ class Graph:
     @cached_property
     def next_number(self) -> int:
         """One more than the highest number a revision file name starts with."""
-        numbers = [int(name.split("_", 1)[0]) for name in self._names if name[:4].isdigit()]
+        numbers = [
+            int(match[1]) for file in self.files.values() if (match := _NUMBER.match(file.name))
+        ]
         return max(numbers, default=0) + 1
-
-    @property
-    def _names(self) -> Iterable[str]:
-        return (file.name for file in self.files.values())
 
     def ancestors(self, revision: str) -> set[str]:
         """The revision and every revision it comes after."""

@@ -14,6 +14,7 @@ from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import generate
 from entityforge.generators.revision_history import read_graph
+from entityforge.generators.revision_parts import TABLES_PER_PART
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.snapshot import (
     apply_change,
@@ -253,3 +254,32 @@ def test_damaged_or_missing_records_are_reported() -> None:
         read_snapshot("x.json", "{\n<<<<<<< HEAD\n")
     with pytest.raises(GenerationError, match="have the same id"):
         read_graph([("a.py", "revision = 'a'\n"), ("b.py", "revision = 'a'\n")])
+
+
+def test_a_revision_creating_many_tables_is_cut_into_parts_that_commit() -> None:
+    spec = (
+        "version: 1\ntenancy: {entity: Account}\nentities:\n  Account:\n    fields: {name: text}\n"
+    )
+    spec += "".join(
+        f"  Item{n}:\n    fields: {{name: text}}\n" for n in range(TABLES_PER_PART * 2)
+    )
+    history = History()
+    names = sorted(history.generate(spec))
+    assert names == [
+        "0001_initial_part_1_of_3.py",
+        "0002_initial_part_2_of_3.py",
+        "0003_initial_part_3_of_3.py",
+    ]
+    texts = [history.revisions[name] for name in names]
+    assert [text.count("op.create_table(") for text in texts] == [100, 100, 1]
+    # The snapshot holds the whole schema; no part records changes.
+    assert not any("ENTITYFORGE_CHANGES" in text for text in texts)
+    commit = "with op.get_context().autocommit_block():\n        pass"
+    upgrades = [text[text.index("def upgrade") : text.index("def downgrade")] for text in texts]
+    downgrades = [text[text.index("def downgrade") :] for text in texts]
+    assert [commit in upgrade for upgrade in upgrades] == [False, True, True]
+    assert [commit in downgrade for downgrade in downgrades] == [True, True, False]
+    graph = read_graph(history.revisions.items(), history.snapshots.items())
+    assert len(graph.heads) == 1 and len(graph.snapshots) == 1
+    assert graph.entries_at(graph.heads[0]) == entries(build_catalog(load_schema_text(spec)))
+    assert history.generate(spec) == {}
