@@ -341,7 +341,7 @@ def test_initial_revision_is_black_and_ruff_clean(
     path = project.versions / "0001_initial.py"
     source = path.read_text()
     assert format_python(path.name, source) == source
-    assert 'revision: str = "0001"' in source
+    assert re.search(r'^revision: str = "[0-9a-f]{12}"$', source, re.MULTILINE)
     assert "down_revision: str | None = None" in source
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated"]
@@ -579,7 +579,7 @@ def test_next_revision_upgrades_and_downgrades(
     changed.alembic(database_url, "check")
     at_head = schema_snapshot(database_url)
 
-    changed.alembic(database_url, "downgrade", "0001")
+    changed.alembic(database_url, "downgrade", "-1")
     assert schema_snapshot(database_url) == at_initial
     changed.alembic(database_url, "upgrade", "head")
     assert schema_snapshot(database_url) == at_head
@@ -644,6 +644,6 @@ entities:
     assert query(database_url, "SELECT 1 FROM pg_roles WHERE rolname = :r", r=f"{prefix}_r") == []
     changed.alembic(database_url, "check")
 
-    changed.alembic(database_url, "downgrade", "0001")
+    changed.alembic(database_url, "downgrade", "-1")
     assert schema_snapshot(database_url) == at_initial
     assert_roles_and_grants(database_url, initial.catalog)
