@@ -110,12 +110,9 @@ def describe(operations: Sequence[ops.Operation], tenant_column: str | None = No
     merged = None if schema_phrases else _merged(phrases)
     if merged is not None:
         return merged
-    for candidate in (
-        [*phrases, *schema_phrases],
-        [_summary(name, table_phrases) for name, table_phrases in changed.items()]
-        + schema_phrases,
-    ):
-        text = _joined([phrase for phrase in candidate if phrase is not None])
+    summaries = _summaries(changed)
+    for candidate in ([*phrases, *schema_phrases], [*summaries, *schema_phrases]):
+        text = _joined(candidate)
         if text and len(text) <= SLUG_LENGTH:
             return text
     names = sorted(name for name, table_phrases in changed.items() if table_phrases)
@@ -136,11 +133,19 @@ def _joined(phrases: Sequence[_Phrase]) -> str:
     return _listing(texts) if texts else ""
 
 
-def _summary(name: str, phrases: list[_Phrase]) -> _Phrase | None:
-    """One phrase for what happens to a table."""
-    if not phrases:
-        return None
-    return phrases[0] if len(phrases) == 1 else _Phrase("update", (name,))
+def _summaries(changed: dict[str, list[_Phrase]]) -> list[_Phrase]:
+    """One phrase for what happens to each table; the tables with several kinds of
+    change in one ``update`` phrase, where the first of them stands."""
+    summaries: list[_Phrase] = []
+    updated: list[str] = []
+    for name, phrases in changed.items():
+        if len(phrases) == 1 and phrases[0].verb != "update":
+            summaries.append(phrases[0])
+        elif phrases:
+            if not updated:
+                summaries.append(_Phrase("update", ()))
+            updated.append(name)
+    return [_Phrase("update", tuple(updated)) if p.verb == "update" else p for p in summaries]
 
 
 def _merged(phrases: list[_Phrase]) -> str | None:

@@ -64,6 +64,10 @@ class Project:
     def revisions(self) -> tuple[tuple[str, str], ...]:
         return tuple((p.name, p.read_text()) for p in sorted(self.versions.glob("*.py")))
 
+    def snapshots(self) -> tuple[tuple[str, str], ...]:
+        directory = self.versions.parent / "schema"
+        return tuple((p.name, p.read_text()) for p in sorted(directory.glob("*.json")))
+
     def write(
         self,
         schema: Schema,
@@ -77,6 +81,7 @@ class Project:
             schema,
             self.package,
             self.revisions(),
+            self.snapshots(),
             message=message,
             allow_destructive=allow_destructive,
         )
