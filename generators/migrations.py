@@ -44,7 +44,6 @@ from entityforge.snapshot import (
     catalog_from_entries,
     change_between,
     entries,
-    merge_entries,
     snapshot_text,
 )
 
@@ -115,13 +114,8 @@ def _start(graph: Graph) -> Start:
     if not heads:
         return Start((), None)
     states = [graph.entries_at(head) for head in heads]
-    merged = states[0]
-    for index in range(1, len(heads)):
-        fork = graph.fork_point(heads[0], heads[index])
-        base = graph.entries_at(fork) if fork is not None else {}
-        merged = merge_entries(base, merged, states[index])
     catalogs = tuple(map(catalog_from_entries, states))
-    state = catalogs[0] if len(heads) == 1 else catalog_from_entries(merged)
+    state = catalogs[0] if len(heads) == 1 else catalog_from_entries(graph.merged_entries(heads))
     return Start(heads, state, catalogs)
 
 

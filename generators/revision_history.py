@@ -32,6 +32,7 @@ from entityforge.snapshot import (
     apply_change,
     catalog_from_entries,
     entries,
+    merge_entries,
     read_snapshot,
 )
 from entityforge.state import STATE_VARIABLE, read_state
@@ -142,7 +143,11 @@ class Graph:
         pending = deque([revision])
         while pending:
             current = pending.popleft()
-            if current in self.snapshots or self._has_legacy_state(current):
+            if (
+                current in self.snapshots
+                or self._has_legacy_state(current)
+                or self._is_plain_merge(current)
+            ):
                 path = [current]
                 while (previous := came_from[path[-1]]) is not None:
                     path.append(previous)
@@ -160,9 +165,26 @@ class Graph:
         file = self.files.get(revision)
         return file is not None and f"\n{STATE_VARIABLE} = (" in file.text
 
+    def _is_plain_merge(self, revision: str) -> bool:
+        """A merge revision that records no changes (``alembic merge heads``)."""
+        file = self.files.get(revision)
+        return file is not None and len(file.down_revisions) > 1 and not file.changes
+
+    def merged_entries(self, heads: tuple[str, ...]) -> Entries:
+        """The schema the revisions ``heads`` lead to together: each one's changes since
+        the revision where it forked from the first, merged (``merge_entries``)."""
+        merged = self.entries_at(heads[0])
+        for head in heads[1:]:
+            fork = self.fork_point(heads[0], head)
+            base = self.entries_at(fork) if fork is not None else {}
+            merged = merge_entries(base, merged, self.entries_at(head))
+        return merged
+
     def _known(self, revision: str) -> Entries | None:
         if revision in self.snapshots:
             return self.snapshots[revision]
+        if self._is_plain_merge(revision):
+            return self.merged_entries(self.files[revision].down_revisions)
         file = self.files.get(revision)
         legacy = file.legacy_state() if file is not None else None
         return entries(legacy) if legacy is not None else None
@@ -194,7 +216,11 @@ class Graph:
 
 
 def _crosses(file: RevisionFile, parent: str) -> bool:
-    return parent in file.changes or not file.changes
+    """Whether the schema at ``parent`` follows from ``file``'s and back: ``file`` records
+    its change from ``parent``, or is a revision written by hand with one parent."""
+    if file.changes:
+        return parent in file.changes
+    return len(file.down_revisions) == 1
 
 
 def read_graph(

@@ -283,3 +283,22 @@ def test_a_revision_creating_many_tables_is_cut_into_parts_that_commit() -> None
     assert len(graph.heads) == 1 and len(graph.snapshots) == 1
     assert graph.entries_at(graph.heads[0]) == entries(build_catalog(load_schema_text(spec)))
     assert history.generate(spec) == {}
+
+
+def test_a_merge_written_by_alembic_leads_to_both_branches_schemas() -> None:
+    history = History()
+    history.generate(NOTES)
+    ours, theirs = history.copy(), history.copy()
+    spec_a = with_field(NOTES, "Note", "a: {type: integer, nullable: true}")
+    ours.generate(spec_a)
+    theirs.generate(with_field(NOTES, "Account", "b: {type: text, nullable: true}"))
+    merged = ours.merged(theirs)
+    heads = read_graph(merged.revisions.items(), merged.snapshots.items()).heads
+    merged.revisions["0003_merge_heads.py"] = (
+        f'"""merge heads"""\nrevision = "m3"\ndown_revision = {heads!r}\n'
+    )
+    both = with_field(spec_a, "Account", "b: {type: text, nullable: true}")
+    assert merged.generate(both) == {}
+    (name,) = merged.generate(with_field(both, "Note", "c: {type: text, nullable: true}"))
+    assert name == "0004_add_c_to_notes.py"
+    assert "down_revision: str | None = 'm3'" in merged.revisions[name]
