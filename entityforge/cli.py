@@ -16,7 +16,12 @@ from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.erd import FORMATS, render_diagram
 from entityforge.generators.revision_breaking import NOTICE, notice
-from entityforge.project import DEFAULT_SPEC, read_project_config
+from entityforge.project import (
+    DEFAULT_SPEC,
+    ProjectConfig,
+    find_project_root,
+    read_project_config,
+)
 from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
 from entityforge.writer import write_atomic
@@ -145,10 +150,14 @@ def _apply(plan: pipeline.Plan) -> None:
     default=None,
     help="The spec to start from (default: the built-in example).",
 )
+@click.option("--force", is_flag=True, help="Write into a directory that holds other files.")
 @_reports_errors
-def init(project_dir: Path, spec: Path | None) -> None:
+def init(project_dir: Path, spec: Path | None, force: bool) -> None:
     """Put a spec into a project (when it has none yet) and generate everything."""
+    _refuse_nested_project(project_dir)
     config = read_project_config(project_dir)
+    if not force:
+        _refuse_other_files(config)
     if not config.spec_path.exists():
         source = spec or EXAMPLE_SPEC
         pipeline.load_schema(source)
@@ -160,6 +169,38 @@ def init(project_dir: Path, spec: Path | None) -> None:
             hint=f"edit {config.spec} instead, or remove it first",
         )
     _apply(pipeline.generate(project_dir))
+
+
+# What a directory may hold for ``init`` to write into it without ``--force``.
+INIT_KEEPS = frozenset({".git", ".gitignore", ".entityforge", "pyproject.toml", "README.md"})
+
+
+def _refuse_nested_project(project_dir: Path) -> None:
+    root = find_project_root(project_dir)
+    if root != project_dir:
+        raise GenerationError(
+            f"{project_dir} is inside the entityforge project {root}",
+            hint="run 'entityforge generate' here (it finds the project from any directory "
+            "in it), or init a directory outside it",
+        )
+
+
+def _refuse_other_files(config: ProjectConfig) -> None:
+    """``init`` writes some forty files: not among files it did not write, unless forced."""
+    if (config.state_dir).is_dir() or not config.root.is_dir():
+        return
+    others = sorted(
+        path.name
+        for path in config.root.iterdir()
+        if path.name not in INIT_KEEPS and path.name != config.spec
+    )
+    if others:
+        listing = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise GenerationError(
+            f"{config.root} is not empty ({listing}); init writes a whole project into it",
+            hint="run it in an empty directory (or one holding only your spec and "
+            "pyproject.toml), or pass --force to write into this one",
+        )
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,32 @@ class ProjectConfig:
         return self.root / self.package / "alembic" / "versions"
 
     @property
+    def snapshots_dir(self) -> Path:
+        return self.root / self.package / "alembic" / "schema"
+
+    @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory, from ``start`` up, whose ``pyproject.toml`` has a
+    ``[tool.entityforge]`` table; ``start`` itself when there is none. The path is given
+    from ``start`` (``app/..``), so messages name files as the user reaches them."""
+    resolved = start.resolve()
+    for directory in (resolved, *resolved.parents):
+        if _declares_entityforge(directory / "pyproject.toml"):
+            return start if directory == resolved else start / os.path.relpath(directory, resolved)
+    return start
+
+
+def _declares_entityforge(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and isinstance(tool.get("entityforge"), dict)
 
 
 def read_project_config(root: Path) -> ProjectConfig:

@@ -1,13 +1,14 @@
-"""The catalog a revision leads to, recorded in the revision itself.
-
-Each generated revision ends with a module constant holding its catalog as compact
-JSON, compressed and base64-encoded in short string literals; the next revision is the
-difference between that catalog and the new one. ``read_state`` finds the constant by
-parsing the file's text, never by importing it.
+"""The catalog as JSON, and the state blobs that revisions of earlier versions carry.
 
 The JSON holds each dataclass as an object of its fields, leaving out fields equal to
 their defaults; reading rebuilds the dataclasses from their type hints and every JSON
-array as a tuple, so ``catalog_from_json(catalog_to_json(c)) == c``.
+array as a tuple, so ``catalog_from_document(catalog_to_document(c)) == c``. Snapshots
+(``entityforge.snapshot``) keep the schema in this form.
+
+Revisions generated before snapshots end with a module constant, ``ENTITYFORGE_STATE``,
+holding their whole catalog compressed and base64-encoded; ``read_state`` still reads
+it (by parsing the file's text, never by importing it), so existing projects keep
+working.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ from entityforge.errors import GenerationError
 
 STATE_VARIABLE = "ENTITYFORGE_STATE"
 STATE_FORMAT = 1
-CHUNK_LENGTH = 76
 
 
-def catalog_to_json(catalog: Catalog) -> str:
-    """The catalog as compact, deterministic JSON."""
-    document = {"format": STATE_FORMAT, "catalog": _encode(catalog)}
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+def catalog_to_document(catalog: Catalog) -> dict[str, Any]:
+    """The catalog as JSON data (dicts, lists and scalars)."""
+    document: dict[str, Any] = encode_value(catalog)
+    return document
+
+
+def catalog_from_document(document: dict[str, Any]) -> Catalog:
+    catalog: Catalog = _decode(document, Catalog)
+    return catalog
 
 
 def catalog_from_json(text: str) -> Catalog:
@@ -45,14 +50,7 @@ def catalog_from_json(text: str) -> Catalog:
             f"this entityforge reads format {STATE_FORMAT}",
             hint="upgrade entityforge to the version that generated the revisions",
         )
-    return _decode(document["catalog"], Catalog)
-
-
-def encode_state(catalog: Catalog) -> tuple[str, ...]:
-    """The catalog compressed and base64-encoded, cut into short chunks."""
-    packed = zlib.compress(catalog_to_json(catalog).encode(), 9)
-    text = base64.b64encode(packed).decode("ascii")
-    return tuple(text[i : i + CHUNK_LENGTH] for i in range(0, len(text), CHUNK_LENGTH))
+    return catalog_from_document(document["catalog"])
 
 
 def decode_state(chunks: tuple[str, ...] | str) -> Catalog:
@@ -107,15 +105,16 @@ def _state_in(statements: list[ast.stmt]) -> Catalog | None:
     return None
 
 
-def _encode(value: Any) -> Any:
+def encode_value(value: Any) -> Any:
+    """A dataclass (or tuple, or scalar) as JSON data, fields at their defaults left out."""
     if isinstance(value, tuple):
-        return [_encode(item) for item in value]
+        return [encode_value(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         encoded = {}
         for name, default in _field_defaults(type(value)):
             item = getattr(value, name)
             if default is _NO_DEFAULT or item != default:
-                encoded[name] = _encode(item)
+                encoded[name] = encode_value(item)
         return encoded
     return value
 

@@ -17,13 +17,15 @@ from entityforge.errors import GenerationError
 from entityforge.schema import Entity, Schema
 
 
-def recorded_schema(revisions: tuple[tuple[str, str], ...]) -> Catalog | None:
-    """The newest schema the revisions record; None without one (or with several heads,
-    which the migrations generator reports)."""
-    from entityforge.generators.migrations import read_history  # generators import this
+def recorded_schema(
+    revisions: tuple[tuple[str, str], ...], snapshots: tuple[tuple[str, str], ...]
+) -> Catalog | None:
+    """The schema the revisions lead to; None without one (or with a history the
+    migrations generator reports as broken)."""
+    from entityforge.generators.migrations import recorded_state  # generators import this
 
     try:
-        return read_history(revisions).state
+        return recorded_state(revisions, snapshots)
     except GenerationError:
         return None
 

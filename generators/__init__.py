@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.schema import Schema
-
-if TYPE_CHECKING:
-    from entityforge.generators.migrations import History
-
 
 @dataclass(frozen=True)
 class GenerationContext:
@@ -25,6 +20,8 @@ class GenerationContext:
     package: str = "app"
     revisions: tuple[tuple[str, str], ...] = ()
     """Existing revision files of the project as ``(file name, text)``, oldest first."""
+    snapshots: tuple[tuple[str, str], ...] = ()
+    """The schema snapshots of the revision heads as ``(file name, text)``."""
     message: str | None = None
     """The new revision's message, when the user gave one (``-m``)."""
     allow_destructive: bool = False
@@ -33,16 +30,16 @@ class GenerationContext:
     """Whether the new revision may rewrite tables (volatile defaults, type changes)."""
 
     @cached_property
-    def history(self) -> History:
-        """The head of the revisions and the schema the newest of them records."""
-        from entityforge.generators.migrations import read_history
+    def recorded(self) -> Catalog | None:
+        """The schema the project's revisions lead to; None before the first one."""
+        from entityforge.generators.migrations import recorded_state
 
-        return read_history(self.revisions)
+        return recorded_state(self.revisions, self.snapshots)
 
     @cached_property
     def catalog(self) -> Catalog:
         """The spec's catalog; enum columns the recorded schema stores in enum types
         keep them unless the spec opts out (``defaults: {enums: check}``)."""
-        recorded = self.history.state if self.revisions else None
+        recorded = self.recorded
         native = frozenset(enum.name for enum in recorded.enums) if recorded else frozenset()
         return build_catalog(self.schema, native)

@@ -1,11 +1,21 @@
 """Alembic scaffolding and the next revision: the difference from the recorded schema.
 
-The project's revisions are read as text (never imported). The newest revision that
-records a schema (see ``entityforge.state``) is the starting point; if the spec's
-catalog differs from it, one new revision holds the operations between the two, its
-downgrade their inversion, and the new catalog as its recorded state. A revision that
-would destroy data, or could not run on tables with rows, is refused before anything is
-written (``revision_safety``).
+The project's revisions are read as text, never imported (``revision_history``). With
+one head, the schema it leads to is the starting point; if the spec's catalog differs
+from it, one new revision holds the operations between the two and its downgrade their
+inversion. With several heads (two branches that each generated a revision, merged in
+git), the new revision is a merge revision (Alembic's: a tuple of parents) whose
+upgrade takes the database from the branches' changes merged together to the spec.
+A revision that would destroy data, or could not run on tables with rows, is refused
+before anything is written (``revision_safety``).
+
+The schema the first revision creates is written to its snapshot
+(``app/alembic/schema/<revision>.json``, one entry a line, written once); every later
+revision records what it changes in each parent's schema, a few readable entries, so the
+schema any revision leads to is the snapshot with the changes on the way applied.
+Revision ids are digests of the revision's content, so two branches cannot give two
+different revisions one id, and generating again from the same history writes the same
+file.
 
 Steps that cannot run in a transaction block run in Alembic's autocommit blocks; the
 constraints a revision adds ``NOT VALID`` are validated in the last one, after the
@@ -14,15 +24,16 @@ revision's transaction has committed, so that the scan holds no lock that blocks
 
 from __future__ import annotations
 
-import ast
+import hashlib
+import re
 from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
-from entityforge.errors import GenerationError
-from entityforge.generators import GenerationContext
+from entityforge.generators import GenerationContext, revision_parts
 from entityforge.generators.revision_breaking import NOTICE, breaking_changes
 from entityforge.generators.revision_code import STEPS, STEPS_IMPORT, Snippet, indent, join
+from entityforge.generators.revision_history import Graph, read_graph
 from entityforge.generators.revision_live import (
     live_steps,
     preflight_checks,
@@ -35,37 +46,26 @@ from entityforge.generators.revision_safety import check_revision
 from entityforge.generators.templating import render
 from entityforge.operations import Operation, invert
 from entityforge.renames import strip_renames
-from entityforge.state import encode_state, read_state
+from entityforge.snapshot import (
+    Change,
+    catalog_from_entries,
+    change_between,
+    entries,
+    snapshot_text,
+)
 
 INITIAL_MESSAGE = "initial"
+REVISION_ID_LENGTH = 12
+SNAPSHOT_DIR = "schema"
 
 
 @dataclass(frozen=True)
-class RevisionFile:
-    """What a revision file says about itself, read from its text."""
+class Start:
+    """Where the next revision starts: its parents and the schema they lead to together."""
 
-    name: str
-    revision: str
-    down_revision: str | None
-    text: str
-
-    def state(self) -> Catalog | None:
-        """The schema the revision records (decoded only when asked: it can be large)."""
-        try:
-            return read_state(self.text)
-        except GenerationError as error:
-            raise GenerationError(
-                f"revision {self.name}: {error.message}", hint=error.hint
-            ) from None
-
-
-@dataclass(frozen=True)
-class History:
-    """The head of the revision chain and the schema most recently recorded in it."""
-
-    head: str | None
+    parents: tuple[str, ...]
     state: Catalog | None
-    next_revision: str
+    parent_states: tuple[Catalog, ...] = ()
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
@@ -76,60 +76,130 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render("migrations/migration_steps.py.jinja"),
     }
-    history = ctx.history
-    operations = compare_catalogs(history.state, ctx.catalog)
-    if operations:
-        check_revision(
-            operations,
-            allow_destructive=ctx.allow_destructive,
-            allow_rewrite=ctx.allow_rewrite,
-        )
-        tenancy = ctx.catalog.tenancy
-        message = ctx.message or (
-            INITIAL_MESSAGE
-            if history.state is None
-            else describe(operations, tenancy.column if tenancy else None)
-        )
-        name = f"{history.next_revision}_{slug(message)}.py"
-        files[f"{package}/alembic/versions/{name}"] = render_revision(
-            operations,
-            revision=history.next_revision,
-            down_revision=history.head,
-            message=message,
-            state=strip_renames(ctx.catalog),
+    graph = read_graph(ctx.revisions, ctx.snapshots)
+    files.update(
+        (snapshot_path(package, revision), text)
+        for name, text in ctx.snapshots
+        if (revision := name.removesuffix(".json")) in graph.snapshots
+    )
+    start = _start(graph)
+    operations = compare_catalogs(start.state, ctx.catalog)
+    if not operations and len(start.parents) <= 1:
+        return files
+    check_revision(
+        operations, allow_destructive=ctx.allow_destructive, allow_rewrite=ctx.allow_rewrite
+    )
+    message = ctx.message or _message(graph, start, operations, ctx.catalog)
+    state = strip_renames(ctx.catalog)
+    parts = revision_parts.split(operations)
+    parents = start.parents
+    changes = {
+        parent: change_between(parent_state, state)
+        for parent, parent_state in zip(parents, start.parent_states, strict=True)
+    }
+    for index, part in enumerate(parts):
+        name, text, revision = render_revision(
+            part,
+            parents=parents,
+            message=message if len(parts) == 1 else f"{message}, part {index + 1} of {len(parts)}",
+            changes=changes if index == 0 else {},
+            number=f"{graph.next_number + index:04d}",
+            commits=(index > 0, index < len(parts) - 1),
             package=package,
         )
+        files[f"{package}/alembic/versions/{name}"] = text
+        if not parents:
+            files[snapshot_path(package, revision)] = snapshot_text(revision, entries(state))
+        parents = (revision,)
     return files
+
+
+def recorded_state(
+    revisions: tuple[tuple[str, str], ...], snapshots: tuple[tuple[str, str], ...] = ()
+) -> Catalog | None:
+    """The schema the revisions lead to (their heads' schemas merged, with several);
+    None before the first revision."""
+    return _start(read_graph(revisions, snapshots)).state
+
+
+def snapshot_path(package: str, revision: str) -> str:
+    return f"{package}/alembic/{SNAPSHOT_DIR}/{revision}.json"
+
+
+def _start(graph: Graph) -> Start:
+    """The parents of the next revision: the one head, or every head to merge."""
+    heads = graph.heads
+    if not heads:
+        return Start((), None)
+    states = [graph.entries_at(head) for head in heads]
+    catalogs = tuple(map(catalog_from_entries, states))
+    state = catalogs[0] if len(heads) == 1 else catalog_from_entries(graph.merged_entries(heads))
+    return Start(heads, state, catalogs)
+
+
+def _message(
+    graph: Graph, start: Start, operations: tuple[Operation, ...], catalog: Catalog
+) -> str:
+    if start.state is None:
+        return INITIAL_MESSAGE
+    tenancy = catalog.tenancy
+    described = describe(operations, tenancy.column if tenancy else None)
+    if len(start.parents) == 1:
+        return described
+    branches = [re.sub(r"^\d+_", "", graph.files[head].name[:-3]) for head in start.parents]
+    merged = f"merge {' and '.join(branches)}"
+    return f"{merged}; {described}" if operations else merged
 
 
 def render_revision(
     operations: tuple[Operation, ...],
     *,
-    revision: str,
-    down_revision: str | None,
+    parents: tuple[str, ...],
     message: str,
-    state: Catalog,
+    changes: dict[str, Change],
+    number: str,
+    commits: tuple[bool, bool] = (False, False),
     package: str = "app",
-) -> str:
-    """A revision module: ``operations`` as its upgrade, their inversion as its downgrade."""
+) -> tuple[str, str, str]:
+    """``(file name, text, revision id)`` of a revision module: ``operations`` as its
+    upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
+    ``commits`` says whether the upgrade and the downgrade first commit what the
+    revisions before them did (``revision_parts``)."""
     upgrade = _body(operations, "upgrade")
     downgrade = _body(invert(operations), "downgrade")
-    imports = {
-        line.format(package=package) if line == STEPS_IMPORT else line
-        for line in upgrade.imports | downgrade.imports
-    }
-    return render(
+    if commits[0]:
+        upgrade = join([revision_parts.COMMIT, Snippet(""), upgrade])
+    if commits[1]:
+        downgrade = join([revision_parts.COMMIT, Snippet(""), downgrade])
+    revision = _revision_id(parents, message, upgrade.text, downgrade.text, changes)
+    text = render(
         "migrations/revision.py.jinja",
         message=_docstring_line(message),
         revision=revision,
-        down_revision=down_revision,
-        imports=_import_lines(frozenset(imports)),
+        parents=parents,
+        imports=_import_lines(
+            frozenset(
+                line.format(package=package) if line == STEPS_IMPORT else line
+                for line in upgrade.imports | downgrade.imports
+            )
+        ),
         breaking=[_docstring_line(line) for line in breaking_changes(operations)],
         notice=NOTICE,
         upgrade=indent(upgrade.text),
         downgrade=indent(downgrade.text),
-        state=encode_state(state),
+        changes=changes,
     )
+    return f"{number}_{slug(message)}.py", text, revision
+
+
+def _revision_id(parents: tuple[str, ...], *parts: object) -> str:
+    """A digest of what the revision holds: the same revision gets the same id, two
+    different ones (two branches' revisions on one parent) different ids."""
+    hasher = hashlib.sha256()
+    for part in (*parents, *map(repr, parts)):
+        hasher.update(part.encode())
+        hasher.update(b"\0")
+    return hasher.hexdigest()[:REVISION_ID_LENGTH]
 
 
 def _docstring_line(message: str) -> str:
@@ -196,96 +266,3 @@ def _import_lines(imports: frozenset[str]) -> list[str]:
         line for line in imports if line.startswith("from ") and line not in first_party
     )
     return plain + from_imports + (["", *first_party] if first_party else [])
-
-
-def read_history(revisions: tuple[tuple[str, str], ...]) -> History:
-    """Find the head and the newest recorded schema among ``(file name, text)`` pairs."""
-    files = [_read_revision_file(name, text) for name, text in revisions]
-    if not files:
-        return History(head=None, state=None, next_revision=_revision_id(1))
-    by_id = {file.revision: file for file in files}
-    referred = {file.down_revision for file in files}
-    heads = sorted(file.revision for file in files if file.revision not in referred)
-    if len(heads) != 1:
-        raise GenerationError(
-            f"the revisions have {len(heads)} heads ({', '.join(heads)}), not one",
-            hint="merge them (`alembic merge heads`) before generating the next revision",
-        )
-    state = _newest_state(by_id, heads[0])
-    numbers = [int(file.revision) for file in files if file.revision.isdigit()]
-    return History(heads[0], state, _revision_id(max(numbers, default=0) + 1))
-
-
-def _newest_state(by_id: dict[str, RevisionFile], head: str) -> Catalog:
-    current: str | None = head
-    while current is not None and current in by_id:
-        file = by_id[current]
-        state = file.state()
-        if state is not None:
-            return state
-        current = file.down_revision
-    raise GenerationError(
-        "no revision records the schema it leads to, so the next one cannot be computed",
-        hint="keep the generated revisions (they end with ENTITYFORGE_STATE) in the "
-        "versions directory",
-    )
-
-
-def _read_revision_file(name: str, text: str) -> RevisionFile:
-    try:
-        values = _identifiers(text)
-    except SyntaxError as error:
-        raise GenerationError(
-            f"revision {name} is not valid Python: {error}", hint="fix or remove it"
-        ) from None
-    if not isinstance(values.get("revision"), str):
-        raise GenerationError(f"revision {name} sets no revision id", hint="fix or remove it")
-    down = values.get("down_revision")
-    if down is not None and not isinstance(down, str):
-        raise GenerationError(
-            f"revision {name} merges several revisions; entityforge expects one chain",
-            hint="generate from a linear history",
-        )
-    return RevisionFile(name, values["revision"], down, text)
-
-
-def _identifiers(text: str) -> dict[str | None, object]:
-    """``revision`` and ``down_revision`` of a revision module.
-
-    They stand before the first function in every revision Alembic or entityforge
-    writes, so only that head is parsed; the whole module when the head lacks them.
-    """
-    head, found, _ = text.partition("\ndef ")
-    if found:
-        try:
-            values = _module_identifiers(ast.parse(head))
-        except SyntaxError:
-            values = {}
-        if "revision" in values:
-            return values
-    return _module_identifiers(ast.parse(text))
-
-
-def _module_identifiers(module: ast.Module) -> dict[str | None, object]:
-    return {
-        target: ast.literal_eval(value)
-        for target, value in map(_assignment, module.body)
-        if target in ("revision", "down_revision") and value is not None
-    }
-
-
-def _assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
-    """``(name, value)`` of a module-level ``name = value`` or ``name: type = value``."""
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-        return statement.target.id, statement.value
-    if (
-        isinstance(statement, ast.Assign)
-        and len(statement.targets) == 1
-        and isinstance(statement.targets[0], ast.Name)
-    ):
-        return statement.targets[0].id, statement.value
-    return None, None
-
-
-def _revision_id(number: int) -> str:
-    return f"{number:04d}"

@@ -1,9 +1,12 @@
 """A revision's message and file name, read off its operations.
 
-One change gets a message of its own (``add timeout_seconds to workflow_sources``,
-``rename title to name in tasks``, ``add labels``, ``drop legacy_notes``, ``add index on
-priority to tickets``); changes of one kind are listed together (``drop notes and
-body``); other mixes are summed up by the tables they touch, in alphabetical order
+Each change is a phrase (``add timeout_seconds to workflow_sources``, ``rename title to
+name in tasks``, ``widen name in agents``, ``make notes optional in tasks``, ``add
+labels``, ``drop legacy_notes``, ``add index on priority to tickets``, ``add done to
+task_status``); changes of one kind are listed together (``drop notes and body from
+tasks``), and the phrases are joined, a table named once for the phrases about it
+(``add channel to tickets and index status``), tables in alphabetical order. A message
+longer than a file name allows sums up each table in one phrase, then names the tables
 (``update projects and tasks``). What follows from a change (a new table's indexes and
 grants, a renamed table's constraints, the key a new reference needs) is not a change of
 its own.
@@ -21,7 +24,8 @@ from entityforge import operations as ops
 from entityforge import rename_operations as renames
 from entityforge import search_operations as search
 from entityforge import tenancy_operations as tenancy
-from entityforge.catalog import Table
+from entityforge.catalog import Column, Table
+from entityforge.generators.revision_safety import narrowing
 
 SLUG_LENGTH = 60
 
@@ -66,15 +70,21 @@ _PREPOSITIONS = {"add": "to", "drop": "from", "rename": "in"}
 
 @dataclass(frozen=True)
 class _Phrase:
-    """``verb what`` about ``table`` (``None``: the what is a table or a type)."""
+    """``verb what suffix`` about ``table`` (``None``: the what is a table or a type)."""
 
     verb: str
     what: tuple[str, ...]
     table: str | None = None
+    suffix: str = ""
 
     def __str__(self) -> str:
-        where = f" {_PREPOSITIONS.get(self.verb, 'in')} {self.table}" if self.table else ""
-        return f"{self.verb} {_listing(self.what)}{where}"
+        return self.text(with_table=True)
+
+    def text(self, *, with_table: bool) -> str:
+        where = ""
+        if self.table and with_table:
+            where = f" {_PREPOSITIONS.get(self.verb, 'in')} {self.table}"
+        return f"{self.verb} {_listing(self.what)}{self.suffix}{where}"
 
 
 @dataclass
@@ -87,6 +97,8 @@ class _TableChanges:
     added: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
     renamed: list[str] = field(default_factory=list)
+    altered: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """Altered columns by ``(verb, suffix)``: ``("widen", "")``, ``("make", " optional")``."""
     indexes: list[ops.Index] = field(default_factory=list)
     keys: bool = False
     other: bool = False
@@ -96,7 +108,7 @@ def describe(operations: Sequence[ops.Operation], tenant_column: str | None = No
     """The message of a revision holding ``operations``; ``tenant_column`` (which leads
     every index of a tenant-scoped table) is left out of the columns an index names."""
     tables = _table_changes(operations)
-    changed = {name: _phrases(name, changes, tenant_column) for name, changes in tables.items()}
+    changed = {name: _phrases(name, tables[name], tenant_column) for name in sorted(tables)}
     phrases = [phrase for table_phrases in changed.values() for phrase in table_phrases]
     schema_phrases = _schema_phrases(operations, bool(phrases))
     if len(phrases) + len(schema_phrases) == 1:
@@ -107,12 +119,42 @@ def describe(operations: Sequence[ops.Operation], tenant_column: str | None = No
     merged = None if schema_phrases else _merged(phrases)
     if merged is not None:
         return merged
+    summaries = _summaries(changed)
+    for candidate in ([*phrases, *schema_phrases], [*summaries, *schema_phrases]):
+        text = _joined(candidate)
+        if text and len(text) <= SLUG_LENGTH:
+            return text
     names = sorted(name for name, table_phrases in changed.items() if table_phrases)
     names = names or sorted(tables)
     if not names:
         return "update schema"
     listed = f"update {_listing(names)}"
     return listed if len(listed) <= SLUG_LENGTH else f"update {len(names)} tables"
+
+
+def _joined(phrases: Sequence[_Phrase]) -> str:
+    """The phrases as one sentence, each table named at the first phrase about it."""
+    texts = []
+    previous: str | None = None
+    for phrase in phrases:
+        texts.append(phrase.text(with_table=phrase.table is None or phrase.table != previous))
+        previous = phrase.table
+    return _listing(texts) if texts else ""
+
+
+def _summaries(changed: dict[str, list[_Phrase]]) -> list[_Phrase]:
+    """One phrase for what happens to each table; the tables with several kinds of
+    change in one ``update`` phrase, where the first of them stands."""
+    summaries: list[_Phrase] = []
+    updated: list[str] = []
+    for name, phrases in changed.items():
+        if len(phrases) == 1 and phrases[0].verb != "update":
+            summaries.append(phrases[0])
+        elif phrases:
+            if not updated:
+                summaries.append(_Phrase("update", ()))
+            updated.append(name)
+    return [_Phrase("update", tuple(updated)) if p.verb == "update" else p for p in summaries]
 
 
 def _merged(phrases: list[_Phrase]) -> str | None:
@@ -148,6 +190,9 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
             changes.renamed_from = operation.old
         elif isinstance(operation, _COLUMN_CHANGES):
             _column_change(changes, operation)
+        elif isinstance(operation, ops.AlterColumn):
+            kind = _alteration(operation.old, operation.new)
+            changes.altered.setdefault(kind, []).append(operation.new.name)
         elif isinstance(operation, ops.CreateIndex):
             changes.indexes.append(operation.index)
         elif isinstance(operation, _KEYS):
@@ -224,6 +269,19 @@ def _column_change(changes: _TableChanges, operation: ops.Operation) -> None:
         changes.dropped_columns.insert(0, operation.column.name)
 
 
+def _alteration(old: Column, new: Column) -> tuple[str, str]:
+    """``(verb, suffix)`` of a column's change: its type widened or narrowed, made
+    required or optional, its default changed; ``alter`` for several at once."""
+    kinds = []
+    if old.type != new.type:
+        kinds.append(("narrow", "") if narrowing(old.type, new.type) else ("widen", ""))
+    if old.nullable != new.nullable:
+        kinds.append(("make", " optional") if new.nullable else ("make", " required"))
+    if (old.default, old.default_sql) != (new.default, new.default_sql):
+        kinds.append(("change default of", ""))
+    return kinds[0] if len(kinds) == 1 else ("alter", "")
+
+
 def _table_of(operation: ops.Operation) -> str | None:
     table = getattr(operation, "table", None)
     if isinstance(table, Table):
@@ -248,19 +306,26 @@ def _phrases(name: str, changes: _TableChanges, tenant_column: str | None) -> li
     ):
         if items:
             phrases.append(_Phrase(verb, tuple(items), name))
-    if changes.indexes and not phrases:
-        phrases.append(_index_phrase(name, changes.indexes, tenant_column))
+    for (verb, suffix), columns in changes.altered.items():
+        phrases.append(_Phrase(verb, tuple(columns), name, suffix))
+    if changes.indexes:
+        phrases.append(_index_phrase(name, changes.indexes, tenant_column, alone=not phrases))
     if changes.other or (changes.keys and not phrases):
-        phrases.append(_Phrase("update", (name,)))
-    return phrases if len(phrases) <= 1 else [_Phrase("update", (name,))]
+        return [_Phrase("update", (name,))]
+    return phrases
 
 
-def _index_phrase(table: str, indexes: list[ops.Index], tenant_column: str | None) -> _Phrase:
-    """``add index on priority to tickets``: the indexed columns, the tenant's aside."""
+def _index_phrase(
+    table: str, indexes: list[ops.Index], tenant_column: str | None, *, alone: bool
+) -> _Phrase:
+    """``add index on priority to tickets`` when it is the table's one change, ``index
+    priority`` after another: the indexed columns, the tenant's aside."""
     columns = [
         "_".join(name for name in index.column_names if name != tenant_column) or index.name
         for index in indexes
     ]
+    if not alone:
+        return _Phrase("index", tuple(columns), table)
     noun = "index" if len(indexes) == 1 else "indexes"
     return _Phrase("add", (f"{noun} on {_listing(columns)}",), table)
 

@@ -20,6 +20,7 @@ import pytest
 from entityforge.generators import GenerationContext, fixtures
 from entityforge.generators import tests as tests_generator
 from entityforge.generators.fixtures import FactoryField
+from entityforge.generators.revision_history import read_graph
 from entityforge.spec import load_schema
 from tests.projects import REPO_ROOT, new_project
 
@@ -42,7 +43,7 @@ LEAKING_REVISION = '''"""Permissive policies beside the tenant policies (OR-ed),
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -229,7 +230,9 @@ def test_a_seed_replays_the_factories_rows(tmp_path: Path) -> None:
 
 def test_the_isolation_tests_catch_a_leaking_policy(tmp_path: Path, server_url: str) -> None:
     project = new_project(tmp_path, None)
-    (project / "app" / "alembic" / "versions" / "0002_leak.py").write_text(LEAKING_REVISION)
+    versions = project / "app" / "alembic" / "versions"
+    (head,) = read_graph((p.name, p.read_text()) for p in versions.glob("*.py")).heads
+    (versions / "0002_leak.py").write_text(LEAKING_REVISION.replace("{head}", head))
     output = run_project_tests(project, server_url, "tests/test_tenant_isolation.py", "-rf")
     failed = set(
         re.findall(

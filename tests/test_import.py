@@ -80,6 +80,9 @@ def test_import_round_trips_every_spec(
     package = migrated(tmp_path / "second", imported.text, second_url)
 
     assert catalog(second_url) == catalog(first_url)
+    # Revision ids are digests of each project's own revisions: the first database is
+    # stamped with the second project's head before its models are compared with it.
+    run_alembic(tmp_path / "second", package, first_url, "stamp", "head", False, None, True)
     run_alembic(tmp_path / "second", package, first_url, "check")
     assert import_database(psql_url(second_url)).text == imported.text
 

@@ -111,14 +111,18 @@ def round_trip(
     return changed
 
 
-def initial_revisions(spec: str) -> tuple[tuple[str, str], ...]:
-    """The revisions a new project generated from ``spec`` has: ``0001_initial.py``."""
+def initial_history(spec: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The revisions (``0001_initial.py``) and snapshot a project generated from ``spec``
+    has, as ``GenerationContext`` arguments."""
     files = migrations.generate(GenerationContext(load_schema_text(spec)))
-    return tuple(
-        (path.rsplit("/", 1)[1], content)
-        for path, content in files.items()
-        if "/versions/" in path
-    )
+    return {
+        kind: tuple(
+            (path.rsplit("/", 1)[1], content)
+            for path, content in files.items()
+            if f"/{directory}/" in path
+        )
+        for kind, directory in (("revisions", "versions"), ("snapshots", "schema"))
+    }
 
 
 def next_revision(
@@ -132,7 +136,7 @@ def next_revision(
     """The file name and text of the revision after the initial one."""
     context = GenerationContext(
         load_schema_text(after),
-        revisions=initial_revisions(before),
+        **initial_history(before),
         message=message,
         allow_destructive=allow_destructive,
         allow_rewrite=allow_rewrite,
@@ -849,7 +853,7 @@ def test_destructive_changes_are_listed_and_refused() -> None:
     with pytest.raises(GenerationError, match="tasks: changing hours from integer to smallint"):
         next_revision(BASE, after, allow_destructive=True)
     name, _ = next_revision(BASE, after, allow_destructive=True, allow_rewrite=True)
-    assert name == "0002_update_legacy_notes_and_tasks.py"
+    assert name == "0002_drop_legacy_notes_and_update_tasks.py"
 
 
 def test_widening_is_not_destructive_but_may_rewrite() -> None:
@@ -910,9 +914,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             "      title: {type: string, max_length: 300, renamed_from: name}",
         )
     )
-    files = migrations.generate(
-        GenerationContext(load_schema_text(spec), revisions=initial_revisions(BASE))
-    )
+    files = migrations.generate(GenerationContext(load_schema_text(spec), **initial_history(BASE)))
     assert not any("/versions/" in path for path in files)
 
 
@@ -960,7 +962,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
                 ("title: string(300)", "title: string(400)"),
                 ("      text: text", "      text: {type: text, nullable: true}"),
             ),
-            "0002_update_legacy_notes_and_tasks.py",
+            "0002_make_text_optional_in_legacy_notes_and_widen_title_in_tasks.py",
         ),
         (
             changed(
@@ -970,7 +972,7 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
                     "      text: text\n      memo: {type: text, nullable: true}\n",
                 ),
             ),
-            "0002_update_legacy_notes_and_tasks.py",
+            "0002_add_memo_to_legacy_notes_and_drop_body_from_tasks.py",
         ),
         (
             changed(
@@ -988,6 +990,21 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
             ),
             "0002_add_index_on_hours_to_tasks.py",
         ),
+        (changed(("title: string(300)", "title: string(400)")), "0002_widen_title_in_tasks.py"),
+        (
+            changed(
+                (
+                    "      hours:",
+                    "      channel: {type: string, max_length: 20, nullable: true, index: true}\n"
+                    "      hours:",
+                ),
+            ),
+            "0002_add_channel_to_tasks_and_index_channel.py",
+        ),
+        (
+            changed(("      text: text", "      text: {type: text, nullable: true}")),
+            "0002_make_text_optional_in_legacy_notes.py",
+        ),
     ],
     ids=[
         "add-column",
@@ -1001,6 +1018,9 @@ def test_a_stale_renamed_from_changes_nothing() -> None:
         "mixed",
         "drop-columns",
         "index",
+        "widen",
+        "add-and-index",
+        "optional",
     ],
 )
 def test_revision_file_names_say_what_changes(after: str, expected: str) -> None:
@@ -1088,7 +1108,7 @@ def test_a_spec_edited_back_gives_the_revision_that_reverses_the_change(
     assert schema_snapshot(database_url) == at_first
     assert table_rows(database_url) == rows
     back.alembic(database_url, "check")
-    back.alembic(database_url, "downgrade", "0001")
+    back.alembic(database_url, "downgrade", "-2")
     assert schema_snapshot(database_url) == at_first
 
 

@@ -69,6 +69,10 @@ class Project:
     def revisions(self) -> tuple[tuple[str, str], ...]:
         return tuple((p.name, p.read_text()) for p in sorted(self.versions.glob("*.py")))
 
+    def snapshots(self) -> tuple[tuple[str, str], ...]:
+        directory = self.versions.parent / "schema"
+        return tuple((p.name, p.read_text()) for p in sorted(directory.glob("*.json")))
+
     def write(
         self,
         schema: Schema,
@@ -83,6 +87,7 @@ class Project:
             schema,
             self.package,
             self.revisions(),
+            self.snapshots(),
             message=message,
             allow_destructive=allow_destructive,
             allow_rewrite=allow_rewrite,
@@ -356,7 +361,7 @@ def test_initial_revision_is_black_and_ruff_clean(
     path = project.versions / "0001_initial.py"
     source = path.read_text()
     assert format_python(path.name, source) == source
-    assert 'revision: str = "0001"' in source
+    assert re.search(r'^revision: str = "[0-9a-f]{12}"$', source, re.MULTILINE)
     assert "down_revision: str | None = None" in source
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated"]
@@ -594,7 +599,7 @@ def test_next_revision_upgrades_and_downgrades(
     changed.alembic(database_url, "check")
     at_head = schema_snapshot(database_url)
 
-    changed.alembic(database_url, "downgrade", "0001")
+    changed.alembic(database_url, "downgrade", "-1")
     assert schema_snapshot(database_url) == at_initial
     changed.alembic(database_url, "upgrade", "head")
     assert schema_snapshot(database_url) == at_head
@@ -659,6 +664,6 @@ entities:
     assert query(database_url, "SELECT 1 FROM pg_roles WHERE rolname = :r", r=f"{prefix}_r") == []
     changed.alembic(database_url, "check")
 
-    changed.alembic(database_url, "downgrade", "0001")
+    changed.alembic(database_url, "downgrade", "-1")
     assert schema_snapshot(database_url) == at_initial
     assert_roles_and_grants(database_url, initial.catalog)

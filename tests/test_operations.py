@@ -25,8 +25,7 @@ from entityforge.catalog import (
 )
 from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
-from entityforge.generators import GenerationContext
-from entityforge.generators.migrations import generate, read_history, render_revision
+from entityforge.generators.migrations import render_revision
 from entityforge.generators.revision_renderers import render_operation, render_validation
 from entityforge.generators.revision_safety import narrowing
 from entityforge.grants import WRITE
@@ -41,13 +40,6 @@ from entityforge.rename_operations import (
 )
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
-from entityforge.state import (
-    catalog_from_json,
-    catalog_to_json,
-    decode_state,
-    encode_state,
-    read_state,
-)
 from entityforge.tenancy_operations import (
     AddFilledColumn,
     ColumnFill,
@@ -591,90 +583,6 @@ def test_an_operation_without_renderer_fails_loudly() -> None:
         render_operation(Unknown())
 
 
-# --- recorded state and history --------------------------------------------------------
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=lambda path: path.stem)
-def test_state_round_trips_exactly(spec: Path) -> None:
-    catalog = build_catalog(load_schema(spec))
-    assert catalog_from_json(catalog_to_json(catalog)) == catalog
-    chunks = encode_state(catalog)
-    assert all(len(chunk) <= 76 for chunk in chunks)
-    assert decode_state(chunks) == catalog
-    assert encode_state(catalog) == chunks
-
-
-def test_state_keeps_tuples_and_literal_values() -> None:
-    column = Column(
-        "prefs",
-        ColumnType("json"),
-        default=DefaultValue((("a", (1, 2.5, None)), ("b", True)), "object"),
-    )
-    catalog = Catalog(tables=(Table("t", (column,), ("id",)),))
-    restored = catalog_from_json(catalog_to_json(catalog))
-    assert restored == catalog
-    assert isinstance(restored.tables, tuple)
-    default = restored.tables[0].columns[0].default
-    assert default is not None and default.value == (("a", (1, 2.5, None)), ("b", True))
-
-
-def test_read_state_parses_without_importing() -> None:
-    catalog = catalog_of(NOTES)
-    text = render_revision(
-        compare_catalogs(None, catalog),
-        revision="0001",
-        down_revision=None,
-        message="initial",
-        state=catalog,
-    )
-    assert read_state(text) == catalog
-    assert read_state("raise SystemExit('imported')\n") is None
-    assert read_state("def broken(:\n") is None
-
-
-def test_generation_diffs_against_the_last_recorded_revision() -> None:
-    schema = load_schema_text(NOTES)
-    first = generate(GenerationContext(schema))
-    assert sorted(first) == [
-        "alembic.ini",
-        "app/alembic/env.py",
-        "app/alembic/script.py.mako",
-        "app/alembic/versions/0001_initial.py",
-        "app/migration_steps.py",
-    ]
-    revisions = (("0001_initial.py", first["app/alembic/versions/0001_initial.py"]),)
-    again = generate(GenerationContext(schema, revisions=revisions))
-    assert not any("versions" in path for path in again)
-
-    hand_written = '"""data fix"""\nrevision = "0002"\ndown_revision = "0001"\n'
-    revisions += (("0002_data_fix.py", hand_written),)
-    changed = load_schema_text(NOTES.replace("string(200)", "string(250)"))
-    files = generate(GenerationContext(changed, revisions=revisions))
-    text = files["app/alembic/versions/0003_update_notes.py"]
-    assert 'revision: str = "0003"' in text or "revision: str = '0003'" in text
-    assert "down_revision: str | None = '0002'" in text
-    assert read_state(text) == build_catalog(changed)
-
-
-def test_a_damaged_state_is_reported_with_its_revision() -> None:
-    text = (
-        'revision = "0001"\ndown_revision = None\nENTITYFORGE_STATE = ("eJzLSM3JyQcABiwCFQ==")\n'
-    )
-    with pytest.raises(GenerationError, match="revision 0001_initial.py: the recorded schema"):
-        read_history((("0001_initial.py", text),))
-
-
-def test_history_needs_one_head_and_a_recorded_state() -> None:
-    assert read_history(()).next_revision == "0001"
-    heads = (("a.py", "revision = 'a'\ndown_revision = None\n"),) + (
-        ("b.py", "revision = 'b'\ndown_revision = None\n"),
-    )
-    with pytest.raises(GenerationError, match="2 heads"):
-        read_history(heads)
-    with pytest.raises(GenerationError, match="no revision records the schema"):
-        read_history((("a.py", "revision = 'a'\ndown_revision = None\n"),))
-
-
 # --- renames, fills, enum additions: reverse and render ----------------------------------
 
 _FILL = ColumnFill("project_id", "projects", "tenant_id", parent_forces_rls=True)
@@ -805,14 +713,13 @@ def test_render_concurrent_index_and_later_validation() -> None:
 
 
 def test_revision_body_runs_outside_steps_in_autocommit_blocks() -> None:
-    catalog = catalog_of(NOTES)
     operations = (
         ops.AddEnumValues("note_status", ("draft", "live"), ("draft", "live", "gone")),
         ops.AddForeignKey("notes", _FK, validate_later=True),
         ops.CreateIndex("notes", _INDEX, concurrently=True),
     )
-    text = render_revision(
-        operations, revision="0002", down_revision="0001", message="m", state=catalog
+    _, text, _ = render_revision(
+        operations, parents=("0001",), message="m", changes={}, number="0002"
     )
     upgrade = text[text.index("def upgrade") : text.index("def downgrade")]
     assert upgrade.count("with op.get_context().autocommit_block():") == 2

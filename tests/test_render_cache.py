@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from entityforge import pipeline, render_cache
-from entityforge.project import ProjectConfig
+from entityforge.generators.revision_history import read_graph
+from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,8 @@ def test_a_changed_spec_is_rendered(project: Path, loads: list[Path]) -> None:
 
 def test_a_revision_added_by_hand_is_rendered(project: Path, loads: list[Path]) -> None:
     versions = project / "app" / "alembic" / "versions"
-    (versions / "0002_data.py").write_text('revision = "0002"\ndown_revision = "0001"\n')
+    (head,) = read_graph(pipeline.read_revisions(read_project_config(project))).heads
+    (versions / "0002_data.py").write_text(f'revision = "0002"\ndown_revision = "{head}"\n')
     assert pipeline.generate(project).is_empty
     assert loads
 
