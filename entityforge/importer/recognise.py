@@ -13,6 +13,7 @@ from typing import Any
 
 from entityforge import naming
 from entityforge.catalog import Catalog
+from entityforge.importer.draft import EntityDraft, Path
 from entityforge.importer.findings import Finding
 from entityforge.importer.live import LiveDatabase, LiveTable
 from entityforge.importer.shapes import (
@@ -24,7 +25,7 @@ from entityforge.importer.shapes import (
     role_shape,
     tenancy_shape,
 )
-from entityforge.importer.tables import EntityDraft, Path, entity_draft
+from entityforge.importer.tables import entity_draft
 
 _DEFAULT_ROLES = {"reader": "app_reader", "writer": "app_writer", "admin": "app_admin"}
 _VIEW_KINDS = {"v": "view", "m": "materialized view", "f": "foreign table"}
