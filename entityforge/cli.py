@@ -15,7 +15,6 @@ from entityforge.add_entity import NewEntity
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.erd import FORMATS, render_diagram
-from entityforge.importer import import_from_url, render_report
 from entityforge.project import DEFAULT_SPEC, read_project_config
 from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
@@ -266,6 +265,8 @@ def erd(project_dir: Path, spec: Path | None, form: str) -> None:
 @_reports_errors
 def import_command(database_url: str, output: Path, schema: str) -> None:
     """Write a spec for an existing database; report what it cannot express."""
+    from entityforge.importer import import_from_url, render_report
+
     writing = str(output) != "-"
     if writing and output.exists():
         raise GenerationError(
