@@ -26,6 +26,7 @@ from entityforge.importer.shapes import (
     tenancy_shape,
 )
 from entityforge.importer.tables import entity_draft
+from entityforge.spec.raw import RawEntity
 
 _DEFAULT_ROLES = {"reader": "app_reader", "writer": "app_writer", "admin": "app_admin"}
 _VIEW_KINDS = {"v": "view", "m": "materialized view", "f": "foreign table"}
@@ -75,6 +76,7 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
     roles = {**_DEFAULT_ROLES, **role_shape(db)}
     if roles != _DEFAULT_ROLES:
         document["roles"] = roles
+    _mark_writable_globals(drafts, tenancy, roles["writer"])
     defaults = _defaults(drafts)
     if defaults:
         document["defaults"] = defaults
@@ -91,6 +93,7 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
 _ENTITY_KEYS = (
     "table",
     "tenant_scoped",
+    "writable",
     "timestamps",
     "soft_delete",
     "comment",
@@ -161,6 +164,19 @@ def _add_many_to_many(
             "kind": "many_to_many",
             "target": entity_of[shape.target_table],
         }
+
+
+def _mark_writable_globals(
+    drafts: list[EntityDraft], tenancy: TenancyShape | None, writer: str
+) -> None:
+    """A global table the writer may insert into is ``writable`` (when the spec format
+    has the key: global tables are otherwise read-only to the writer)."""
+    if tenancy is None or "writable" not in RawEntity.model_fields:
+        return
+    for draft in drafts:
+        is_global = not draft.scoped and draft.table.name != tenancy.tenant_table
+        if is_global and (writer, "INSERT") in draft.table.grants:
+            draft.doc["writable"] = True
 
 
 def _tenancy_doc(tenancy: TenancyShape, entity_of: dict[str, str]) -> dict[str, str]:
