@@ -116,6 +116,36 @@ def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
     return entry
 
 
+# An enum stored as varchar: ``"status" IN ('todo', 'done')`` as PostgreSQL prints it.
+_LABELS = re.compile(
+    r"^\(*\(?\"?(?P<column>[a-z_][a-z0-9_]*)\"?\)?::text = ANY \(\(?ARRAY\[(?P<labels>.*)\]\)?"
+    r"(::text\[\])?\)\)*$",
+    re.DOTALL,
+)
+_LABEL = re.compile(r"'((?:[^']|'')*)'::(?:character varying|text)")
+ENUM_LENGTH = 63
+
+
+def _enum_labels(draft: EntityDraft, name: str, columns: tuple[str, ...], expression: str) -> bool:
+    """A varchar field whose check lists its labels is an enum field: turn it into one."""
+    fields = draft.doc.get("fields", {})
+    match = _LABELS.match(expression)
+    if match is None or len(columns) != 1 or columns[0] not in fields:
+        return False
+    column = columns[0]
+    if name != naming.check_name(draft.table.name, f"{column}_values"):
+        return False
+    field = fields[column]
+    spec = dict(field) if isinstance(field, dict) else {"type": field}
+    if spec.get("type") != f"string({ENUM_LENGTH})" or "check" in spec:
+        return False
+    labels = [label.replace("''", "'") for label in _LABEL.findall(match["labels"])]
+    fields[column] = {"type": "enum", "values": labels} | {
+        key: value for key, value in spec.items() if key != "type"
+    }
+    return True
+
+
 def add_checks(draft: EntityDraft) -> None:
     table, declared = draft.table, []
     fields = draft.doc.get("fields", {})
@@ -129,6 +159,8 @@ def add_checks(draft: EntityDraft) -> None:
                 "validate it before generating, or the revision validates it",
                 "changed",
             )
+        if _enum_labels(draft, check.name, check.columns, expression):
+            continue
         column = next((c for c in fields if check.name == naming.check_name(table.name, c)), None)
         if column is not None and check.columns == (column,):
             set_key(fields, column, "check", expression)

@@ -18,7 +18,7 @@ from entityforge.importer.findings import Finding
 from entityforge.importer.live import LiveDatabase, LiveTable
 from entityforge.importer.shapes import (
     IMPLIED_EXTENSIONS,
-    TRIGGER_FUNCTION,
+    IMPLIED_FUNCTIONS,
     JunctionShape,
     TenancyShape,
     junction_shape,
@@ -26,7 +26,7 @@ from entityforge.importer.shapes import (
     tenancy_shape,
 )
 from entityforge.importer.tables import entity_draft
-from entityforge.spec.raw import RawEntity
+from entityforge.spec.raw import RawDefaults, RawEntity
 
 _DEFAULT_ROLES = {"reader": "app_reader", "writer": "app_writer", "admin": "app_admin"}
 _VIEW_KINDS = {"v": "view", "m": "materialized view", "f": "foreign table"}
@@ -77,7 +77,9 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
     if roles != _DEFAULT_ROLES:
         document["roles"] = roles
     _mark_writable_globals(drafts, tenancy, roles["writer"])
-    defaults = _defaults(drafts)
+    defaults: dict[str, Any] = _defaults(drafts)
+    if _native_enums(drafts) and "enums" in RawDefaults.model_fields:
+        defaults["enums"] = "native"
     if defaults:
         document["defaults"] = defaults
     document["entities"] = {
@@ -166,6 +168,12 @@ def _add_many_to_many(
         }
 
 
+def _native_enums(drafts: list[EntityDraft]) -> bool:
+    """Whether an enum field is stored as a native enum type (the spec's default may be
+    a varchar with a check)."""
+    return any(column.type.kind == "enum" for d in drafts for column in d.table.columns)
+
+
 def _mark_writable_globals(
     drafts: list[EntityDraft], tenancy: TenancyShape | None, writer: str
 ) -> None:
@@ -210,7 +218,7 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")
         for f in db.functions
-        if not f.startswith(f"{TRIGGER_FUNCTION}(")
+        if f not in IMPLIED_FUNCTIONS
     ]
     findings += [
         Finding(f"sequence {s}", "a sequence no column owns", "keep it in a revision of your own")
