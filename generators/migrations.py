@@ -21,7 +21,13 @@ from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
-from entityforge.generators.revision_code import OP, Snippet, indent, join
+from entityforge.generators.revision_code import (
+    OP,
+    Snippet,
+    indent,
+    join,
+    statements_in_block,
+)
 from entityforge.generators.revision_messages import describe, slug
 from entityforge.generators.revision_renderers import render_operation, render_validation
 from entityforge.generators.revision_safety import check_revision
@@ -131,7 +137,7 @@ def _body(operations: tuple[Operation, ...]) -> Snippet:
             runs[-1][1].append(operation)
         else:
             runs.append((outside, [operation]))
-    blocks = [(outside, _statements(run)) for outside, run in runs]
+    blocks = [(outside, _statements(run, nested=outside)) for outside, run in runs]
     validations = [v for v in map(render_validation, operations) if v is not None]
     if validations:
         checked = join(validations)
@@ -149,16 +155,18 @@ def _autocommit(snippet: Snippet) -> Snippet:
     return Snippet(f"{AUTOCOMMIT}\n{indent(snippet.text)}", snippet.imports | {OP})
 
 
-def _statements(operations: list[Operation]) -> Snippet:
-    """The rendered operations, a blank line between groups about different things."""
+def _statements(operations: list[Operation], *, nested: bool) -> Snippet:
+    """The rendered operations, a blank line between groups about different things;
+    ``nested`` when they stand in a block of the upgrade rather than in its body."""
     snippets: list[Snippet] = []
     previous: str | None = None
-    for operation in operations:
-        subject = _subject(operation)
-        if previous is not None and subject != previous:
-            snippets.append(Snippet(""))
-        snippets.append(render_operation(operation))
-        previous = subject
+    with statements_in_block(nested):
+        for operation in operations:
+            subject = _subject(operation)
+            if previous is not None and subject != previous:
+                snippets.append(Snippet(""))
+            snippets.append(render_operation(operation))
+            previous = subject
     return join(snippets)
 
 
