@@ -20,8 +20,8 @@ from entityforge import render_cache
 from entityforge.add_entity import NewEntity, add_entity_to_spec
 from entityforge.errors import GenerationError
 from entityforge.formatting import format_outputs
-from entityforge.index_warnings import index_warnings
 from entityforge.headers import with_header
+from entityforge.index_warnings import index_warnings
 from entityforge.merge import merge_generated
 from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema

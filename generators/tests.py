@@ -379,9 +379,7 @@ def module_imports(
         factories=isort_order(factories),
         support=isort_order(support),
         uses_pytest=(
-            any(cases)
-            or bool(json_null_fields(entity))
-            or admin_only(catalog, entity) is not None
+            any(cases) or bool(json_null_fields(entity)) or admin_only(catalog, entity) is not None
         ),
         standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
     )

@@ -38,8 +38,7 @@ def test_calls_are_found_in_the_parse_tree() -> None:
     [("due_at > now()", "now()"), ("due_at > CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP")],
 )
 def test_an_index_predicate_with_a_volatile_function_is_refused(where: str, call: str) -> None:
-    text = textwrap.dedent(
-        f"""\
+    text = textwrap.dedent(f"""\
         version: 1
         entities:
           Task:
@@ -47,8 +46,7 @@ def test_an_index_predicate_with_a_volatile_function_is_refused(where: str, call
               due_at: datetime
             indexes:
               - {{columns: [due_at], where: "{where}"}}
-        """
-    )
+        """)
     with pytest.raises((SpecError, SpecErrors)) as error:
         load_schema_text(text)
     message = str(error.value)
