@@ -12,6 +12,7 @@ from functools import cached_property
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.schema import Schema
 
+
 @dataclass(frozen=True)
 class GenerationContext:
     """What every generator sees: the schema, its catalog and the project's package."""

@@ -16,12 +16,15 @@ from entityforge import operations as ops
 from entityforge.catalog import Catalog, Index, Table
 from entityforge.diff import compare_catalogs
 from entityforge.generators import GenerationContext
-from entityforge.generators.erd import drawn_foreign_keys, mermaid
+from entityforge.generators.erd import drawn_foreign_keys, mermaid, neighbourhood
 from entityforge.generators.revision_renderers import render_operation
 from entityforge.generators.revision_sql import default_expression, sql_type
 from entityforge.generators.templating import render
 
 SCHEMA_DOC = "docs/schema.md"
+# Beyond this many tables the page's diagram shows names and relationships only, and
+# each table's section draws the table with its neighbours.
+LARGE_SCHEMA = 30
 # Shown as a table's structure already; the rest of a table's steps are listed as SQL.
 _STRUCTURE = (
     ops.CreateTable,
@@ -55,6 +58,7 @@ class TableView:
     indexes: tuple[str, ...]
     checks: tuple[str, ...]
     statements: tuple[str, ...]
+    diagram: str
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
@@ -63,12 +67,15 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
 
 def render_schema_doc(catalog: Catalog) -> str:
     statements = _table_statements(catalog)
+    large = len(catalog.tables) > LARGE_SCHEMA
     tables = tuple(
-        _table_view(catalog, table, statements.get(table.name, ())) for table in catalog.tables
+        _table_view(catalog, table, statements.get(table.name, ()), large)
+        for table in catalog.tables
     )
     return render(
         "docs/schema.md.jinja",
-        diagram=mermaid(catalog),
+        diagram=mermaid(catalog, attributes=not large),
+        large=large,
         tables=tables,
         tenancy=_tenancy_summary(catalog),
         enums=tuple(
@@ -138,7 +145,9 @@ def _executed_sql(source: str) -> list[str]:
     return statements
 
 
-def _table_view(catalog: Catalog, table: Table, statements: tuple[str, ...]) -> TableView:
+def _table_view(
+    catalog: Catalog, table: Table, statements: tuple[str, ...], large: bool
+) -> TableView:
     tenancy = ""
     if table.tenant_scoped and catalog.tenancy:
         tenancy = f"Tenant-scoped by {code(catalog.tenancy.column)}."
@@ -170,6 +179,7 @@ def _table_view(catalog: Catalog, table: Table, statements: tuple[str, ...]) -> 
         indexes=tuple(_index_line(index) for index in table.indexes),
         checks=tuple(f"{code(c.name)}: {code(c.expression)}" for c in table.checks),
         statements=statements,
+        diagram=mermaid(catalog, neighbourhood(catalog, table)) if large else "",
     )
 
 

@@ -87,21 +87,42 @@ def unique_columns(catalog: Catalog, table: Table) -> frozenset[tuple[str, ...]]
     )
 
 
-def mermaid(catalog: Catalog, tables: tuple[Table, ...] | None = None) -> str:
-    """An ``erDiagram`` of ``tables`` (default: all), ready for a Markdown code fence."""
+def mermaid(
+    catalog: Catalog, tables: tuple[Table, ...] | None = None, *, attributes: bool = True
+) -> str:
+    """An ``erDiagram`` of ``tables`` (default: all), ready for a Markdown code fence;
+    without ``attributes``, the tables' names and relationships only."""
     chosen = catalog.tables if tables is None else tables
+    names = {table.name for table in chosen}
     lines = ["erDiagram"]
     for table in chosen:
+        if not attributes:
+            lines.append(f'    "{table.name}"')
+            continue
         lines.append(f'    "{table.name}" {{')
         for column in table.columns:
             keys = column_keys(catalog, table, column)
             lines.append(f"        {diagram_type(column)} {column.name} {keys}".rstrip())
         lines.append("    }")
     for edge in edges(catalog, chosen):
+        if edge.parent not in names:
+            continue
         parent = "|o" if edge.optional else "||"
         child = "o|" if edge.unique else "o{"
         lines.append(f'    "{edge.parent}" {parent}--{child} "{edge.child}" : "{edge.label}"')
     return "\n".join(lines) + "\n"
+
+
+def neighbourhood(catalog: Catalog, table: Table) -> tuple[Table, ...]:
+    """``table`` and the tables it references or that reference it, in catalog order."""
+    near = {table.name}
+    for other in catalog.tables:
+        for fk in drawn_foreign_keys(catalog, other):
+            if other.name == table.name:
+                near.add(fk.referred_table)
+            elif fk.referred_table == table.name:
+                near.add(other.name)
+    return tuple(t for t in catalog.tables if t.name in near)
 
 
 def _dot_text(text: str) -> str:

@@ -32,7 +32,14 @@ from entityforge.catalog import Catalog, Table
 from entityforge.diff import compare_catalogs
 from entityforge.generators import GenerationContext, revision_parts
 from entityforge.generators.revision_breaking import NOTICE, breaking_changes
-from entityforge.generators.revision_code import STEPS, STEPS_IMPORT, Snippet, indent, join
+from entityforge.generators.revision_code import (
+    STEPS,
+    STEPS_IMPORT,
+    Snippet,
+    indent,
+    join,
+    statements_in_block,
+)
 from entityforge.generators.revision_history import Graph, read_graph
 from entityforge.generators.revision_live import (
     live_steps,
@@ -224,8 +231,18 @@ def _body(operations: tuple[Operation, ...], direction: str) -> Snippet:
             runs[-1][1].append(operation)
         else:
             runs.append((outside, [operation]))
-    blocks = [(outside, _statements(run)) for outside, run in runs]
     validations = [v for v in map(render_validation, operations) if v is not None]
+    # Runs before the last autocommit block are indented: autocommit blocks, and
+    # transactional runs inside the check that they have not already run.
+    last = (
+        len(runs)
+        if validations and not runs[-1][0]
+        else max((position for position, (outside, _) in enumerate(runs) if outside), default=-1)
+    )
+    blocks = [
+        (outside, _statements(run, nested=outside or position < last))
+        for position, (outside, run) in enumerate(runs)
+    ]
     if validations:
         checked = join(validations)
         if blocks[-1][0]:
@@ -235,16 +252,18 @@ def _body(operations: tuple[Operation, ...], direction: str) -> Snippet:
     return resumable(blocks, direction, preflight_checks(operations))
 
 
-def _statements(operations: list[Operation]) -> Snippet:
-    """The rendered operations, a blank line between groups about different things."""
+def _statements(operations: list[Operation], *, nested: bool) -> Snippet:
+    """The rendered operations, a blank line between groups about different things;
+    ``nested`` when they stand in a block of the upgrade rather than in its body."""
     snippets: list[Snippet] = []
     previous: str | None = None
-    for operation in operations:
-        subject = _subject(operation)
-        if previous is not None and subject != previous:
-            snippets.append(Snippet(""))
-        snippets.append(with_rewrite_guards(operation, render_operation(operation)))
-        previous = subject
+    with statements_in_block(nested):
+        for operation in operations:
+            subject = _subject(operation)
+            if previous is not None and subject != previous:
+                snippets.append(Snippet(""))
+            snippets.append(with_rewrite_guards(operation, render_operation(operation)))
+            previous = subject
     return join(snippets)
 
 

@@ -7,7 +7,9 @@ data so that a revision imports exactly what it uses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
@@ -22,9 +24,14 @@ STEPS = "migration_steps"
 STEPS_IMPORT = "from {package} import migration_steps"
 """The import of the project's ``migration_steps``; the revision fills in ``{package}``."""
 # The longest string literal (quotes included) put on one line: a statement's argument
-# sits at indent 12 inside an autocommit block; a nested one deeper, or after a keyword.
+# sits at indent 12 inside a block of the upgrade (an autocommit block), at indent 8 in
+# the upgrade's own body; a nested one deeper, or after a keyword. A literal cut into
+# pieces that would fit on one line is joined again by ruff (and left cut by black), so
+# the room is the room where the statement will stand.
 STATEMENT_ROOM = 86
+TOP_LEVEL_STATEMENT_ROOM = 91
 NESTED_ROOM = 76
+_statement_room: ContextVar[int] = ContextVar("statement_room", default=STATEMENT_ROOM)
 
 _SIMPLE_TYPES = {
     "text": "sa.Text()",
@@ -101,11 +108,22 @@ def call_with_string(function: str, text: str, room: int = NESTED_ROOM) -> str:
     return f"{function}(\n" + "".join(indent(repr(piece)) + "\n" for piece in pieces) + ")"
 
 
+@contextmanager
+def statements_in_block(nested: bool) -> Iterator[None]:
+    """Render ``execute`` statements for a block of the upgrade (``nested``) or for its
+    own body."""
+    token = _statement_room.set(STATEMENT_ROOM if nested else TOP_LEVEL_STATEMENT_ROOM)
+    try:
+        yield
+    finally:
+        _statement_room.reset(token)
+
+
 def execute(*statements: str) -> Snippet:
     """``op.execute`` of each statement; Alembic wraps a string in ``text()``."""
+    room = _statement_room.get()
     text = "\n".join(
-        call_with_string("op.execute", escape_text(statement), STATEMENT_ROOM)
-        for statement in statements
+        call_with_string("op.execute", escape_text(statement), room) for statement in statements
     )
     return Snippet(text, frozenset({OP}))
 

@@ -129,7 +129,13 @@ def describe(operations: Sequence[ops.Operation], tenant_column: str | None = No
     if not names:
         return "update schema"
     listed = f"update {_listing(names)}"
-    return listed if len(listed) <= SLUG_LENGTH else f"update {len(names)} tables"
+    listed = listed if len(listed) <= SLUG_LENGTH else f"update {len(names)} tables"
+    layout = next((phrase for phrase in schema_phrases if phrase.verb == "use"), None)
+    if layout is not None:
+        # A new key layout or kind of id, across the schema, names the revision first.
+        combined = f"{layout}; {listed}"
+        return combined if len(combined) <= SLUG_LENGTH else str(layout)
+    return listed
 
 
 def _joined(phrases: Sequence[_Phrase]) -> str:

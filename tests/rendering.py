@@ -78,7 +78,7 @@ entities:
          check: "an_extraordinarily_long_descriptive_field_name_for_naming_tests <> ''"}
 """
 
-# Tenancy under other names; a non-tenant entity referencing a tenant-scoped one, a self
+# Tenancy under other names; a tenant-scoped entity referencing a global one, a self
 # one-to-one and a self many-to-many, both with reverse sides; fields named like the
 # imports a model needs (``uuid``, ``time``).
 EDGE_SPEC = """\
@@ -94,8 +94,6 @@ entities:
     timestamps: false
     fields:
       code: {type: string, max_length: 8, unique: true}
-    relations:
-      featured_site: {kind: many_to_one, target: Site, nullable: true, on_delete: set_null}
   Site:
     soft_delete: true
     fields:
@@ -106,6 +104,7 @@ entities:
       twin: {kind: one_to_one, target: Site, nullable: true, on_delete: set_null,
              back_populates: twin_of}
       neighbours: {kind: many_to_many, target: Site, back_populates: neighbour_of}
+      region: {kind: many_to_one, target: Region, nullable: true, back_populates: sites}
     unique:
       - [label]
 """

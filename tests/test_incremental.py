@@ -23,10 +23,11 @@ from sqlalchemy.pool import NullPool
 
 from entityforge import operations as ops
 from entityforge.diff import compare_catalogs
-from entityforge.errors import GenerationError
+from entityforge.errors import GenerationError, SpecError
 from entityforge.generators import GenerationContext, migrations
 from entityforge.rename_operations import RenameColumn, RenameConstraint, RenameEnum, RenameTable
-from entityforge.spec import load_schema_text
+from entityforge.schema import Schema
+from entityforge.spec import crosscheck, load_schema_text
 from tests.test_migrations import (
     Project,
     assert_catalog_matches,
@@ -69,19 +70,37 @@ def table_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+EXISTING = Path(__file__).resolve().parent / "existing"
+
+
+def legacy_schema(text: str) -> Schema:
+    """A spec that entityforge accepted before guarantees 10-13: a table without the
+    tenant column referencing a tenant-scoped one. Projects made then hold such tables;
+    the revision that makes them tenant-scoped takes their tenants from those references."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(crosscheck, "_reference_into_tenancy", lambda *arguments: None)
+        return load_schema_text(text)
+
+
 def round_trip(
     make: Callable[..., Project],
     url: str,
-    before: str,
+    before: str | Schema,
     after: str,
     seed: Sequence[str],
     *,
     allow_destructive: bool = False,
     allow_rewrite: bool = False,
     check_rows: bool = True,
+    initial_revision: Path | None = None,
 ) -> Project:
-    """Initial revision, rows, next revision: up, check, down, up again."""
-    initial = make(load_schema_text(before), with_models=True)
+    """Initial revision, rows, next revision: up, check, down, up again.
+
+    ``initial_revision`` replaces the first revision: one an earlier entityforge wrote."""
+    schema = before if isinstance(before, Schema) else load_schema_text(before)
+    initial = make(schema, with_models=True)
+    if initial_revision is not None:
+        (initial.versions / "0001_initial.py").write_text(initial_revision.read_text())
     initial.alembic(url, "upgrade", "head")
     execute(url, *seed)
     at_initial, rows_initial = schema_snapshot(url), table_rows(url)
@@ -624,7 +643,15 @@ def test_a_table_becoming_tenant_scoped_takes_its_tenants_from_its_parents(
     database_url: str, new_project: Callable[..., Project]
 ) -> None:
     after = TENANCY_BEFORE.replace("    tenant_scoped: false\n", "")
-    changed = round_trip(new_project, database_url, TENANCY_BEFORE, after, TENANCY_SEED)
+    # The first revision as entityforge wrote it before guarantees 10-13 (commit 3ff7195).
+    changed = round_trip(
+        new_project,
+        database_url,
+        legacy_schema(TENANCY_BEFORE),
+        after,
+        TENANCY_SEED,
+        initial_revision=EXISTING / "comments_0001_initial.py",
+    )
     _, source = newest_revision(changed)
     assert "UPDATE comments AS child SET tenant_id = parent.tenant_id" in source
     assert "ALTER TABLE projects NO FORCE ROW LEVEL SECURITY" in source
@@ -633,8 +660,9 @@ def test_a_table_becoming_tenant_scoped_takes_its_tenants_from_its_parents(
     assert source.index("UPDATE comments") < source.index("UPDATE comment_related")
     # The junction's new foreign keys need the (tenant, id) key, the table's new primary
     # key: made in the transaction.
-    upgrade = source[source.index("def upgrade") : source.index("autocommit_block")]
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
     assert "ADD CONSTRAINT pk_comments PRIMARY KEY (tenant_id, id)" in upgrade
+    assert "pk_comments_next" not in upgrade
     tenants = query(database_url, "SELECT body, tenant_id::text FROM comments ORDER BY 1")
     assert tenants == [("a", ACCOUNT), ("a2", ACCOUNT), ("b", OTHER_ACCOUNT)]
     assert query(database_url, "SELECT tenant_id::text FROM comment_related") == [(ACCOUNT,)]
@@ -750,16 +778,24 @@ def test_a_table_becoming_tenant_scoped_without_a_derivable_tenant_is_refused() 
 def test_a_table_leaving_tenancy_drops_its_tenant_column(
     database_url: str, new_project: Callable[..., Project]
 ) -> None:
-    before = TENANCY_BEFORE.replace("    tenant_scoped: false\n", "")
+    unreferenced = TENANCY_BEFORE.replace(
+        "      project: {kind: many_to_one, target: Project, on_delete: cascade}\n", ""
+    )
+    before = unreferenced.replace("    tenant_scoped: false\n", "")
     seed = (f"INSERT INTO accounts (id, name) VALUES ('{ACCOUNT}', 'a')",)
     with pytest.raises(GenerationError, match="comments.tenant_id: column dropped"):
-        next_revision(before, TENANCY_BEFORE)
-    round_trip(new_project, database_url, before, TENANCY_BEFORE, seed, allow_destructive=True)
+        next_revision(before, unreferenced)
+    round_trip(new_project, database_url, before, unreferenced, seed, allow_destructive=True)
     keys = query(
         database_url,
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_comment_related'",
     )
     assert keys == [("PRIMARY KEY (comment_id, related_id)",)]
+
+
+def test_a_table_cannot_leave_tenancy_while_it_references_tenant_rows() -> None:
+    with pytest.raises(SpecError, match="'Comment' is not tenant-scoped, so it cannot reference"):
+        load_schema_text(TENANCY_BEFORE)
 
 
 def test_renamed_tenancy_column_and_setting_move_the_policies(

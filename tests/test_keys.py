@@ -19,7 +19,7 @@ from entityforge.generators import GenerationContext, migrations
 from entityforge.generators.migrations import read_history
 from entityforge.spec import load_schema_text
 from entityforge.tenancy_operations import BuildKeyIndex, MovePrimaryKey
-from tests.test_incremental import execute, next_revision, table_rows
+from tests.test_incremental import execute, table_rows
 from tests.test_migrations import (
     Project,
     assert_catalog_matches,
@@ -131,31 +131,6 @@ def next_revision_from(legacy: str) -> str:
     context = GenerationContext(load_schema_text(SPEC), revisions=(("0001_initial.py", legacy),))
     files = migrations.generate(context)
     return next(text for path, text in files.items() if "/versions/0002" in path)
-
-
-def test_a_global_reference_to_a_tenant_table_keeps_a_key_on_id() -> None:
-    before = """\
-version: 1
-tenancy: {entity: Account}
-entities:
-  Account:
-    fields: {name: string(100)}
-  Note:
-    fields: {title: string(200)}
-"""
-    after = before + """\
-  Tag:
-    tenant_scoped: false
-    fields: {label: string(40)}
-    relations:
-      note: {kind: many_to_one, target: Note, on_delete: cascade}
-"""
-    notes = build_catalog(load_schema_text(after)).table("notes")
-    assert notes.primary_key == ("tenant_id", "id")
-    assert [unique.columns for unique in notes.uniques] == [("id",)]
-    revision = next_revision(before, after)[1]
-    assert "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_notes_id" not in revision
-    assert "uq_notes_id" in revision
 
 
 def test_moves_are_planned_only_for_tables_with_the_old_keys() -> None:

@@ -626,8 +626,6 @@ entities:
   Tag:
     tenant_scoped: false
     fields: {{label: string(40)}}
-    relations:
-      note: {{kind: many_to_one, target: Note, on_delete: cascade}}
 """
     after = f"""\
 version: 1

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.generators.docs import SCHEMA_DOC, code, render_schema_doc
@@ -21,6 +22,7 @@ from entityforge.spec import load_schema, load_schema_text
 from tests.conftest import EXAMPLE_SPEC, SPECS
 from tests.inprocess import generate_project, unique_package
 from tests.projects import entityforge
+from tests.strategies import spec_text, specs
 
 SPEC_FILES = sorted(SPECS.glob("*.yaml")) + [EXAMPLE_SPEC]
 
@@ -29,7 +31,7 @@ ENTITY = r'"[^"%\r\n\v\b\\]+"'
 ATTRIBUTE_WORD = r"[*A-Za-z_][A-Za-z0-9\-_*]*"
 CARDINALITY_LEFT = r"(\|o|\|\||\}o|\}\|)"
 CARDINALITY_RIGHT = r"(o\||\|\||o\{|\|\{)"
-ENTITY_LINE = re.compile(rf"    {ENTITY} \{{")
+ENTITY_LINE = re.compile(rf"    {ENTITY}( \{{)?")
 KEYS = r"( (PK|FK|UK)(, (PK|FK|UK))*)?"
 ATTRIBUTE_LINE = re.compile(rf"        {ATTRIBUTE_WORD} {ATTRIBUTE_WORD}{KEYS}")
 RELATION_LINE = re.compile(
@@ -98,6 +100,38 @@ def test_hostile_comments_and_checks_stay_inside_their_cells() -> None:
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 6  # five cells
     assert "<b>" not in page and "\\<b\\>html\\</b\\>" in page
     assert "`` body <> '\\|' ``" not in page and "`body <> '\\|'`" in page
+
+
+@settings(max_examples=30, deadline=None)
+@given(specs())
+def test_generated_specs_draw_valid_diagrams(doc: dict[str, object]) -> None:
+    catalog = build_catalog(load_schema_text(spec_text(doc)))
+    assert_mermaid_grammar(mermaid(catalog))
+    page = render_schema_doc(catalog)
+    assert page.count("\n## `") == len(catalog.tables)
+
+
+def test_a_large_schema_draws_an_overview_and_each_table_with_its_neighbours() -> None:
+    entities = "".join(
+        f"  Part{n}:\n    fields:\n      label: text\n"
+        + (
+            f"    relations:\n      prev: {{kind: many_to_one, target: Part{n - 1}}}\n"
+            if n
+            else ""
+        )
+        for n in range(40)
+    )
+    catalog = build_catalog(load_schema_text(f"version: 1\nentities:\n{entities}"))
+    page = render_schema_doc(catalog)
+    diagrams = re.findall(r"```mermaid\n(.*?)```", page, re.DOTALL)
+    assert len(diagrams) == 1 + len(catalog.tables)
+    overview, *sections = diagrams
+    assert_mermaid_grammar(overview)
+    assert "{" not in overview.replace("||--o{", "") and overview.count(" : ") == 39
+    for diagram in sections:
+        assert_mermaid_grammar(diagram)
+    middle = sections[20]
+    assert re.findall(r'    "(\w+)" \{', middle) == ["part19s", "part20s", "part21s"]
 
 
 def test_dot_is_one_record_per_table_and_one_arrow_per_drawn_key() -> None:

@@ -20,11 +20,11 @@ from sqlalchemy.exc import ArgumentError
 
 from entityforge.catalog import build_catalog
 from entityforge.errors import GenerationError
+from entityforge.importer.constraints import fold_field_indexes
 from entityforge.importer.findings import Finding, render_report
 from entityforge.importer.live import LiveDatabase, read_database
 from entityforge.importer.recognise import compare_with_database, recognise
 from entityforge.importer.spec_yaml import spec_text
-from entityforge.importer.tables import fold_field_indexes
 from entityforge.spec import load_schema_text
 
 __all__ = ["ImportResult", "import_database", "import_from_url", "import_live", "render_report"]

@@ -15,18 +15,20 @@ import inflection
 
 from entityforge import naming
 from entityforge.catalog import Catalog
+from entityforge.importer.draft import EntityDraft, Path
 from entityforge.importer.findings import Finding
 from entityforge.importer.live import LiveDatabase, LiveTable
 from entityforge.importer.shapes import (
     IMPLIED_EXTENSIONS,
-    TRIGGER_FUNCTION,
+    IMPLIED_FUNCTIONS,
     JunctionShape,
     TenancyShape,
     junction_shape,
     role_shape,
     tenancy_shape,
 )
-from entityforge.importer.tables import EntityDraft, Path, entity_draft
+from entityforge.importer.tables import entity_draft
+from entityforge.spec.raw import RawDefaults, RawEntity
 
 _DEFAULT_ROLES = {"reader": "app_reader", "writer": "app_writer", "admin": "app_admin"}
 _VIEW_KINDS = {"v": "view", "m": "materialized view", "f": "foreign table"}
@@ -76,7 +78,10 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
     roles = {**_DEFAULT_ROLES, **role_shape(db)}
     if roles != _DEFAULT_ROLES:
         document["roles"] = roles
-    defaults = _defaults(drafts)
+    _mark_writable_globals(drafts, tenancy, roles["writer"])
+    defaults: dict[str, Any] = _defaults(drafts)
+    if _native_enums(drafts) and "enums" in RawDefaults.model_fields:
+        defaults["enums"] = "native"
     if defaults:
         document["defaults"] = defaults
     document["entities"] = {
@@ -92,6 +97,7 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
 _ENTITY_KEYS = (
     "table",
     "tenant_scoped",
+    "writable",
     "timestamps",
     "soft_delete",
     "comment",
@@ -165,6 +171,25 @@ def _add_many_to_many(
         }
 
 
+def _native_enums(drafts: list[EntityDraft]) -> bool:
+    """Whether an enum field is stored as a native enum type (the spec's default may be
+    a varchar with a check)."""
+    return any(column.type.kind == "enum" for d in drafts for column in d.table.columns)
+
+
+def _mark_writable_globals(
+    drafts: list[EntityDraft], tenancy: TenancyShape | None, writer: str
+) -> None:
+    """A global table the writer may insert into is ``writable`` (when the spec format
+    has the key: global tables are otherwise read-only to the writer)."""
+    if tenancy is None or "writable" not in RawEntity.model_fields:
+        return
+    for draft in drafts:
+        is_global = not draft.scoped and draft.table.name != tenancy.tenant_table
+        if is_global and (writer, "INSERT") in draft.table.grants:
+            draft.doc["writable"] = True
+
+
 def _tenancy_doc(tenancy: TenancyShape, entity_of: dict[str, str]) -> dict[str, str]:
     doc = {"entity": entity_of[tenancy.tenant_table]}
     if tenancy.column != "tenant_id":
@@ -193,17 +218,16 @@ def _defaults(drafts: list[EntityDraft]) -> dict[str, bool]:
 
 
 def _database_findings(db: LiveDatabase) -> list[Finding]:
-    generated = {f"{TRIGGER_FUNCTION}(", "uuidv7("}
-    generated |= {
+    searches = tuple(
         f"{table.name}_{column.name}_{verb}("
         for table in db.tables
         for column in table.columns
         for verb in ("contains", "ilike")
-    }
+    )
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")
         for f in db.functions
-        if not any(f.startswith(prefix) for prefix in generated)
+        if f not in IMPLIED_FUNCTIONS and not f.startswith(searches)
     ]
     findings += [
         Finding(f"sequence {s}", "a sequence no column owns", "keep it in a revision of your own")

@@ -24,6 +24,9 @@ _SETTING_TEST = re.compile(
 )
 TRIGGER_FUNCTION = naming.UPDATED_AT_FUNCTION
 IMPLIED_EXTENSIONS = frozenset({"pg_trgm", "btree_gin", "btree_gist"})
+# Functions generated revisions create: the updated_at trigger's, and uuidv7() where
+# the server predates PostgreSQL 18.
+IMPLIED_FUNCTIONS = frozenset({f"{TRIGGER_FUNCTION}()", "uuidv7()"})
 
 
 @dataclass(frozen=True)

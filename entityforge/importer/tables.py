@@ -7,17 +7,15 @@ and left out; everything else becomes a key of the entity, or a finding.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from entityforge import naming
-from entityforge.importer.findings import Finding
+from entityforge.importer.constraints import add_checks, add_indexes, add_uniques
+from entityforge.importer.draft import EntityDraft, renamed
 from entityforge.importer.live import (
     LiveColumn,
     LiveConstraint,
     LiveDatabase,
-    LiveIndex,
     LiveTable,
 )
 from entityforge.importer.shapes import (
@@ -31,32 +29,6 @@ from entityforge.importer.shapes import (
 from entityforge.importer.types import spec_default, spec_type
 
 _ON_DELETE = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null"}
-_SOFT_DELETE_PREDICATE = "(deleted_at IS NULL)"
-Path = tuple[str | int, ...]
-
-
-@dataclass
-class EntityDraft:
-    """An entity being imported: its spec mapping, comments by path, and findings."""
-
-    name: str
-    table: LiveTable
-    scoped: bool
-    doc: dict[str, Any] = field(default_factory=dict)
-    notes: dict[Path, str] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-
-    def note(self, path: Path, text: str) -> None:
-        self.notes[path] = f"{self.notes[path]}; {text}" if path in self.notes else text
-
-    def find(self, subject: str, what: str, hint: str, outcome: Any = "not imported") -> None:
-        self.findings.append(Finding(subject, what, hint, outcome))
-
-    @property
-    def lead(self) -> tuple[str, ...]:
-        return (self.tenant_column,) if self.scoped and self.tenant_column else ()
-
-    tenant_column: str | None = None
 
 
 def entity_draft(
@@ -84,9 +56,9 @@ def entity_draft(
         draft.doc["fields"] = fields
     if relations:
         draft.doc["relations"] = {column[: -len("_id")]: r for column, r in relations.items()}
-    _uniques(draft, relations)
-    _indexes(draft)
-    _checks(draft)
+    add_uniques(draft, relations)
+    add_indexes(draft)
+    add_checks(draft)
     _security(draft, tenancy)
     return draft
 
@@ -179,7 +151,7 @@ def _relation(draft: EntityDraft, fk: LiveConstraint, target: str) -> dict[str, 
     if column.comment:
         relation["comment"] = column.comment
     if fk.name != naming.foreign_key_name(draft.table.name, fk.columns, fk.referred_table or ""):
-        _renamed(draft, "foreign key", fk.name)
+        renamed(draft, "foreign key", fk.name)
     return relation
 
 
@@ -244,144 +216,6 @@ def _field(draft: EntityDraft, db: LiveDatabase, column: LiveColumn) -> Any:
     return spec["type"] if list(spec) == ["type"] else spec
 
 
-def _uniques(draft: EntityDraft, relations: dict[str, dict[str, Any]]) -> None:
-    table, unique_sets = draft.table, []
-    for constraint in table.of_kind("u"):
-        unique_sets.append((constraint.name, constraint.columns))
-    for index in table.indexes:
-        if _is_live_unique(draft, index):
-            unique_sets.append((index.name, index.columns))
-    multi: list[list[str]] = []
-    for name, columns in unique_sets:
-        own = list(
-            columns[len(draft.lead) :] if columns[: len(draft.lead)] == draft.lead else columns
-        )
-        if own == ["id"] or (draft.scoped and columns == (draft.tenant_column, "id")):
-            continue
-        if len(own) == 1 and own[0] in relations:
-            relations[own[0]]["kind"] = "one_to_one"
-        elif len(own) == 1 and own[0] in draft.doc.get("fields", {}):
-            _set(draft.doc["fields"], own[0], "unique", True)
-        elif all(c in draft.doc.get("fields", {}) or c in relations for c in own):
-            multi.append(own)
-        else:
-            draft.find(
-                f"unique {name} on {table.name}",
-                "it covers columns the spec does not hold",
-                "declare it again once those columns are fields",
-            )
-            continue
-        if name != naming.unique_name(table.name, tuple(columns)):
-            _renamed(draft, "unique constraint", name)
-    if multi:
-        draft.doc["unique"] = multi
-
-
-def _is_live_unique(draft: EntityDraft, index: LiveIndex) -> bool:
-    """A unique index that holds a field's or the entity's uniqueness among live rows."""
-    return (
-        index.unique
-        and index.constraint is None
-        and bool(draft.doc["soft_delete"])
-        and index.where == _SOFT_DELETE_PREDICATE
-        and not index.has_expressions
-    )
-
-
-def _indexes(draft: EntityDraft) -> None:
-    table, declared = draft.table, []
-    fk_indexes = {naming.index_name(table.name, fk.columns) for fk in table.of_kind("f")}
-    for index in table.indexes:
-        if index.constraint is not None or _is_live_unique(draft, index):
-            continue
-        if index.name in fk_indexes and index.method == "btree" and not index.where:
-            continue
-        entry = _index_entry(draft, index)
-        if entry is not None:
-            declared.append(entry)
-    if declared:
-        draft.doc["indexes"] = declared
-
-
-def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
-    subject = f"index {index.name} on {draft.table.name}"
-    if index.has_expressions:
-        draft.find(
-            subject,
-            f"an expression index ({index.definition})",
-            "the spec indexes columns only; create it in a revision of your own",
-        )
-        return None
-    columns, opclasses = list(index.columns), list(index.opclasses)
-    if draft.lead and tuple(columns[: len(draft.lead)]) == draft.lead:
-        columns, opclasses = columns[len(draft.lead) :], opclasses[len(draft.lead) :]
-    using = index.method
-    if opclasses and all(op == "gin_trgm_ops" for op in opclasses) and using == "gin":
-        using = "trgm"
-    elif any(opclasses):
-        draft.find(
-            subject,
-            f"operator classes {', '.join(o for o in opclasses if o)}",
-            "the spec chooses operator classes itself",
-            "changed",
-        )
-    if using not in ("btree", "gin", "gist", "brin", "trgm"):
-        draft.find(subject, f"the {index.method} method", "use btree, gin, gist, brin or trgm")
-        return None
-    entry: dict[str, Any] = {"columns": columns}
-    if index.unique:
-        entry["unique"] = True
-    if using != "btree":
-        entry["using"] = using
-    where = index.where
-    if where and index.unique and draft.doc["soft_delete"]:
-        # The generator adds "AND deleted_at IS NULL" to a unique index of its own accord.
-        where = re.sub(r"^\((.*) AND \(deleted_at IS NULL\)\)$", r"\1", where, flags=re.S)
-    if where:
-        entry["where"] = where
-    entry["name"] = index.name
-    return entry
-
-
-def _checks(draft: EntityDraft) -> None:
-    table, declared = draft.table, []
-    fields = draft.doc.get("fields", {})
-    prefix = f"ck_{table.name}_"
-    for check in table.of_kind("c"):
-        expression = re.sub(r"^CHECK \((.*)\)( NOT VALID)?$", r"\1", check.definition, flags=re.S)
-        if check.definition.endswith(" NOT VALID"):
-            draft.find(
-                f"check {check.name}",
-                "it is NOT VALID (existing rows are unchecked)",
-                "validate it before generating, or the revision validates it",
-                "changed",
-            )
-        column = next((c for c in fields if check.name == naming.check_name(table.name, c)), None)
-        if column is not None and check.columns == (column,):
-            _set(fields, column, "check", expression)
-            continue
-        if _enum_check(fields, table.name, check.name, check.columns, expression):
-            continue
-        if not check.name.startswith(prefix):
-            _renamed(draft, "check", check.name)
-            own = check.columns[0] if len(check.columns) == 1 else None
-            if own in fields and not (isinstance(fields[own], dict) and "check" in fields[own]):
-                _set(fields, own, "check", expression)
-                continue
-        short = check.name[len(prefix) :] if check.name.startswith(prefix) else check.name
-        if not naming.SNAKE_CASE.match(short):
-            short = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "check"
-        declared.append({"name": short, "expression": expression})
-    for exclusion in table.of_kind("x"):
-        draft.find(
-            f"exclusion constraint {exclusion.name}",
-            exclusion.definition,
-            "create it in a revision of your own",
-        )
-    if declared:
-        draft.doc["checks"] = declared
-
-
 def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
     table = draft.table
     for policy in table.policies:
@@ -421,55 +255,3 @@ def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
         draft.find(
             f"table {table.name}", "it is partitioned", "the spec makes plain tables", "changed"
         )
-
-
-def _renamed(draft: EntityDraft, kind: str, name: str) -> None:
-    draft.find(
-        f"{kind} {name} on {draft.table.name}",
-        "its name does not follow the naming convention; the generated one differs",
-        "rename it in the database first, or accept the rename",
-        "changed",
-    )
-
-
-def fold_field_indexes(entity: dict[str, Any]) -> None:
-    """A plain one-column index of a field, under its conventional name, is the field's
-    ``index`` key."""
-    fields, declared = entity.get("fields", {}), entity.get("indexes", [])
-    for entry in list(declared):
-        plain = set(entry) <= {"columns", "using"} and len(entry["columns"]) == 1
-        if plain and entry["columns"][0] in fields:
-            _set(fields, entry["columns"][0], "index", entry.get("using", True))
-            declared.remove(entry)
-    if "indexes" in entity and not declared:
-        del entity["indexes"]
-
-
-_ENUM_CHECK = re.compile(
-    r"^\(\((\w+)\)::text = ANY \(\(ARRAY\[(.*)\]\)::text\[\]\)\)$", flags=re.S
-)
-_ENUM_LABEL = re.compile(r"'((?:[^']|'')*)'::character varying(?:, |$)")
-
-
-def _enum_check(
-    fields: dict[str, Any], table: str, name: str, columns: tuple[str, ...], expression: str
-) -> bool:
-    """An enum field stored as varchar(63): its check ``ck_<table>_<field>_values`` on
-    the labels makes it an enum field again. Whether the check was one."""
-    if len(columns) != 1 or columns[0] not in fields:
-        return False
-    column = columns[0]
-    spec = fields[column]
-    kind = spec if isinstance(spec, str) else spec.get("type")
-    match = _ENUM_CHECK.match(expression)
-    if name != naming.check_name(table, f"{column}_values") or kind != "string(63)" or not match:
-        return False
-    labels = [label.replace("''", "'") for label in _ENUM_LABEL.findall(match.group(2))]
-    rest = {} if isinstance(spec, str) else {k: v for k, v in spec.items() if k != "type"}
-    fields[column] = {"type": "enum", "values": labels, **rest}
-    return True
-
-
-def _set(fields: dict[str, Any], name: str, key: str, value: Any) -> None:
-    spec = fields[name]
-    fields[name] = {"type": spec, key: value} if isinstance(spec, str) else {**spec, key: value}

@@ -36,25 +36,8 @@ def check_relations_across(
                 )
             if tenancy is not None and entity.tenant_scoped and not target.tenant_scoped:
                 _reference_out_of_tenancy(issues, path, entity, target, tenancy)
-            elif (
-                tenancy is not None
-                and relation.kind != "many_to_many"
-                and not entity.tenant_scoped
-                and target.tenant_scoped
-            ):
-                issues.at_value(
-                    path + ("target",),
-                    f"'{entity.name}' is not tenant-scoped, so it cannot reference the "
-                    f"tenant-scoped '{target.name}', whose rows each belong to one tenant",
-                    hint=(
-                        f"model it on '{target.name}' (for example a boolean field with a "
-                        "unique index where it is true): its tenant column already refers "
-                        f"to '{entity.name}'"
-                        if entity.name == tenancy.entity
-                        else f"declare the relation on '{target.name}' instead, targeting "
-                        f"'{entity.name}'"
-                    ),
-                )
+            elif tenancy is not None and relation.kind != "many_to_many":
+                _reference_into_tenancy(issues, path, entity, target, tenancy)
             name = relation.back_populates
             if name is None:
                 continue
@@ -114,6 +97,28 @@ def _reference_out_of_tenancy(
             "that reference it",
             hint="use 'on_delete: restrict' (the default), or make the target read-only",
         )
+
+
+def _reference_into_tenancy(
+    issues: Issues, path: DocPath, entity: Entity, target: Entity, tenancy: Tenancy
+) -> None:
+    """A table without the tenant column (a global table, or the tenant table) never
+    references a tenant-scoped one: its rows would point into one tenant's rows, and the
+    referred table would need a key on ``id`` alone (guarantee 13)."""
+    if entity.tenant_scoped or not target.tenant_scoped:
+        return
+    issues.at_value(
+        path + ("target",),
+        f"'{entity.name}' is not tenant-scoped, so it cannot reference the "
+        f"tenant-scoped '{target.name}', whose rows each belong to one tenant",
+        hint=(
+            f"model it on '{target.name}' (for example a boolean field with a "
+            "unique index where it is true): its tenant column already refers "
+            f"to '{entity.name}'"
+            if entity.name == tenancy.entity
+            else f"declare the relation on '{target.name}' instead, targeting " f"'{entity.name}'"
+        ),
+    )
 
 
 _ACTIONS = {"cascade": "delete", "set_null": "change"}

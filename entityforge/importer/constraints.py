@@ -1,0 +1,198 @@
+"""An imported entity's uniques, indexes and checks.
+
+Uniques the generator derives (a field's ``unique``, an entity's ``unique`` lists, the
+live-rows unique indexes of soft-delete tables) are told apart from declared indexes;
+indexes on foreign keys, which the generator adds itself, are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from entityforge import naming
+from entityforge.importer.draft import EntityDraft, renamed, set_key
+from entityforge.importer.live import LiveIndex
+
+SOFT_DELETE_PREDICATE = "(deleted_at IS NULL)"
+
+
+def add_uniques(draft: EntityDraft, relations: dict[str, dict[str, Any]]) -> None:
+    table, unique_sets = draft.table, []
+    for constraint in table.of_kind("u"):
+        unique_sets.append((constraint.name, constraint.columns))
+    for index in table.indexes:
+        if _is_live_unique(draft, index):
+            unique_sets.append((index.name, index.columns))
+    multi: list[list[str]] = []
+    for name, columns in unique_sets:
+        own = list(
+            columns[len(draft.lead) :] if columns[: len(draft.lead)] == draft.lead else columns
+        )
+        if own == ["id"] or (draft.scoped and columns == (draft.tenant_column, "id")):
+            continue
+        if len(own) == 1 and own[0] in relations:
+            relations[own[0]]["kind"] = "one_to_one"
+        elif len(own) == 1 and own[0] in draft.doc.get("fields", {}):
+            set_key(draft.doc["fields"], own[0], "unique", True)
+        elif all(c in draft.doc.get("fields", {}) or c in relations for c in own):
+            multi.append(own)
+        else:
+            draft.find(
+                f"unique {name} on {table.name}",
+                "it covers columns the spec does not hold",
+                "declare it again once those columns are fields",
+            )
+            continue
+        if name != naming.unique_name(table.name, tuple(columns)):
+            renamed(draft, "unique constraint", name)
+    if multi:
+        draft.doc["unique"] = multi
+
+
+def _is_live_unique(draft: EntityDraft, index: LiveIndex) -> bool:
+    """A unique index that holds a field's or the entity's uniqueness among live rows."""
+    return (
+        index.unique
+        and index.constraint is None
+        and bool(draft.doc["soft_delete"])
+        and index.where == SOFT_DELETE_PREDICATE
+        and not index.has_expressions
+    )
+
+
+def add_indexes(draft: EntityDraft) -> None:
+    table, declared = draft.table, []
+    fk_indexes = {naming.index_name(table.name, fk.columns) for fk in table.of_kind("f")}
+    for index in table.indexes:
+        if index.constraint is not None or _is_live_unique(draft, index):
+            continue
+        if index.name in fk_indexes and index.method == "btree" and not index.where:
+            continue
+        entry = _index_entry(draft, index)
+        if entry is not None:
+            declared.append(entry)
+    if declared:
+        draft.doc["indexes"] = declared
+
+
+def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
+    subject = f"index {index.name} on {draft.table.name}"
+    if index.has_expressions:
+        draft.find(
+            subject,
+            f"an expression index ({index.definition})",
+            "the spec indexes columns only; create it in a revision of your own",
+        )
+        return None
+    columns, opclasses = list(index.columns), list(index.opclasses)
+    if draft.lead and tuple(columns[: len(draft.lead)]) == draft.lead:
+        columns, opclasses = columns[len(draft.lead) :], opclasses[len(draft.lead) :]
+    using = index.method
+    if opclasses and all(op == "gin_trgm_ops" for op in opclasses) and using == "gin":
+        using = "trgm"
+    elif any(opclasses):
+        draft.find(
+            subject,
+            f"operator classes {', '.join(o for o in opclasses if o)}",
+            "the spec chooses operator classes itself",
+            "changed",
+        )
+    if using not in ("btree", "gin", "gist", "brin", "trgm"):
+        draft.find(subject, f"the {index.method} method", "use btree, gin, gist, brin or trgm")
+        return None
+    entry: dict[str, Any] = {"columns": columns}
+    if index.unique:
+        entry["unique"] = True
+    if using != "btree":
+        entry["using"] = using
+    where = index.where
+    if where and index.unique and draft.doc["soft_delete"]:
+        # The generator adds "AND deleted_at IS NULL" to a unique index of its own accord.
+        where = re.sub(r"^\((.*) AND \(deleted_at IS NULL\)\)$", r"\1", where, flags=re.S)
+    if where:
+        entry["where"] = where
+    entry["name"] = index.name
+    return entry
+
+
+# An enum stored as varchar: ``"status" IN ('todo', 'done')`` as PostgreSQL prints it.
+_LABELS = re.compile(
+    r"^\(*\(?\"?(?P<column>[a-z_][a-z0-9_]*)\"?\)?::text = ANY \(\(?ARRAY\[(?P<labels>.*)\]\)?"
+    r"(::text\[\])?\)\)*$",
+    re.DOTALL,
+)
+_LABEL = re.compile(r"'((?:[^']|'')*)'::(?:character varying|text)")
+ENUM_LENGTH = 63
+
+
+def _enum_labels(draft: EntityDraft, name: str, columns: tuple[str, ...], expression: str) -> bool:
+    """A varchar field whose check lists its labels is an enum field: turn it into one."""
+    fields = draft.doc.get("fields", {})
+    match = _LABELS.match(expression)
+    if match is None or len(columns) != 1 or columns[0] not in fields:
+        return False
+    column = columns[0]
+    if name != naming.check_name(draft.table.name, f"{column}_values"):
+        return False
+    field = fields[column]
+    spec = dict(field) if isinstance(field, dict) else {"type": field}
+    if spec.get("type") != f"string({ENUM_LENGTH})" or "check" in spec:
+        return False
+    labels = [label.replace("''", "'") for label in _LABEL.findall(match["labels"])]
+    fields[column] = {"type": "enum", "values": labels} | {
+        key: value for key, value in spec.items() if key != "type"
+    }
+    return True
+
+
+def add_checks(draft: EntityDraft) -> None:
+    table, declared = draft.table, []
+    fields = draft.doc.get("fields", {})
+    prefix = f"ck_{table.name}_"
+    for check in table.of_kind("c"):
+        expression = re.sub(r"^CHECK \((.*)\)( NOT VALID)?$", r"\1", check.definition, flags=re.S)
+        if check.definition.endswith(" NOT VALID"):
+            draft.find(
+                f"check {check.name}",
+                "it is NOT VALID (existing rows are unchecked)",
+                "validate it before generating, or the revision validates it",
+                "changed",
+            )
+        if _enum_labels(draft, check.name, check.columns, expression):
+            continue
+        column = next((c for c in fields if check.name == naming.check_name(table.name, c)), None)
+        if column is not None and check.columns == (column,):
+            set_key(fields, column, "check", expression)
+            continue
+        if not check.name.startswith(prefix):
+            renamed(draft, "check", check.name)
+            own = check.columns[0] if len(check.columns) == 1 else None
+            if own in fields and not (isinstance(fields[own], dict) and "check" in fields[own]):
+                set_key(fields, own, "check", expression)
+                continue
+        short = check.name[len(prefix) :] if check.name.startswith(prefix) else check.name
+        if not naming.SNAKE_CASE.match(short):
+            short = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "check"
+        declared.append({"name": short, "expression": expression})
+    for exclusion in table.of_kind("x"):
+        draft.find(
+            f"exclusion constraint {exclusion.name}",
+            exclusion.definition,
+            "create it in a revision of your own",
+        )
+    if declared:
+        draft.doc["checks"] = declared
+
+
+def fold_field_indexes(entity: dict[str, Any]) -> None:
+    """A plain one-column index of a field, under its conventional name, is the field's
+    ``index`` key."""
+    fields, declared = entity.get("fields", {}), entity.get("indexes", [])
+    for entry in list(declared):
+        plain = set(entry) <= {"columns", "using"} and len(entry["columns"]) == 1
+        if plain and entry["columns"][0] in fields:
+            set_key(fields, entry["columns"][0], "index", entry.get("using", True))
+            declared.remove(entry)
+    if "indexes" in entity and not declared:
+        del entity["indexes"]
