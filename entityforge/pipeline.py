@@ -27,6 +27,8 @@ from entityforge.writer import read_text, write_all, write_atomic
 
 GENERATORS = (
     "models",
+    "schemas",
+    "errors",
     "repositories",
     "runtime",
     "migrations",
