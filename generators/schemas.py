@@ -242,7 +242,8 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
     enum_classes = tuple(
         (c.name, naming.enum_class_name(entity.name, c.name)) for c in enum_columns
     )
-    names = ModelNames(Symbols(), ctx.package, enum_classes)
+    fields = frozenset(field_name(column) for column in table.columns)
+    names = ModelNames(Symbols(fields), ctx.package, enum_classes)
     writable = [column for column in table.columns if column.role not in MANAGED_ROLES]
     create_name, update_name, read_name = class_names(entity)
     aliased = any(field_name(column) != column.name for column in table.columns)

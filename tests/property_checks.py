@@ -189,9 +189,9 @@ def check_states(states: list[str], steps: list[str], create_database: Any, pack
             snapshot = schema_snapshot(url)
             run_alembic(root, package, url, "downgrade", "-1")
             run_alembic(root, package, url, "upgrade", "head")
-            assert (
-                schema_snapshot(url) == snapshot
-            ), f"{step}: downgrade/upgrade changed the schema"
+            assert schema_snapshot(url) == snapshot, (
+                f"{step}: downgrade/upgrade changed the schema"
+            )
         snapshot = schema_snapshot(url)
         run_alembic(root, package, url, "downgrade", "base")
         assert query(url, LEFTOVERS) == []

@@ -74,9 +74,7 @@ def test_migrates_up_down_up_without_drift(
     assert "No new upgrade operations detected" in check.output, check.output
 
 
-def test_database_keeps_the_guarantees(
-    project: Path, create_database: Callable[[], str]
-) -> None:
+def test_database_keeps_the_guarantees(project: Path, create_database: Callable[[], str]) -> None:
     url = create_database()
     result = alembic(project, url, "upgrade", "head")
     assert result.returncode == 0, result.output

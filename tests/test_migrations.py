@@ -548,7 +548,7 @@ CHANGES = (
     # a new index and a nullable column made required
     (
         "      - {columns: [project_id, status]}\n",
-        "      - {columns: [project_id, status]}\n" "      - {columns: [title], using: trgm}\n",
+        "      - {columns: [project_id, status]}\n      - {columns: [title], using: trgm}\n",
     ),
     ("name: string(100)", "name: {type: string, max_length: 100, comment: 'Official name.'}"),
 )

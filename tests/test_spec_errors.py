@@ -1351,8 +1351,10 @@ _SCALARS = (
 )
 _DATA = st.recursive(
     _SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(_KEYS | st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_KEYS | st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=25,
 )
 
