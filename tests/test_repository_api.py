@@ -335,3 +335,19 @@ async def test_concurrent_pages_and_writes_of_two_tenants(
 
     first, second = await asyncio.gather(*(work(tenant) for tenant in tenants))
     assert not first & second
+
+
+async def test_changes_inside_json_objects_and_arrays_are_saved(
+    app: Project, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    tenant = await new_workspace(app, sessions)
+    async with app.db.tenant_session(sessions, tenant) as session:
+        member = await new_member(app, session, preferences={"theme": "dark"})
+        project = await new_project(app, session, owner=member, tags=["red"])
+        member.preferences["size"] = 3
+        project.tags.append("blue")
+    async with app.db.tenant_session(sessions, tenant) as session:
+        again = await app.repositories.MemberRepository(session).get(member.id)
+        assert again.preferences == {"theme": "dark", "size": 3}
+        reread = await app.repositories.ProjectRepository(session).get(project.id)
+        assert reread.tags == ["red", "blue"]
