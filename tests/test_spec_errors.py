@@ -42,6 +42,19 @@ MALFORMED = [
         """\
         version: 1
         entities:
+          Task:
+            fields: {title: text}
+          TaskRead:
+            fields: {label: text}
+        """,
+        "5:3",
+        "is also the name of a schema of entity 'Task'",
+        id="entity_named_like_a_generated_schema",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
           Repository:
             fields: {url: text}
         """,
