@@ -38,6 +38,8 @@ ITERATIONS = 5
 TENANTS = 10
 ROWS_PER_TENANT = 3
 POOL_SIZE = 5
+# 200 tasks queue for 5 connections: on a loaded two-core machine a task may wait long.
+POOL_TIMEOUT = 300
 
 
 class Failed(Exception):
@@ -72,7 +74,9 @@ class Runtime:
         return getattr(self.repositories, f"{table.entity}Repository")(session)
 
     def engine(self, pool_size: int) -> Any:
-        return self.db.create_engine(self.writer.url, pool_size=pool_size, max_overflow=0)
+        return self.db.create_engine(
+            self.writer.url, pool_size=pool_size, max_overflow=0, pool_timeout=POOL_TIMEOUT
+        )
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ SINGLE_TENANT_SPEC = REPO_ROOT / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD_SPEC = REPO_ROOT / "tests" / "specs" / "awkward_names.yaml"
 
 # What each project's suite holds; a change here is a change to the generated tests.
-EXPECTED_TESTS = {"example": 127, "single_tenant": 63}
+EXPECTED_TESTS = {"example": 128, "single_tenant": 64}
 
 # A revision that lets every tenant see every project: isolation must fail for it.
 LEAKING_REVISION = '''"""A permissive policy next to the tenant policy: policies are OR-ed."""
