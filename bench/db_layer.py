@@ -185,9 +185,11 @@ async def keyset_against_offset(ctx: Context) -> list[Figure]:
     tenant = ctx.loaded.big_tenant
     item = ctx.layer.models.Item
     depth = (DEEP_PAGE - 1) * PAGE
+    keyset_module = ctx.layer.repositories.keyset
     async with ctx.layer.db.tenant_session(ctx.admin, tenant) as session:
-        statement = select(item.id).where(item.tenant_id == tenant).order_by(item.id)
-        cursor = await session.scalar(statement.offset(depth - 1).limit(1))
+        statement = select(item).where(item.tenant_id == tenant).order_by(item.id)
+        last = await session.scalar(statement.offset(depth - 1).limit(1))
+        cursor = keyset_module.encode(keyset_module.order_keys(item, ()), last)
 
     async def keyset(session: AsyncSession) -> None:
         await item_repository(ctx, session).list(after=cursor, limit=PAGE)
@@ -198,6 +200,7 @@ async def keyset_against_offset(ctx: Context) -> list[Figure]:
 
     by_keyset, by_offset = await sample(ctx, tenant, (ctx.writer, keyset), (ctx.writer, offset))
     in_server = [await execution_ms(ctx.writer, ctx, tenant, work) for work in (keyset, offset)]
+    costs = await page_costs(ctx, tenant, keyset)
     plans = {
         "keyset": await explain(ctx.writer, ctx, tenant, keyset),
         "offset": await explain(ctx.writer, ctx, tenant, offset),
@@ -224,7 +227,47 @@ async def keyset_against_offset(ctx: Context) -> list[Figure]:
             "(51 ORM objects each)",
             {"median_ratio": by_offset.median / by_keyset.median},
         ),
+        Figure(
+            SECTION,
+            f"keyset page {DEEP_PAGE:,} of {PAGE} through the repository, ms",
+            by_keyset.best * 1000,
+            " ms",
+            None,
+            "; ".join(f"{step} {ms:.3f}" for step, ms in costs.items()),
+            {"cumulative_ms": costs},
+        ),
     ]
+
+
+async def page_costs(ctx: Context, tenant: uuid.UUID, page: Timed) -> dict[str, float]:
+    """Where the keyset page's time goes: the best time (ms) of the same statement run
+    at each layer, from PostgreSQL's execution alone to the repository's ORM objects."""
+    log = ctx.writer_log
+    async with ctx.layer.db.tenant_session(ctx.writer, tenant) as session:
+        log.start()
+        await page(session)
+        statement, parameters = log.stop()[-1]
+    item = ctx.layer.models.Item
+    repository_statement = select(item.__table__).where(item.tenant_id == tenant)
+
+    async def driver(session: AsyncSession) -> None:
+        connection = await session.connection()
+        (await connection.exec_driver_sql(statement, parameters)).all()
+
+    async def core_rows(session: AsyncSession) -> None:
+        ordered = repository_statement.order_by(item.id).limit(PAGE + 1)
+        (await session.execute(ordered.where(item.id > uuid.UUID(int=0)))).all()
+
+    timings = await sample(
+        ctx, tenant, (ctx.writer, driver), (ctx.writer, core_rows), (ctx.writer, page)
+    )
+    executed = await execution_ms(ctx.writer, ctx, tenant, page)
+    return {
+        "PostgreSQL execution": executed,
+        "+ round trip and psycopg rows (same SQL)": timings[0].best * 1000,
+        "+ SQLAlchemy Core compile and rows": timings[1].best * 1000,
+        "+ ORM objects, cursor (repository list)": timings[2].best * 1000,
+    }
 
 
 async def query_counts(ctx: Context) -> list[Figure]:

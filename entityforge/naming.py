@@ -50,6 +50,7 @@ _GENERATED_CODE_NAMES_TEXT = """
     Iterator Mapping Page Path PostgresServer Repository SQLAlchemyFactory Sequence
     SessionDatabase SoftDeleteMixin SoftDeleteRepository Table TenantScopedMixin
     TimestampMixin TypeVar URL UUIDPrimaryKeyMixin Use
+    AliasChoices BaseModel ConfigDict Field Literal Never WriteSchema
     """
 GENERATED_CODE_NAMES = frozenset(_GENERATED_CODE_NAMES_TEXT.split())
 

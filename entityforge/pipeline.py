@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 GENERATORS = (
     "models",
+    "schemas",
+    "errors",
     "repositories",
     "runtime",
     "migrations",

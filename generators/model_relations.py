@@ -145,6 +145,10 @@ def _relationship(
     elif reverse:
         # The database's ON DELETE decides what happens to the rows pointing here.
         arguments.append('passive_deletes="all"')
+    # Loading is explicit (a repository's ``load``): touching a relationship that was not
+    # loaded raises SQLAlchemy's clear "not available due to lazy='raise_on_sql'" error
+    # instead of emitting a query an async session cannot run.
+    arguments.append('lazy="raise_on_sql"')
     if reverse:
         attribute, target = relation.back_populates, owner.name
         many, nullable = relation.kind != "one_to_one", True

@@ -112,7 +112,7 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
     if attribute != column.name:
         arguments.append(repr(column.name))
     if column.role == "field":
-        arguments.append(column_type(column, names))
+        arguments.append(tracked(column, column_type(column, names), names))
     foreign_key = layout.foreign_key(column.name)
     if foreign_key is not None:
         arguments.append(foreign_key)
@@ -130,6 +130,21 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
     return Code(f"{attribute}: {annotation.text} = {value.text}").with_imports(
         annotation.imports, value.imports
     )
+
+
+def tracked(column: Column, type_: Code, names: ModelNames) -> Code:
+    """``type_`` made mutable where the column holds a container: a change inside a json
+    object or an array (``row.tags.append(...)``) marks the row changed, as assigning does.
+    A json column of any shape (no ``{}`` or ``[]`` default) is tracked on assignment only."""
+    if column.type.name == "json" and column.default and column.default.kind == "object":
+        mutable = names.symbols.name("sqlalchemy.ext.mutable", "MutableDict")
+    elif column.type.name == "array" or (
+        column.type.name == "json" and column.default and column.default.kind == "array"
+    ):
+        mutable = names.symbols.name("sqlalchemy.ext.mutable", "MutableList")
+    else:
+        return type_
+    return mutable.wrap("", f".as_mutable({type_.text})").with_imports(type_.imports)
 
 
 def _enum_view(entity: Entity, column: Column) -> EnumView:

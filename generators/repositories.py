@@ -1,8 +1,11 @@
 """The repositories generator: ``<package>/repositories/``.
 
 The generic logic lives once in ``base.py`` (``Repository`` and, when some entity has
-soft delete, ``SoftDeleteRepository``); each entity gets a small subclass that binds
-its model. Tenant handling is emitted only when tenancy is on.
+soft delete, ``SoftDeleteRepository``), with keyset paging in ``keyset.py``, bulk
+inserts in ``bulk.py`` and relationship loading and links in ``relations.py``. Each
+entity gets a small subclass that binds its model, its create and update schemas, and
+``Literal`` types of the orders and loads it accepts, so that a typo in
+``order_by=["-created_at"]`` or ``load=["tasks.assignee"]`` is a type error.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entityforge import naming
+from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.python_source import Import, docstring, render_imports
+from entityforge.generators.schemas import class_names
 from entityforge.generators.templating import render
-from entityforge.schema import Entity
+from entityforge.schema import Entity, Schema
+
+# Column types a listing cannot sort by (no order, or none a cursor can carry).
+UNSORTABLE_TYPES = frozenset({"json", "array", "bytes", "interval"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class EntityRepositoryView:
     class_name: str
     class_docstring: str
     base_class: str
+    order_type: str
+    orders: tuple[str, ...]
+    load_type: str
+    loads: tuple[str, ...]
     searches: tuple[tuple[str, str], ...] = ()
 
 
@@ -50,45 +62,44 @@ def _has_searches(ctx: GenerationContext) -> bool:
 
 def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool) -> str:
     wanted = [
-        ("datetime", None, True),
-        ("decimal", None, True),
-        ("enum", None, True),
-        ("json", None, True),
-        ("math", None, True),
+        ("builtins", None, True),
+        ("operator", None, True),
         ("uuid", None, True),
         ("uuid_utils.compat", "uuid7", True),
+        ("collections.abc", "AsyncIterator", True),
         ("collections.abc", "Callable", True),
         ("collections.abc", "Iterable", True),
         ("collections.abc", "Mapping", True),
         ("collections.abc", "Sequence", True),
+        ("contextlib", "asynccontextmanager", True),
         ("dataclasses", "dataclass", True),
         ("typing", "Any", True),
         ("typing", "ClassVar", searches),
         ("typing", "Generic", True),
         ("typing", "TypeVar", True),
-        ("sqlalchemy", "JSON", True),
         ("sqlalchemy", "ColumnElement", True),
-        ("sqlalchemy", "Float", True),
-        ("sqlalchemy", "Insert", True),
         ("sqlalchemy", "Select", True),
         ("sqlalchemy", "String", searches),
-        ("sqlalchemy", "Text", True),
-        ("sqlalchemy", "bindparam", True),
-        ("sqlalchemy", "cast", True),
-        ("sqlalchemy", "column", True),
+        ("sqlalchemy", "Text", searches),
+        ("sqlalchemy", "cast", searches),
         ("sqlalchemy", "delete", True),
         ("sqlalchemy", "func", True),
-        ("sqlalchemy", "insert", True),
         ("sqlalchemy", "inspect", True),
         ("sqlalchemy", "select", True),
         ("sqlalchemy", "update", True),
-        ("sqlalchemy.dialects.postgresql", "JSONB", True),
+        ("sqlalchemy.exc", "DBAPIError", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),
-        ("sqlalchemy.orm", "selectinload", True),
+        (f"{package}.errors", "NotFoundError", True),
+        (f"{package}.errors", "translate", True),
         (f"{package}.models.base", "Base", True),
         (f"{package}.models.base", "INCLUDE_DELETED", soft_delete),
         (f"{package}.models.base", "TENANT_COLUMN", tenancy),
         (f"{package}.models.base", "TenantScopedMixin", tenancy),
+        (f"{package}.schemas.base", "WriteSchema", True),
+        (".", "bulk", True),
+        (".", "keyset", True),
+        (".", "relations", True),
+        (".relations", "check_names", True),
     ]
     imports = [Import(module, name) for module, name, used in wanted if used]
     return render_imports(imports, package)
@@ -96,27 +107,62 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool
 
 def base_module(ctx: GenerationContext) -> str:
     tenancy = ctx.schema.tenancy
+    soft_delete = any(entity.soft_delete for entity in ctx.schema.entities)
     view = RepositoryBaseView(
-        imports=_base_imports(
-            ctx.package,
-            tenancy is not None,
-            any(entity.soft_delete for entity in ctx.schema.entities),
-            _has_searches(ctx),
-        ),
+        imports=_base_imports(ctx.package, tenancy is not None, soft_delete, _has_searches(ctx)),
         tenancy=tenancy is not None,
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
-        soft_delete=any(entity.soft_delete for entity in ctx.schema.entities),
+        soft_delete=soft_delete,
         searches=_has_searches(ctx),
     )
     return render("repositories/base.py.jinja", view=view)
 
 
-def entity_module(ctx: GenerationContext, entity: Entity) -> str:
-    imports = [
-        Import(f"{ctx.package}.models", entity.name),
-        Import(".base", _base_class(entity)),
+def sort_orders(table: Table) -> tuple[str, ...]:
+    """The ``order_by`` items a listing of ``table`` accepts: each sortable attribute, and
+    each with ``-`` (descending)."""
+    names = [
+        naming.attribute_name(column.name)
+        for column in table.columns
+        if column.type.name not in UNSORTABLE_TYPES and column.role != "tenant"
     ]
+    return tuple(item for name in names for item in (name, f"-{name}"))
+
+
+def relationship_targets(schema: Schema, entity: Entity) -> tuple[tuple[str, str], ...]:
+    """``(attribute, target entity)`` of each relationship of the entity's model."""
+    own = [(relation.name, relation.target) for relation in entity.relations]
+    reverse = [
+        (relation.back_populates, owner.name)
+        for owner, relation in schema.relations_to(entity.name)
+        if relation.back_populates
+    ]
+    return tuple(own + reverse)
+
+
+def load_paths(schema: Schema, entity: Entity) -> tuple[str, ...]:
+    """The ``load`` paths of an entity: each relationship, and each one level deeper."""
+    paths = []
+    for name, target in relationship_targets(schema, entity):
+        paths.append(name)
+        nested = relationship_targets(schema, schema.entity(target))
+        paths += [f"{name}.{inner}" for inner, _ in nested]
+    return tuple(paths)
+
+
+def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     base_class = _base_class(entity)
+    create, update, _ = class_names(entity)
+    loads = load_paths(ctx.schema, entity)
+    imports = [
+        Import("typing", "Literal"),
+        Import(f"{ctx.package}.models", entity.name),
+        Import(f"{ctx.package}.schemas", create),
+        Import(f"{ctx.package}.schemas", update),
+        Import(".base", base_class),
+    ]
+    if not loads:
+        imports.append(Import("typing", "Never"))
     view = EntityRepositoryView(
         module_docstring=docstring(f"The repository of ``{entity.name}`` rows.", 0),
         imports=render_imports(imports, ctx.package),
@@ -126,12 +172,16 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
             f"Reads and writes ``{entity.table}`` rows; the methods are ``{base_class}``'s.", 4
         ),
         base_class=base_class,
+        order_type=f"{entity.name}Order",
+        orders=sort_orders(ctx.catalog.table(entity.table)),
+        load_type=f"{entity.name}Load",
+        loads=loads,
         searches=tuple(
             (naming.attribute_name(search.column), search.function)
             for search in ctx.catalog.table(entity.table).searches
         ),
     )
-    return render("repositories/entity.py.jinja", view=view)
+    return render("repositories/entity.py.jinja", view=view, create=create, update=update)
 
 
 def package_module(ctx: GenerationContext) -> str:
@@ -141,8 +191,10 @@ def package_module(ctx: GenerationContext) -> str:
     imports = {Import(".base", name) for name in base_names}
     exported = list(base_names)
     for entity in ctx.schema.entities:
-        imports.add(Import(f".{naming.snake_case(entity.name)}", repository_class(entity)))
-        exported.append(repository_class(entity))
+        module = f".{naming.snake_case(entity.name)}"
+        for name in (repository_class(entity), f"{entity.name}Order", f"{entity.name}Load"):
+            imports.add(Import(module, name))
+            exported.append(name)
     return render(
         "repositories/package_init.py.jinja",
         imports=render_imports(imports, ctx.package),
@@ -157,6 +209,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{directory}/__init__.py": package_module(ctx),
         f"{directory}/base.py": base_module(ctx),
     }
+    for helper in ("keyset", "bulk", "relations"):
+        files[f"{directory}/{helper}.py"] = render(
+            f"repositories/{helper}.py.jinja", package=ctx.package
+        )
     for entity in ctx.schema.entities:
         files[f"{directory}/{naming.snake_case(entity.name)}.py"] = entity_module(ctx, entity)
     return files

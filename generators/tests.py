@@ -549,6 +549,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             timestamps=any(entity.timestamps for entity in entities),
         ),
         "tests/test_migrations.py": render("tests/test_migrations.py.jinja", package=package),
+        "tests/test_typing.py": render("tests/test_typing.py.jinja", package=package),
     }
     for entity, view in zip(entities, views, strict=True):
         path = f"tests/test_{naming.snake_case(entity.name)}.py"

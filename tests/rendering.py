@@ -21,7 +21,14 @@ from sqlalchemy import Connection, text
 
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.formatting import format_python
-from entityforge.generators import GenerationContext, models, repositories, runtime
+from entityforge.generators import (
+    GenerationContext,
+    errors,
+    models,
+    repositories,
+    runtime,
+    schemas,
+)
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 
@@ -131,7 +138,7 @@ def render_layer(schema: Schema, package: str) -> dict[str, str]:
     """The models, repositories and runtime modules of ``schema``, formatted like the pipeline."""
     context = GenerationContext(schema, package)
     files: dict[str, str] = {}
-    for generator in (models, repositories, runtime):
+    for generator in (models, schemas, errors, repositories, runtime):
         files.update(generator.generate(context))
     return {path: format_python(path, text) for path, text in files.items()}
 

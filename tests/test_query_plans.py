@@ -114,7 +114,8 @@ async def _sequential_scans(
     sent: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if not statement.startswith(("SELECT set_config", "EXPLAIN")):
+        # Savepoints (around every write) have no plan.
+        if not statement.startswith(("SELECT set_config", "EXPLAIN", "SAVEPOINT", "RELEASE")):
             sent.append((statement, parameters))
 
     engine = sessions.kw["bind"].sync_engine
@@ -166,12 +167,16 @@ def _calls(planned: Planned) -> dict[str, Callable[[AsyncSession], Awaitable[Any
         created = await comment(session).create(body="new", item_id=items[0])
         await comment(session).hard_delete(created.id)
 
+    async def list_after(session: AsyncSession) -> None:
+        first = await item(session).list(limit=100, order_by=["-created_at"])
+        await item(session).list(after=first.next_after, limit=50, order_by=["-created_at"])
+
     new_item = {"title": "new", "status": "new", "data": {}, "rank": 1, "project_id": project}
     return {
         "get": lambda s: item(s).get(items[0], load=everything),
         "get_many": lambda s: item(s).get_many(items[:40], load=everything),
         "list": lambda s: item(s).list(limit=50, load=everything),
-        "list after": lambda s: item(s).list(after=items[100], limit=50),
+        "list after": list_after,
         "list filtered": lambda s: item(s).list(filters={"status": "active"}, limit=50),
         "list by parent": lambda s: item(s).list(filters={"project_id": project}, limit=20),
         "list by tag name": lambda s: repositories.TagRepository(s).list(
@@ -485,3 +490,72 @@ async def test_search_functions_are_the_readers_and_writers_only(planned: Planne
         ("items_data_contains", "app_admin", True, False, True),
         ("items_title_ilike", "app_admin", True, False, True),
     ]
+
+
+def _index_names(plan: dict[str, Any]) -> Iterator[str]:
+    if "Index Name" in plan:
+        yield plan["Index Name"]
+    for child in plan.get("Plans", ()):
+        yield from _index_names(child)
+
+
+# PostgreSQL takes a condition as an index condition below a row-level security policy
+# only if its operator is LEAKPROOF; a native enum's ``=`` is not (guarantee 12). A
+# varchar enum's is, but its few labels each match a large part of a tenant's rows: the
+# planner may rather read the primary key, (tenant, id), in the listing's ``id`` order.
+NOT_LEAKPROOF = pytest.mark.xfail(
+    reason="an enum's index: not leakproof (native) or of too few labels to be preferred",
+    strict=False,
+)
+
+
+def _declared_btree_keys() -> list[Any]:
+    """``(entity, name, columns)`` of every btree index and unique key on a tenant table,
+    the tenant column left out, but the key on ``id``."""
+    catalog = build_catalog(load_schema(SPEC))
+    keys = []
+    for table in catalog.tables:
+        if not (table.entity and table.tenant_scoped):
+            continue
+        found = [(i.name, i.column_names) for i in table.indexes if i.method == "btree"]
+        found += [(unique.name, unique.columns) for unique in table.uniques]
+        for name, columns in found:
+            own = tuple(column for column in columns if column != "tenant_id")
+            if own != ("id",):
+                enum = table.column(own[0]).type.name == "enum"
+                marks = [NOT_LEAKPROOF] if enum else []
+                keys.append(pytest.param(table.entity, name, own, id=name, marks=marks))
+    return keys
+
+
+@pytest.mark.parametrize(("entity", "name", "columns"), _declared_btree_keys())
+async def test_list_reaches_each_declared_index(
+    planned: Planned,
+    writer: async_sessionmaker[AsyncSession],
+    entity: str,
+    name: str,
+    columns: tuple[str, ...],
+) -> None:
+    """Filtering on an index's first column and ordering by the rest is served by it, for
+    the writer's login under row-level security."""
+    repository_class = getattr(planned.repositories, f"{entity}Repository")
+    sent: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    engine = writer.kw["bind"].sync_engine
+    async with planned.db.tenant_session(writer, planned.loaded.typical_tenant) as session:
+        repository = repository_class(session)
+        sample = (await repository.list(limit=1)).items[0]
+        filters = {columns[0]: getattr(sample, columns[0])}
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            await repository.list(filters=filters, order_by=columns[1:], limit=20)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        statement, parameters = sent[-1]
+        connection = await session.connection()
+        result = await connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
+        plan = result.scalar_one()[0]["Plan"]
+    assert name in set(_index_names(plan)), plan

@@ -432,7 +432,7 @@ class Step:
     keywords: tuple[str, ...] = ()
     """One of these appears in the new revision's file name: it says what changed."""
     entities: tuple[str, ...] = ()
-    """Entities (snake case) whose model, repository and tests may be rewritten."""
+    """Entities (snake case) whose model, schemas, repository and tests may be rewritten."""
     also: frozenset[str] = frozenset()
     """Other files the edit legitimately rewrites."""
     renames: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -445,7 +445,12 @@ class Step:
         return ("--allow-destructive",) if self.drops else ()
 
     def allowed(self) -> set[str]:
-        per_entity = ("app/models/{}.py", "app/repositories/{}.py", "tests/test_{}.py")
+        per_entity = (
+            "app/models/{}.py",
+            "app/schemas/{}.py",
+            "app/repositories/{}.py",
+            "tests/test_{}.py",
+        )
         files = {pattern.format(e) for e in self.entities for pattern in per_entity}
         # docs/schema.md describes every table, so every schema change rewrites it.
         return files | {"tests/factories.py", "docs/schema.md"} | self.also
@@ -514,7 +519,9 @@ STEPS = (
         also=frozenset(
             {
                 "entities.yaml",
+                "app/errors.py",
                 "app/models/__init__.py",
+                "app/schemas/__init__.py",
                 "app/repositories/__init__.py",
                 "tests/test_tenant_isolation.py",
             }
@@ -534,8 +541,12 @@ STEPS = (
         ),
         keywords=("ticket_tags", "tags"),
         entities=("ticket", "tag"),
+        # The junction's constraints join the error map; a customer's tickets can now
+        # load their tags (``load=["tickets.tags"]``).
         also=frozenset(
             {
+                "app/errors.py",
+                "app/repositories/customer.py",
                 "app/models/associations.py",
                 "app/models/__init__.py",
                 "tests/test_tenant_isolation.py",

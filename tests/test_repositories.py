@@ -118,14 +118,21 @@ async def blog_sessions(blog: Project) -> AsyncIterator[async_sessionmaker[Async
 
 
 class StatementLog:
-    """The SQL statements an engine runs while the log is active."""
+    """The SQL statements an engine runs while the log is active.
+
+    The savepoints that guard each write (``SAVEPOINT``, ``RELEASE SAVEPOINT``) are
+    kept apart, in ``savepoints``.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.engine = sessions.kw["bind"].sync_engine
         self.statements: list[str] = []
+        self.savepoints: list[str] = []
 
     def _record(self, *args: Any) -> None:
-        self.statements.append(args[2])
+        statement: str = args[2]
+        is_savepoint = statement.startswith(("SAVEPOINT ", "RELEASE SAVEPOINT "))
+        (self.savepoints if is_savepoint else self.statements).append(statement)
 
     def __enter__(self) -> StatementLog:
         event.listen(self.engine, "before_cursor_execute", self._record)
@@ -401,11 +408,16 @@ async def test_soft_delete_hides_restores_and_hard_deletes(
         assert await members.update(member.id, display_name="x") is None
         # The unique email holds among live rows only.
         twin = await new_member(app, session, email="soft@example.com")
-        assert await members.restore(twin.id) is twin
+        errors = app.layer.module("errors")
+        with pytest.raises(errors.ConflictError) as conflict:
+            await members.restore(member.id)  # the twin holds the email now
+        assert conflict.value.fields == ("email",) and conflict.value.entity == "Member"
+        for never_deleted in (twin.id, uuid.uuid4()):
+            with pytest.raises(errors.NotFoundError):
+                await members.restore(never_deleted)
         await members.hard_delete(twin.id)
         restored = await members.restore(member.id)
         assert restored is member and member.deleted_at is None
-        assert await members.restore(uuid.uuid4()) is None
         assert await members.hard_delete(member.id) is True
         assert await members.get(member.id, include_deleted=True) is None
         assert await members.hard_delete(member.id) is False

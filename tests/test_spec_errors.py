@@ -42,6 +42,19 @@ MALFORMED = [
         """\
         version: 1
         entities:
+          Task:
+            fields: {title: text}
+          TaskRead:
+            fields: {label: text}
+        """,
+        "5:3",
+        "is also the name of a schema of entity 'Task'",
+        id="entity_named_like_a_generated_schema",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
           Repository:
             fields: {url: text}
         """,
@@ -1451,8 +1464,10 @@ _SCALARS = (
 )
 _DATA = st.recursive(
     _SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(_KEYS | st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_KEYS | st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=25,
 )
 

@@ -172,6 +172,10 @@ def check_class_names(issues: Issues, entities: Sequence[Entity]) -> None:
     for entity in entities:
         generated[f"{entity.name}Factory"] = f"the factory of entity '{entity.name}'"
         generated[f"{entity.name}Repository"] = f"the repository of entity '{entity.name}'"
+        for suffix, what in (("Order", "ordering"), ("Load", "loading")):
+            generated[f"{entity.name}{suffix}"] = f"the {what} type of entity '{entity.name}'"
+        for suffix in ("Create", "Update", "Read"):
+            generated[f"{entity.name}{suffix}"] = f"a schema of entity '{entity.name}'"
         for field in entity.fields:
             if field.type.name == "enum":
                 enum_class = naming.enum_class_name(entity.name, field.name)
