@@ -1084,8 +1084,9 @@ from entityforge.spec import load_schema_text
 from entityforge.generators import GenerationContext, migrations
 first = migrations.generate(GenerationContext(load_schema_text(Path(sys.argv[1]).read_text())))
 revisions = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/versions/" in p)
+snapshots = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/schema/" in p)
 after = load_schema_text(Path(sys.argv[2]).read_text())
-files = migrations.generate(GenerationContext(after, revisions=revisions))
+files = migrations.generate(GenerationContext(after, revisions=revisions, snapshots=snapshots))
 print(hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest())
 """
 
