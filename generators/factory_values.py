@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from entityforge.generators.python_source import string_literal
 from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.sources import Fixed, PatternText, Source, UniqueNumber, UniqueText, Varying
 from entityforge.rows.tables import ISODate
@@ -29,6 +30,9 @@ class Expression:
     imports: frozenset[tuple[str, str]] = frozenset()
 
 
+# Where a value stands once black splits what holds it: a dict entry of a module-level
+# constant, or a keyword argument, both at most two indents deep.
+VALUE_INDENT = 8
 # What a factory leaves to polyfactory or to ``new_values`` (parents are inserted there).
 LEFT_ALONE = None
 NEW_PARENT = Expression("NEW_PARENT", frozenset({"NEW_PARENT"}))
@@ -70,7 +74,10 @@ def value_expression(column: ColumnSpec, value: object) -> Expression | None:
         )
     if isinstance(value, Opaque):
         return LEFT_ALONE
-    if value is None or isinstance(value, bool | str):
+    if isinstance(value, str):
+        # The value of a keyword or dict entry, one indent into a call or dict black splits.
+        return Expression(string_literal(value, VALUE_INDENT, suffix=","))
+    if value is None or isinstance(value, bool):
         return Expression(repr(value))
     if isinstance(value, Decimal):
         return _number(column, value)

@@ -31,7 +31,8 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
         f"SELECT id FROM public.{quote_identifier(function.table)} "
         f"WHERE {quote_identifier(tenancy.column)} = "
         f"NULLIF(pg_catalog.current_setting({setting}, true), '')::uuid "
-        f"AND {quote_identifier(search.column)} {search.operator} value"
+        # ``$1``, not ``value``: in a SQL function a column of that name would win.
+        f"AND {quote_identifier(search.column)} {search.operator} $1"
     )
     signature = _signature(function)
     return (

@@ -487,7 +487,7 @@ def test_soft_delete_switched_on_keeps_uniqueness_among_live_rows(
     before, after = note_spec("timestamps: true"), note_spec("soft_delete: true")
     changed = round_trip(new_project, database_url, before, after, NOTE_SEED)
     name, source = newest_revision(changed)
-    assert name == "0002_add_deleted_at_to_notes.py"
+    assert name == "0002_add_deleted_at_to_notes_and_index_title.py"
     # The unique constraint becomes a partial unique index of the same name, in the
     # transaction: no moment without the uniqueness.
     assert "autocommit_block" not in source
@@ -1084,8 +1084,9 @@ from entityforge.spec import load_schema_text
 from entityforge.generators import GenerationContext, migrations
 first = migrations.generate(GenerationContext(load_schema_text(Path(sys.argv[1]).read_text())))
 revisions = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/versions/" in p)
+snapshots = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/schema/" in p)
 after = load_schema_text(Path(sys.argv[2]).read_text())
-files = migrations.generate(GenerationContext(after, revisions=revisions))
+files = migrations.generate(GenerationContext(after, revisions=revisions, snapshots=snapshots))
 print(hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest())
 """
 

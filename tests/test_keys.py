@@ -16,7 +16,7 @@ from pathlib import Path
 from entityforge.catalog import build_catalog
 from entityforge.diff import compare_catalogs
 from entityforge.generators import GenerationContext, migrations
-from entityforge.generators.migrations import read_history
+from entityforge.generators.migrations import recorded_state
 from entityforge.spec import load_schema_text
 from entityforge.tenancy_operations import BuildKeyIndex, MovePrimaryKey
 from tests.test_incremental import execute, table_rows
@@ -134,7 +134,7 @@ def next_revision_from(legacy: str) -> str:
 
 
 def test_moves_are_planned_only_for_tables_with_the_old_keys() -> None:
-    legacy = read_history((("0001_initial.py", LEGACY_REVISION.read_text()),)).state
+    legacy = recorded_state((("0001_initial.py", LEGACY_REVISION.read_text()),))
     operations = compare_catalogs(legacy, build_catalog(load_schema_text(SPEC)))
     moved = sorted(op.table for op in operations if isinstance(op, MovePrimaryKey))
     assert moved == ["members", "projects", "tasks"]

@@ -138,8 +138,19 @@ def version(url: str) -> list[tuple[object, ...]]:
     return query(url, "SELECT version_num FROM alembic_version")
 
 
-def assert_at_head(url: str) -> None:
-    assert version(url) == [("0002",)]
+def revision_ids(project: Project) -> list[str]:
+    """The ids of the project's revisions, oldest first (ids are content digests)."""
+    ids = (re.search(r"^revision[^=]*= ['\"](\w+)", text, re.M) for _, text in project.revisions())
+    return [found.group(1) for found in ids if found]
+
+
+def assert_at(url: str, project: Project, position: int) -> None:
+    """The database is at the project's revision ``position`` (0 the first)."""
+    assert version(url) == [(revision_ids(project)[position],)]
+
+
+def assert_at_head(url: str, project: Project) -> None:
+    assert_at(url, project, -1)
     assert index_state(url, "uq_items_tenant_id_code") == [(True,)]
     constraints = query(
         url,
@@ -174,13 +185,13 @@ def test_a_migration_killed_in_a_concurrent_build_reaches_head_when_run_again(
             execute(database_url, f"SELECT pg_terminate_backend({pid})")
             migration.wait()
             assert index_state(database_url, "uq_items_tenant_id_code") == [(False,)]
-    assert version(database_url) == [("0001",)]
+    assert_at(database_url, project, 0)
     assert query(database_url, "SELECT count(*) FROM tags WHERE weight = 1") == [(2,)]
 
     rerun = spawn_upgrade(project, database_url)
     output, _ = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, output
-    assert_at_head(database_url)
+    assert_at_head(database_url, project)
 
 
 def test_a_lock_wait_ends_at_the_lock_timeout_and_is_retried(
@@ -215,7 +226,7 @@ def test_a_lock_wait_ends_at_the_lock_timeout_and_is_retried(
     writer.join()
     assert migration.returncode == 0, output
     assert "lock wait timed out" in output
-    assert_at_head(database_url)
+    assert_at_head(database_url, project)
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
 
 
@@ -256,7 +267,7 @@ def test_a_column_made_required_is_checked_first_and_set_without_a_scan_under_lo
     failed = spawn_upgrade(project, database_url)
     output, _ = failed.communicate(timeout=120)
     assert "table items: 2000 rows hold NULL in note" in output
-    assert version(database_url) == [("0001",)]
+    assert_at(database_url, project, 0)
 
     execute(database_url, "UPDATE items SET note = 'n'")
     project.alembic(database_url, "upgrade", "head")

@@ -642,9 +642,8 @@ entities:
     relations:
       tag: {{kind: many_to_one, target: Tag, nullable: true, on_delete: set_null}}
   Tag:
+    tenant_scoped: false
     fields: {{label: string(40)}}
-    relations:
-      note: {{kind: many_to_one, target: Note, on_delete: cascade}}
   Pin:
     fields: {{at: datetime}}
     relations:

@@ -201,8 +201,8 @@ def test_entity_module_declares_columns_exactly() -> None:
     files = models.generate(GenerationContext(example_schema(), "app"))
     task = files["app/models/task.py"]
     declaration = (
-        'metadata_: Mapped[Any] = mapped_column("metadata", postgresql.JSONB(none_as_null=True),'
-        " nullable=True)"
+        'metadata_: Mapped[Any] = mapped_column("metadata", '
+        "postgresql.JSONB(none_as_null=True), nullable=True)"
     )
     assert declaration in task.replace("'", '"')
     assert (
