@@ -253,6 +253,11 @@ def _rename_table(
             replace(check, expression=rename_identifiers(check.expression, names))
             for check in table.checks
         ),
+        # A search function keeps its name (the database's) and now reads the renamed
+        # column; the diff replaces it with the one named after the new column.
+        searches=tuple(
+            replace(search, column=column_name(search.column)) for search in table.searches
+        ),
     )
 
 

@@ -69,11 +69,13 @@ MALFORMED = [
         entities:
           Account:
             fields: {name: text}
+          Tag:
+            tenant_scoped: false
+            fields: {name: text}
             relations:
-              tags: {kind: many_to_many, target: Tag}
-          Tag: {tenant_scoped: false, fields: {name: text}}
+              account: {kind: many_to_many, target: Tag}
         """,
-        "7:7",
+        "10:7",
         "the tenant column's name",
         id="junction_column_takes_tenant_column_name",
     ),

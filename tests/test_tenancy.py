@@ -235,13 +235,15 @@ OTHER = "00000000-0000-0000-0000-00000000000b"
 EURO = "00000000-0000-0000-0000-0000000000e1"
 
 
+@pytest.mark.parametrize("tenancy", ["{entity: Account}", "{entity: Account, column: account_id}"])
 def test_links_of_the_tenant_entity_belong_to_their_tenant(
-    database_url: str, new_project: Callable[..., Project]
+    database_url: str, new_project: Callable[..., Project], tenancy: str
 ) -> None:
-    """A junction of the tenant entity has no tenant column; row-level security compares
-    its reference to the tenant table with the setting, so the writer keeps its own
-    tenant's links and never sees or makes another's."""
-    project = new_project(load_schema_text(LINKED))
+    """A junction of the tenant entity has no tenant column of its own (its reference to
+    the tenant table may bear the tenant column's name); row-level security compares
+    that reference with the setting, so the writer keeps its own tenant's links and never
+    sees or makes another's."""
+    project = new_project(load_schema_text(LINKED.replace("{entity: Account}", tenancy)))
     (junction,) = [t for t in project.catalog.tables if t.name.startswith("account_")]
     assert junction.tenant_key == "account_id"
     project.alembic(database_url, "upgrade", "head")

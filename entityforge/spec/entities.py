@@ -242,13 +242,12 @@ def _check_renamed_column(
 def _relations(
     issues: Issues, base: DocPath, entity: Entity, raw: RawEntity, context: EntityContext
 ) -> tuple[Relation, ...]:
-    tenant = context.tenancy.column if context.tenancy else None
     relations = []
     for name, raw_relation in (raw.relations or {}).items():
         path = base + ("relations", name)
         _comment(issues, path, raw_relation.comment)
         relation = build_relation(
-            issues, path, entity.name, name, raw_relation, context.entity_names, tenant
+            issues, path, entity.name, name, raw_relation, context.entity_names, context.tenancy
         )
         if relation is not None:
             relations.append(relation)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from entityforge import naming
-from entityforge.schema import ON_DELETE_ACTIONS, RELATION_KINDS, Relation
+from entityforge.schema import ON_DELETE_ACTIONS, RELATION_KINDS, Relation, Tenancy
 from entityforge.spec.document import DocPath
 from entityforge.spec.issues import Issues, did_you_mean
 from entityforge.spec.names import check_identifier
@@ -25,12 +25,13 @@ def build_relation(
     name: str,
     raw: RawRelation,
     entities: Sequence[str],
-    tenant_column: str | None,
+    tenancy: Tenancy | None,
 ) -> Relation | None:
     """The ``Relation`` at ``base``; ``None`` (with errors recorded) if it is unusable.
 
-    ``tenant_column`` is the tenancy column, when tenancy is on: no junction column may
-    take its name.
+    ``tenancy``, when on: no junction column may take the tenant column's name, but for
+    the column of a junction of the tenant entity that refers to the tenant table (its
+    rows are that tenant's links, and row-level security reads that column).
     """
     errors_before = len(issues.errors)
     _check_kind_and_target(issues, base, entity, name, raw, entities)
@@ -52,7 +53,7 @@ def build_relation(
         comment=raw.comment,
     )
     if raw.kind == "many_to_many":
-        return _with_junction(issues, base, entity, relation, tenant_column)
+        return _with_junction(issues, base, entity, relation, tenancy)
     column = relation_column(raw, name)
     if column is None or not naming.SNAKE_CASE.match(name):
         return None
@@ -112,7 +113,7 @@ def _on_delete(issues: Issues, base: DocPath, raw: RawRelation) -> str:
 
 
 def _with_junction(
-    issues: Issues, base: DocPath, entity: str, relation: Relation, tenant_column: str | None
+    issues: Issues, base: DocPath, entity: str, relation: Relation, tenancy: Tenancy | None
 ) -> Relation | None:
     table = naming.junction_table(entity, relation.name)
     source, target = naming.junction_columns(entity, relation.target, relation.name)
@@ -123,10 +124,11 @@ def _with_junction(
             hint="rename the relation",
         )
         return None
-    if tenant_column in (source, target):
+    referred = {source: entity, target: relation.target}
+    if tenancy is not None and referred.get(tenancy.column, tenancy.entity) != tenancy.entity:
         issues.at_key(
             base,
-            f"the junction table '{table}' would have a column named '{tenant_column}', "
+            f"the junction table '{table}' would have a column named '{tenancy.column}', "
             "the tenant column's name",
             hint="rename the relation, or choose another tenancy column",
         )
