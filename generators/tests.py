@@ -444,12 +444,14 @@ class JunctionEnd:
 
 @dataclass(frozen=True)
 class ReferenceCase:
-    """A composite foreign key between two tenant-scoped tables."""
+    """A composite foreign key between two tenant-scoped tables; ``extra`` is what a row
+    pointing it at a parent also sets to keep its checks."""
 
     table: str
     column: str
     referred_table: str
     constraint: str
+    extra: Overrides = ()
 
 
 @dataclass(frozen=True)
@@ -472,6 +474,9 @@ class TenantIsolationView:
     tenant: TenantTableCase
     read_only_models: tuple[str, ...]
     writable_models: tuple[str, ...]
+    # What the references' extra values need: factory helpers, standard-library names.
+    helpers: tuple[str, ...] = ()
+    standard: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationView:
@@ -491,12 +496,23 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
                 junctions.append((table, (source, target)))
     tables: list[Table] = [catalog.table(name) for name, _ in entity_tables]
     tables += [catalog.table(name) for name, _ in junctions]
-    references = [
-        ReferenceCase(table.name, fk.columns[-1], fk.referred_table, fk.name)
-        for table in sorted(tables, key=lambda t: t.name)
-        for fk in table.foreign_keys
-        if fk.referred_columns == tenant_key
-    ]
+    by_table = {entity.table: entity for entity in schema.entities}
+    references = []
+    for table in sorted(tables, key=lambda t: t.name):
+        for fk in table.foreign_keys:
+            if fk.referred_columns != tenant_key:
+                continue
+            column = fk.columns[-1]
+            entity = by_table.get(table.name)
+            extra = with_parent(catalog, entity, column, nulled=False) if entity else ()
+            if extra is not None:  # None: no row may point there and keep its checks
+                references.append(
+                    ReferenceCase(table.name, column, fk.referred_table, fk.name, extra)
+                )
+    values = [value for reference in references for _, value in reference.extra]
+    standard: dict[str, set[str]] = {}
+    for module, name in (pair for value in values for pair in value.imports):
+        standard.setdefault(module, set()).add(name)
     tenant_entity = schema.entity(catalog.tenancy.entity)
     globals_ = [e for e in schema.entities if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
@@ -518,6 +534,8 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         ),
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
+        helpers=isort_order({helper for value in values for helper in value.helpers}),
+        standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
     )
 
 
