@@ -32,7 +32,8 @@ def copy_project(
 ) -> None:
     """Create a project at ``destination`` with copier, answering its questions."""
     from copier import run_copy
-    from copier.errors import DirtyLocalWarning
+    from copier.errors import CopierError, DirtyLocalWarning
+    from plumbum import ProcessExecutionError
 
     if not PLAIN_IDENTIFIER.match(package):
         raise GenerationError(
@@ -47,16 +48,30 @@ def copy_project(
         "package_name": package,
         "entities_file": str(spec.resolve()) if spec else "",
     }
+    root = template_root()
     with warnings.catch_warnings():
         # A source checkout with uncommitted changes is copied as it is; that is the point.
         warnings.simplefilter("ignore", DirtyLocalWarning)
-        run_copy(
-            str(template_root()),
-            str(destination),
-            data=data,
-            defaults=True,
-            unsafe=True,
-            quiet=True,
-            # The template is this installation's own: no tag to look for.
-            vcs_ref="HEAD",
-        )
+        try:
+            run_copy(
+                str(root),
+                str(destination),
+                data=data,
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+                # The template is this installation's own: no tag to look for.
+                vcs_ref="HEAD",
+            )
+        except ProcessExecutionError as error:  # git, which copier runs on the template
+            said = (error.stderr or "").strip().splitlines() or [str(error)]
+            raise GenerationError(
+                f"copier could not copy the template in {root}: {said[-1]}",
+                hint="copier clones that checkout with git; keep other git repositories "
+                "(a project made inside it, for instance) out of it",
+            ) from None
+        except CopierError as error:
+            raise GenerationError(
+                f"copier could not make the project: {error}",
+                hint="the messages above say which step failed",
+            ) from None
