@@ -14,7 +14,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import configure_mappers
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from entityforge import naming
@@ -53,7 +52,9 @@ def layers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rende
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 layer.module("models")
-                configure_mappers()
+                # This layer's mappers only: packages other tests imported and forgot may
+                # leave registries behind whose classes are gone.
+                layer.module("models.base").Base.registry.configure()
             result[name] = layer
         yield result
 
