@@ -14,7 +14,15 @@ from fractions import Fraction
 
 from entityforge.generators.python_source import string_literal
 from entityforge.rows.candidates import ColumnSpec
-from entityforge.rows.sources import Fixed, PatternText, Source, UniqueNumber, UniqueText, Varying
+from entityforge.rows.sources import (
+    Fixed,
+    PatternText,
+    Source,
+    UniqueChoice,
+    UniqueNumber,
+    UniqueText,
+    Varying,
+)
 from entityforge.rows.tables import ISODate
 from entityforge.rows.values import PARENT, Interval, Moment, Opaque
 
@@ -51,6 +59,11 @@ def source_expression(column: ColumnSpec, source: Source) -> Expression | None:
             f"Use(pattern_text, {source.regex!r}, {source.max_length!r})",
             frozenset({"pattern_text"}),
         )
+    if isinstance(source, UniqueChoice):
+        choices = [value_expression(column, value) for value in source.values]
+        texts = [choice.text for choice in choices if choice is not None]
+        values = f"({texts[0]},)" if len(texts) == 1 else f"({', '.join(texts)})"
+        return Expression(f"Use(unique_choice, {values})", frozenset({"unique_choice"}))
     if isinstance(source, UniqueNumber):
         start = value_expression(column, source.start)
         assert start is not None

@@ -312,7 +312,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
         helpers=helpers,
-        uses_use=bool(helpers & {"unique_text", "unique_number", "pattern_text"}),
+        uses_use=bool(helpers & {"unique_text", "unique_number", "pattern_text", "unique_choice"}),
         uses_moments=bool(helpers & {"moment", "day"}),
         datetime_names=_datetime_names(helpers, imports),
         uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,

@@ -31,6 +31,8 @@ STEPS_IMPORT = "from {package} import migration_steps"
 STATEMENT_ROOM = 86
 TOP_LEVEL_STATEMENT_ROOM = 91
 NESTED_ROOM = 76
+# A check's expression in ``op.create_table``: at indent 12, followed by a comma.
+CHECK_IN_TABLE_ROOM = 86
 _statement_room: ContextVar[int] = ContextVar("statement_room", default=STATEMENT_ROOM)
 
 _SIMPLE_TYPES = {
@@ -63,8 +65,13 @@ def join(snippets: Iterable[Snippet], separator: str = "\n") -> Snippet:
     return Snippet(separator.join(snippet.text for snippet in items), imports)
 
 
-def python_string(text: str, room: int = NESTED_ROOM) -> str:
-    """A string literal; text that does not fit in ``room`` becomes parenthesized pieces."""
+def python_string(text: str, room: int = NESTED_ROOM, whole: int | None = None) -> str:
+    """A string literal; text that does not fit in ``room`` becomes parenthesized pieces.
+
+    ``whole`` is the room where the literal stands, when it is known: a literal that fits
+    there stays whole (ruff would join its pieces again, black would not)."""
+    if "\n" not in text and whole is not None and len(repr(text)) <= whole:
+        return repr(text)
     pieces = _pieces(text, room)
     if len(pieces) == 1:
         return repr(pieces[0])
@@ -198,7 +205,10 @@ def table_constraints(table: Table) -> list[str]:
     constraints += [
         call(
             "sa.CheckConstraint",
-            [python_string(escape_text(c.expression)), f"name={final_name(c.name)}"],
+            [
+                python_string(escape_text(c.expression), whole=CHECK_IN_TABLE_ROOM),
+                f"name={final_name(c.name)}",
+            ],
         )
         for c in table.checks
     ]

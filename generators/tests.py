@@ -9,6 +9,7 @@ The view-models below hold every decision; the templates only lay them out.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -126,6 +127,10 @@ class EntityTestView:
     admin_only: str | None = None
     # Nullable json attributes and their columns: None must be stored as SQL NULL.
     json_nulls: tuple[tuple[str, str], ...] = ()
+    # Rows the listing and counting tests make: fewer where a unique key over enum or
+    # boolean columns allows fewer in one tenant.
+    page_rows: int = 5
+    few_rows: int = 3
 
 
 @dataclass(frozen=True)
@@ -385,6 +390,19 @@ def module_imports(
     )
 
 
+def row_capacity(catalog: Catalog, entity: Entity) -> int | None:
+    """How many rows a unique key over enum and boolean columns alone lets one tenant hold
+    (the product of their values' counts); None when no such key bounds it."""
+    columns = {column.name: column for column in catalog.table(entity.table).columns}
+    capacities = []
+    for key in unique_column_sets(catalog, entity):
+        found = [columns[name] for name in key]
+        if all(c.type.name in ("enum", "boolean") and not c.nullable for c in found):
+            sizes = [len(c.type.values) if c.type.name == "enum" else 2 for c in found]
+            capacities.append(math.prod(sizes))
+    return min(capacities, default=None)
+
+
 def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> EntityTestView:
     var = free_name(naming.snake_case(entity.name), set())
     tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
@@ -393,7 +411,10 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     tested = tuple(check for check in checks if check.skipped is None)
     on_delete = on_delete_cases(schema, catalog, entity, var)
     relationships = relationship_cases(schema, catalog, entity)
+    capacity = row_capacity(catalog, entity) or 5
     return EntityTestView(
+        page_rows=min(5, capacity),
+        few_rows=min(3, capacity),
         docstring=module_docstring(
             f"{entity.name} on PostgreSQL: its repository, its constraints and its relations."
         ),

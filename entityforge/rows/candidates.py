@@ -32,6 +32,7 @@ from entityforge.rows.sources import (
     NARROW,
     PatternText,
     Source,
+    UniqueChoice,
     UniqueNumber,
     UniqueText,
 )
@@ -41,6 +42,8 @@ from entityforge.schema import ColumnType
 INTEGER_LIMITS = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
 NUMBER_TYPES = frozenset({"smallint", "integer", "bigint", "decimal", "float"})
 TEXT_TYPES = frozenset({"string", "text"})
+# Small domains: a unique key over them takes their values in turn.
+CHOICE_TYPES = frozenset({"enum", "boolean"})
 # The widest letters a unique text family counts with when the column allows more.
 UNIQUE_TEXT_WIDTH = 12
 _SMALL_NUMBERS = (1, 0, 2, 10, 100, -1)
@@ -126,8 +129,12 @@ def literal_candidates(
 def family_candidates(
     column: ColumnSpec, facts: CheckFacts, derived: Sequence[object]
 ) -> list[Source]:
-    """Families of fresh values for a unique column (text or numbers), best first."""
+    """Families of fresh values for a unique column (text, numbers, or the values of an
+    enum or a boolean in turn), best first."""
     assert column.column_type is not None
+    if column.kind in CHOICE_TYPES:
+        values = [v for v in literal_candidates(column, facts, derived) if v is not None]
+        return [UniqueChoice(tuple(values))] if values else []
     if column.kind in TEXT_TYPES:
         limit = column.column_type.max_length
         families: list[Source] = [

@@ -18,6 +18,7 @@ from itertools import islice
 from pglast import ast
 
 from entityforge.rows.candidates import (
+    CHOICE_TYPES,
     NUMBER_TYPES,
     TEXT_TYPES,
     ColumnSpec,
@@ -30,9 +31,9 @@ from entityforge.rows.evaluate import Unsupported, evaluate, parse_check, walk
 from entityforge.rows.sources import Fixed, Source, Varying
 from entityforge.rows.values import NOW
 
-# Kinds of unique column a family of fresh values exists for; other unique columns keep
+# Kinds of unique column a family of values exists for; other unique columns keep
 # polyfactory's random values unless a check reads them.
-FAMILY_KINDS = NUMBER_TYPES | TEXT_TYPES
+FAMILY_KINDS = NUMBER_TYPES | TEXT_TYPES | CHOICE_TYPES
 # Check evaluations one search may spend before it gives up.
 BUDGET = 20_000
 

@@ -104,4 +104,16 @@ class UniqueNumber:
         return tuple(self.start + step for step in (0, 1, 2, 10, 100))
 
 
-Source = Fixed | Varying | UniqueText | PatternText | UniqueNumber
+@dataclass(frozen=True)
+class UniqueChoice:
+    """The values of a small domain (enum labels, booleans) in turn: rows made one after
+    another differ while there are values left, which is all a unique key over them
+    allows."""
+
+    values: tuple[object, ...]
+
+    def samples(self) -> tuple[object, ...]:
+        return self.values
+
+
+Source = Fixed | Varying | UniqueText | PatternText | UniqueNumber | UniqueChoice
