@@ -17,6 +17,7 @@ from typing import Literal
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
 from entityforge.generators import GenerationContext
+from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
     Overrides,
@@ -345,6 +346,20 @@ def _reverse_relationship(other: Entity, relation: Relation, name: str) -> Relat
     return RelationshipCase(name, kind, other.name, column=column)
 
 
+def value_imports(
+    values: list[Expression],
+) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """What literal values need in a test module: the factories' helpers they call, and
+    the standard-library names they use by module, each in isort's order."""
+    standard: dict[str, set[str]] = {}
+    for module, name in (pair for value in values for pair in value.imports):
+        standard.setdefault(module, set()).add(name)
+    return (
+        isort_order({helper for value in values for helper in value.helpers}),
+        tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
+    )
+
+
 def module_imports(
     catalog: Catalog,
     entity: Entity,
@@ -367,10 +382,8 @@ def module_imports(
         factories.add("link")
     values = [value for check in cases[1] for _, value in check.overrides]
     values += [value for case in (*on_delete, *relationships) for _, value in case.extra]
-    factories |= {helper for value in values for helper in value.helpers}
-    standard: dict[str, set[str]] = {}
-    for module, name in (pair for value in values for pair in value.imports):
-        standard.setdefault(module, set()).add(name)
+    helpers, standard = value_imports(values)
+    factories |= set(helpers)
     support = {"page_ids"}
     if json_null_fields(entity):
         factories.add("new_values")
@@ -386,7 +399,7 @@ def module_imports(
         uses_pytest=(
             any(cases) or bool(json_null_fields(entity)) or admin_only(catalog, entity) is not None
         ),
-        standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
+        standard=standard,
     )
 
 
@@ -530,10 +543,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
                 references.append(
                     ReferenceCase(table.name, column, fk.referred_table, fk.name, extra)
                 )
-    values = [value for reference in references for _, value in reference.extra]
-    standard: dict[str, set[str]] = {}
-    for module, name in (pair for value in values for pair in value.imports):
-        standard.setdefault(module, set()).add(name)
+    helpers, standard = value_imports(
+        [value for reference in references for _, value in reference.extra]
+    )
     tenant_entity = schema.entity(catalog.tenancy.entity)
     globals_ = [e for e in schema.entities if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
@@ -555,8 +567,8 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         ),
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
-        helpers=isort_order({helper for value in values for helper in value.helpers}),
-        standard=tuple((module, isort_order(names)) for module, names in sorted(standard.items())),
+        helpers=helpers,
+        standard=standard,
     )
 
 
