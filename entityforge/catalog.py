@@ -36,6 +36,15 @@ SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
 ENUM_LENGTH = 63
 # Every id's server default: a time-ordered UUID (``entityforge.id_operations``).
 ID_DEFAULT = "uuidv7()"
+# What a unique key's values may take in a btree index row, with room to spare below
+# PostgreSQL's limit of 2,704 bytes. A key whose values could take more holds the MD5
+# digest of its text in their place (what PostgreSQL's own error hint advises), so that
+# no value the column's type accepts is refused for its length.
+KEY_ROW_BUDGET = 2_600
+# The most bytes a character takes in UTF-8.
+_CHARACTER_BYTES = 4
+# Widths of the fixed-size values a key may hold (PostgreSQL's ``typlen``, rounded up).
+_FIXED_WIDTHS = {"uuid": 16, "date": 4, "datetime": 8, "time": 8, "smallint": 2}
 
 ColumnRole = Literal[
     "id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"
@@ -89,8 +98,17 @@ class UniqueConstraint:
 
 @dataclass(frozen=True)
 class IndexColumn:
+    """An indexed column; ``hashed`` indexes ``md5(<name>)`` in its place (see
+    ``KEY_ROW_BUDGET``)."""
+
     name: str
     opclass: str | None = None
+    hashed: bool = False
+
+    @property
+    def sql(self) -> str:
+        """The element as it stands in the index's column list."""
+        return f"md5({naming.quote_identifier(self.name)})" if self.hashed else self.name
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,17 @@ class Index:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
+
+    @property
+    def leading_columns(self) -> tuple[str, ...]:
+        """The columns the index holds as they are, up to its first hashed one: what it
+        can serve a lookup or a foreign key by."""
+        plain = []
+        for column in self.columns:
+            if column.hashed:
+                break
+            plain.append(column.name)
+        return tuple(plain)
 
 
 @dataclass(frozen=True)
@@ -338,17 +367,18 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     unique_sets += list(entity.unique)
     uniques: list[UniqueConstraint] = []
     indexes: list[Index] = []
+    types = {column.name: column.type for column in columns}
     for columns_ in unique_sets:
         full = lead + tuple(columns_)
         name = naming.unique_name(entity.table, full)
-        if entity.soft_delete:
-            indexes.append(
-                Index(name, tuple(IndexColumn(c) for c in full), True, where=SOFT_DELETE_PREDICATE)
-            )
+        elements = key_elements(full, types)
+        if entity.soft_delete or any(element.hashed for element in elements):
+            where = SOFT_DELETE_PREDICATE if entity.soft_delete else None
+            indexes.append(Index(name, elements, True, where=where))
         else:
             uniques.append(UniqueConstraint(name, full))
     indexes += _field_indexes(entity, lead)
-    indexes += _declared_indexes(entity, lead)
+    indexes += _declared_indexes(entity, lead, types)
     checks = [
         CheckConstraint(naming.check_name(entity.table, f.name), f.name, f.check)
         for f in entity.fields
@@ -425,13 +455,47 @@ def _field_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
     return indexes
 
 
-def _declared_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
+def key_elements(
+    columns: tuple[str, ...], types: dict[str, ColumnType]
+) -> tuple[IndexColumn, ...]:
+    """The elements of a unique key over ``columns``: the columns themselves while their
+    values fit ``KEY_ROW_BUDGET``; otherwise every ``text`` column, then the widest
+    ``string`` ones until the rest fit, hashed."""
+    widths = {name: _width(types[name]) for name in columns}
+    hashed = {name for name, width in widths.items() if width is None}
+    rest = sum(width or 0 for name, width in widths.items() if name not in hashed)
+    for name in sorted(widths, key=lambda n: widths[n] or 0, reverse=True):
+        if rest <= KEY_ROW_BUDGET or name in hashed:
+            continue
+        if types[name].name == "string":
+            hashed.add(name)
+            rest -= widths[name] or 0
+    return tuple(IndexColumn(name, hashed=name in hashed) for name in columns)
+
+
+def _width(column_type: ColumnType) -> int | None:
+    """The most bytes a value of the type takes in an index row; None for text, which
+    has no bound. Types a unique key does not hold long values of count 8."""
+    if column_type.name == "text":
+        return None
+    if column_type.name == "string":
+        return (column_type.max_length or 0) * _CHARACTER_BYTES + 4
+    if column_type.name == "enum":
+        return ENUM_LENGTH * _CHARACTER_BYTES + 4
+    return _FIXED_WIDTHS.get(column_type.name, 8)
+
+
+def _declared_indexes(
+    entity: Entity, lead: tuple[str, ...], types: dict[str, ColumnType]
+) -> list[Index]:
     indexes = []
     for spec in entity.indexes:
         where = spec.where
         if spec.unique and entity.soft_delete:
             where = f"({where}) AND {SOFT_DELETE_PREDICATE}" if where else SOFT_DELETE_PREDICATE
         index = _index(entity.table, lead, spec.columns, spec.using, spec.unique, where)
+        if index.unique and index.method == "btree":
+            index = replace(index, columns=key_elements(index.column_names, types))
         if spec.name:
             index = replace(index, name=naming.truncate(spec.name))
         indexes.append(index)
@@ -594,7 +658,7 @@ def _add_foreign_key_indexes(table: Table) -> Table:
     """Make every foreign key's columns the leading columns of some full index."""
     leading: list[tuple[str, ...]] = [table.primary_key]
     leading += [unique.columns for unique in table.uniques]
-    leading += [index.column_names for index in table.indexes if index.where is None]
+    leading += [index.leading_columns for index in table.indexes if index.where is None]
     added: list[Index] = []
     for fk in table.foreign_keys:
         width = len(fk.columns)

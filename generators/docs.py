@@ -184,7 +184,7 @@ def _table_view(
 
 
 def _index_line(index: Index) -> str:
-    elements = [c.name + (f" {c.opclass}" if c.opclass else "") for c in index.columns]
+    elements = [c.sql + (f" {c.opclass}" if c.opclass else "") for c in index.columns]
     line = f"{code(index.name)}: {'unique ' if index.unique else ''}{index.method} "
     line += f"({', '.join(code(element) for element in elements)})"
     return line + (f" WHERE {code(index.where)}" if index.where else "")

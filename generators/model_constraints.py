@@ -134,7 +134,10 @@ def _unique_constraint(unique: UniqueConstraint, names: ModelNames) -> Code:
 
 def _index(index: Index, names: ModelNames) -> Code:
     arguments: list[Code | str] = [repr(index.name)]
-    arguments += [repr(column) for column in index.column_names]
+    arguments += [
+        call(names.sqlalchemy("text"), repr(column.sql)) if column.hashed else repr(column.name)
+        for column in index.columns
+    ]
     if index.unique:
         arguments.append("unique=True")
     if index.method != "btree":

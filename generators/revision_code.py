@@ -216,7 +216,8 @@ def table_constraints(table: Table) -> list[str]:
 
 
 def index_arguments(table: str, index: Index) -> list[str]:
-    arguments = [final_name(index.name), repr(table), names(index.column_names)]
+    elements = [f"sa.text({c.sql!r})" if c.hashed else repr(c.name) for c in index.columns]
+    arguments = [final_name(index.name), repr(table), f"[{', '.join(elements)}]"]
     arguments.append(f"unique={index.unique}")
     if index.method != "btree":
         arguments.append(f"postgresql_using={index.method!r}")

@@ -309,7 +309,7 @@ def render_create_index(operation: ops.CreateIndex) -> Snippet:
     snippet = _op_call("create_index", *arguments, exploded=True)
     if operation.concurrently:
         snippet = join([drop_invalid_index(operation.index.name), snippet])
-    if operation.index.where is None:
+    if operation.index.where is None and not any(c.hashed for c in operation.index.columns):
         return snippet
     return Snippet(snippet.text, snippet.imports | {SA})
 
