@@ -90,7 +90,7 @@ def solved_row(catalog: Catalog, entity: Entity) -> tuple[TableChecks, Row]:
     return checks, row
 
 
-def factory_fields(checks: TableChecks, row: Row) -> tuple[FactoryField, ...]:
+def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[FactoryField, ...]:
     columns = {column.name: column for column in checks.columns}
     fields = []
     for name, source in row.sources:
@@ -100,7 +100,19 @@ def factory_fields(checks: TableChecks, row: Row) -> tuple[FactoryField, ...]:
         expression = source_expression(column, source)
         if expression is not None:
             fields.append(_field(name, expression))
+    given = {field.attribute for field in fields}
+    fields += [field for field in _json_arrays(entity) if field.attribute not in given]
     return tuple(fields)
+
+
+def _json_arrays(entity: Entity) -> list[FactoryField]:
+    """A json field whose default is an array is a list in its model (polyfactory would
+    make a dict of it): its factory gives an empty list."""
+    return [
+        FactoryField(naming.attribute_name(f.name), "Use(list)")
+        for f in entity.fields
+        if f.type.name == "json" and f.default is not None and f.default.kind == "array"
+    ]
 
 
 def _field(name: str, expression: Expression) -> FactoryField:
@@ -129,7 +141,7 @@ def entity_factory_view(catalog: Catalog, entity: Entity) -> EntityFactoryView:
         model=entity.name,
         factory=f"{entity.name}Factory",
         repository=f"{entity.name}Repository",
-        fields=factory_fields(checks, row),
+        fields=factory_fields(checks, row, entity),
         required_parents=_parents(entity, row, required=True),
         optional_parents=_parents(entity, row, required=False),
         distinct=naming.attribute_name(distinct) if distinct else None,

@@ -85,15 +85,26 @@ class ModelNames:
 
 
 def column_type(column: Column, names: ModelNames) -> Code:
-    """A field column's SQLAlchemy type; a nullable json column stores ``None`` as SQL NULL.
+    """A field column's SQLAlchemy type; a nullable json column stores ``None`` as SQL NULL,
+    and so does a nullable column with a default.
 
     ``none_as_null`` makes ``None`` mean one thing however it is written (omitted,
     given to ``create`` or ``update``, or in ``bulk_create``), so ``filters={col: None}``
     (``IS NULL``) finds every such row; JSON's own ``null`` is ``JSON.NULL``.
     """
+    # The ORM leaves ``None`` out of an INSERT unless the type evaluates it, and a default
+    # would fill the column: with one, ``None`` given must still be NULL (omitted is the
+    # default).
+    defaulted = column.default is not None or column.default_sql is not None
     if column.type.name == "json" and column.nullable:
+        if defaulted:
+            return call(names.base("NullableJSONB"))
         return call(names.postgresql("JSONB"), "none_as_null=True")
-    return sqlalchemy_type(column.type, names, column.name)
+    type_ = sqlalchemy_type(column.type, names, column.name)
+    if column.nullable and defaulted:
+        instance = type_ if type_.text.endswith(")") else type_.wrap("", "()")
+        return instance.wrap("", ".evaluates_none()")
+    return type_
 
 
 def sqlalchemy_type(type_: ColumnType, names: ModelNames, column: str) -> Code:

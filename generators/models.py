@@ -92,6 +92,7 @@ class BaseView:
     timestamps: bool
     soft_delete: bool
     enums: bool
+    json_defaults: bool
 
 
 def module_name(entity: str) -> str:
@@ -229,7 +230,12 @@ def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) 
     columns = class_columns(table)
     enum_columns = [column for column in columns if column.type.name == "enum"]
     names = ModelNames(
-        Symbols(frozenset(_class_attributes(ctx, entity, columns))),
+        # Entity classes (this one, and those its relationships import) shadow an import
+        # of the same name (``Index`` from SQLAlchemy): such an import gets an alias.
+        Symbols(
+            frozenset(_class_attributes(ctx, entity, columns))
+            | {other.name for other in ctx.schema.entities}
+        ),
         ctx.package,
         tuple((c.name, naming.enum_class_name(entity.name, c.name)) for c in enum_columns),
     )
@@ -316,9 +322,12 @@ def associations_module(ctx: GenerationContext, cyclic: frozenset[str]) -> str |
     )
 
 
-def _base_imports(timestamps: bool, soft_delete: bool, tenancy: bool, enums: bool) -> str:
+def _base_imports(
+    timestamps: bool, soft_delete: bool, tenancy: bool, enums: bool, json_defaults: bool
+) -> str:
     wanted = [
         ("uuid", None, True),
+        ("typing", "Any", json_defaults),
         ("uuid_utils.compat", "uuid7", True),
         ("datetime", "datetime", timestamps or soft_delete),
         ("enum", "StrEnum", enums),
@@ -329,6 +338,7 @@ def _base_imports(timestamps: bool, soft_delete: bool, tenancy: bool, enums: boo
         ("sqlalchemy", "func", timestamps),
         ("sqlalchemy", "event", soft_delete),
         ("sqlalchemy", "text", True),
+        ("sqlalchemy.dialects", "postgresql", json_defaults),
         ("sqlalchemy.ext.asyncio", "AsyncAttrs", True),
         ("sqlalchemy.orm", "DeclarativeBase", True),
         ("sqlalchemy.orm", "Mapped", True),
@@ -336,6 +346,7 @@ def _base_imports(timestamps: bool, soft_delete: bool, tenancy: bool, enums: boo
         ("sqlalchemy.orm", "Session", soft_delete),
         ("sqlalchemy.orm", "mapped_column", True),
         ("sqlalchemy.orm", "with_loader_criteria", soft_delete),
+        ("sqlalchemy.types", "TypeDecorator", json_defaults),
     ]
     return render_imports((Import(m, n) for m, n, used in wanted if used), "")
 
@@ -360,8 +371,13 @@ def base_view(ctx: GenerationContext) -> BaseView:
     timestamps = any(entity.timestamps for entity in schema.entities)
     soft_delete = any(entity.soft_delete for entity in schema.entities)
     enums = any(f.type.name == "enum" for e in schema.entities for f in e.fields)
+    json_defaults = any(
+        f.type.name == "json" and f.nullable and (f.default or f.default_sql)
+        for e in schema.entities
+        for f in e.fields
+    )
     return BaseView(
-        imports=_base_imports(timestamps, soft_delete, tenancy is not None, enums),
+        imports=_base_imports(timestamps, soft_delete, tenancy is not None, enums, json_defaults),
         tenancy=tenancy is not None,
         tenant_column=tenancy.column if tenancy else "",
         tenant_setting=tenancy.setting if tenancy else "",
@@ -372,6 +388,7 @@ def base_view(ctx: GenerationContext) -> BaseView:
         timestamps=timestamps,
         soft_delete=soft_delete,
         enums=enums,
+        json_defaults=json_defaults,
     )
 
 

@@ -127,7 +127,7 @@ class EntityTestView:
     imports: ModuleImports
     admin_only: str | None = None
     # Nullable json attributes and their columns: None must be stored as SQL NULL.
-    json_nulls: tuple[tuple[str, str], ...] = ()
+    json_nulls: tuple[tuple[str, str, bool], ...] = ()
     # Rows the listing and counting tests make: fewer where a unique key over enum or
     # boolean columns allows fewer in one tenant.
     page_rows: int = 5
@@ -461,10 +461,10 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     )
 
 
-def json_null_fields(entity: Entity) -> tuple[tuple[str, str], ...]:
-    """``(attribute, column)`` of each nullable json field."""
+def json_null_fields(entity: Entity) -> tuple[tuple[str, str, bool], ...]:
+    """``(attribute, column, has a default)`` of each nullable json field."""
     return tuple(
-        (naming.attribute_name(f.name), f.name)
+        (naming.attribute_name(f.name), f.name, f.default is not None or f.default_sql is not None)
         for f in entity.fields
         if f.type.name == "json" and f.nullable
     )

@@ -48,7 +48,7 @@ entities:
     fields:
       name: {type: string, max_length: 120, unique: true}
       bio: {type: text, nullable: true, default: "It's: a ':bio'"}
-      settings: {type: json, default: {theme: dark}}
+      settings: {type: json, nullable: true, default: {theme: dark}}
       karma: {type: integer, default: -3, check: "karma > -100"}
   Post:
     fields:

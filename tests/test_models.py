@@ -14,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from entityforge import naming
@@ -412,6 +413,25 @@ def test_server_defaults_reach_the_database(databases: dict[str, Engine]) -> Non
             {"a": author_id},
         ).one()
         assert post[:2] == ("in review", ["news", "it's"]) and str(post[2]) == "1.50"
+
+
+def test_none_given_is_null_where_a_default_would_fill_the_column(
+    layers: dict[str, RenderedLayer], databases: dict[str, Engine]
+) -> None:
+    """The ORM leaves ``None`` out of an INSERT for a column with a default; the models
+    have it sent, so ``None`` given is NULL and an omitted value is the default."""
+    author = layers["single"].module("models").Author
+    with Session(databases["single"]) as session:
+        session.add_all([author(name="given", bio=None, settings=None), author(name="omitted")])
+        session.flush()
+        rows = session.execute(
+            text(
+                "SELECT name, bio IS NULL, settings IS NULL FROM authors "
+                "WHERE name IN ('given', 'omitted') ORDER BY name"
+            )
+        ).all()
+        session.rollback()
+    assert [tuple(row) for row in rows] == [("given", True, True), ("omitted", False, False)]
 
 
 def test_index_ddl_compiles_with_operator_classes(layers: dict[str, RenderedLayer]) -> None:

@@ -29,6 +29,7 @@ from tests.strategies import edit_sequences, spec_text, specs
 
 # Registered in tests/conftest.py.
 PROFILE = settings.get_profile(os.environ.get("ENTITYFORGE_HYPOTHESIS_PROFILE", "entityforge"))
+LONG = os.environ.get("ENTITYFORGE_HYPOTHESIS_PROFILE") == "long"
 # Package names of several lengths: the generated code must be clean with any of them.
 PACKAGES = st.sampled_from(["app", "p", "billing_service_core_application"])
 TRIED = {"specs": 0, "edit sequences": 0, "edits": 0}
@@ -123,16 +124,13 @@ def test_random_checks_give_factories_a_row_for_every_table() -> None:
     check()
 
 
-@pytest.mark.skipif(
-    os.environ.get("ENTITYFORGE_HYPOTHESIS_PROFILE") != "long",
-    reason="runs a generated suite per example: the long profile only",
-)
 def test_random_checks_give_green_generated_suites(tmp_path_factory, server_url: str) -> None:
+    """Each example runs a whole generated suite: two by default, the long profile's many."""
     from tests.check_strategies import specs_with_checks
     from tests.projects import new_project
     from tests.test_generated_tests import outcome_counts, run_project_tests
 
-    @PROFILE
+    @settings(PROFILE, max_examples=PROFILE.max_examples if LONG else 2)
     @given(doc=specs_with_checks())
     def check(doc: dict) -> None:
         base = tmp_path_factory.mktemp("checks")

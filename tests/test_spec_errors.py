@@ -1341,6 +1341,34 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        entities:
+          Category:
+            fields: {name: text}
+            relations:
+              parent: {kind: many_to_one, target: Category}
+        """,
+        "6:43",
+        "the required reference 'parent' of 'Category' to itself leaves no first row",
+        id="required_self_reference",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
+          Invoice:
+            relations:
+              latest_payment: {kind: one_to_one, target: Payment}
+          Payment:
+            relations:
+              invoice: {kind: many_to_one, target: Invoice}
+        """,
+        "5:50",
+        "required references go round (Invoice → Payment → Invoice)",
+        id="required_reference_cycle",
+    ),
+    pytest.param(
+        """\
+        version: 1
         entities: {}
         """,
         "2:11",

@@ -17,6 +17,7 @@ from entityforge.spec.crosscheck import (
     check_citus_tenant_keys,
     check_class_names,
     check_relations_across,
+    check_required_cycles,
     check_table_names,
 )
 from entityforge.spec.document import Document
@@ -48,6 +49,7 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     _check_renamed_entities(issues, raw, names)
     issues.raise_if_any()
     check_relations_across(issues, entities, tenancy)
+    check_required_cycles(issues, entities)
     check_table_names(issues, entities)
     check_class_names(issues, entities)
     issues.raise_if_any()

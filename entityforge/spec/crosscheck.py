@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
-from entityforge.schema import Entity, Schema, Tenancy
+from entityforge.schema import Entity, Relation, Schema, Tenancy
 from entityforge.spec.document import DocPath
 from entityforge.spec.entities import generated_columns
 from entityforge.spec.issues import Issues
@@ -122,6 +122,64 @@ def _reference_into_tenancy(
 
 
 _ACTIONS = {"cascade": "delete", "set_null": "change"}
+
+
+def check_required_cycles(issues: Issues, entities: Sequence[Entity]) -> None:
+    """Required references that lead back to where they start leave no first row: the
+    first ``Task`` whose ``parent`` must be a ``Task`` has none to refer to. Each such
+    cycle is named once, at its first relation in the file."""
+    required = {
+        entity.name: [
+            relation
+            for relation in entity.relations
+            if relation.kind in ("many_to_one", "one_to_one") and not relation.nullable
+        ]
+        for entity in entities
+    }
+    named: set[frozenset[str]] = set()
+    for entity in entities:
+        for relation in required[entity.name]:
+            cycle = _path_back(required, relation.target, entity.name)
+            if cycle is None:
+                continue
+            ring = [entity.name, *cycle]
+            if frozenset(ring) in named:
+                continue
+            named.add(frozenset(ring))
+            path = ("entities", entity.name, "relations", relation.name, "target")
+            if not cycle:
+                issues.at_value(
+                    path,
+                    f"the required reference '{relation.name}' of '{entity.name}' to itself "
+                    "leaves no first row: each row needs another to exist before it",
+                    hint="make it nullable (nullable: true): a root row refers to nothing",
+                )
+                continue
+            shown = " → ".join([*ring, entity.name])
+            issues.at_value(
+                path,
+                f"required references go round ({shown}): no row can be the first, as "
+                "each needs another to exist before it",
+                hint=f"make one of them nullable (nullable: true on '{relation.name}', say)",
+            )
+
+
+def _path_back(required: dict[str, list[Relation]], start: str, goal: str) -> list[str] | None:
+    """The entities from ``start`` to ``goal`` along required references (``goal`` left
+    out; empty when ``start`` is ``goal``), or None when none leads there."""
+    seen = {start}
+    paths: list[list[str]] = [[start]]
+    while paths:
+        path = paths.pop(0)
+        if path[-1] == goal:
+            return path[:-1]
+        for relation in required[path[-1]]:
+            if relation.target not in seen:
+                seen.add(relation.target)
+                paths.append([*path, relation.target])
+            elif relation.target == goal:
+                return path
+    return None
 
 
 def check_citus_tenant_keys(issues: Issues, schema: Schema) -> None:
