@@ -20,8 +20,8 @@ from entityforge.generators.templating import render
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
 from entityforge.rows.solver import NoRow, Row, TableChecks, check_columns, solve
 from entityforge.rows.sources import Fixed
-from entityforge.rows.tables import table_checks, unique_column_sets
-from entityforge.rows.values import PARENT
+from entityforge.rows.tables import row_capacity, table_checks, unique_column_sets
+from entityforge.rows.values import PARENT, Opaque
 from entityforge.schema import Entity, Schema
 
 # Columns the database fills on its own; factories never set them.
@@ -102,17 +102,36 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
             fields.append(_field(name, expression))
     given = {field.attribute for field in fields}
     fields += [field for field in _json_arrays(entity) if field.attribute not in given]
+    # polyfactory's lengths of time are all zero: a unique one needs its own.
+    fields += [
+        FactoryField(naming.attribute_name(c.name), "Use(unique_interval)", UNIQUE_INTERVAL)
+        for c in checks.columns
+        if c.unique and c.kind == "interval" and naming.attribute_name(c.name) not in given
+    ]
     return tuple(fields)
+
+
+UNIQUE_INTERVAL = frozenset({"unique_interval"})
 
 
 def _json_arrays(entity: Entity) -> list[FactoryField]:
     """A json field whose default is an array is a list in its model (polyfactory would
     make a dict of it): its factory gives an empty list."""
+    lists = _list_fields(entity)
     return [
         FactoryField(naming.attribute_name(f.name), "Use(list)")
         for f in entity.fields
-        if f.type.name == "json" and f.default is not None and f.default.kind == "array"
+        if f.name in lists
     ]
+
+
+def _list_fields(entity: Entity) -> frozenset[str]:
+    """The json fields whose default is an array: lists in their models."""
+    return frozenset(
+        f.name
+        for f in entity.fields
+        if f.type.name == "json" and f.default is not None and f.default.kind == "array"
+    )
 
 
 def _field(name: str, expression: Expression) -> FactoryField:
@@ -146,6 +165,27 @@ def entity_factory_view(catalog: Catalog, entity: Entity) -> EntityFactoryView:
         optional_parents=_parents(entity, row, required=False),
         distinct=naming.attribute_name(distinct) if distinct else None,
     )
+
+
+def shared_parents(schema: Schema, catalog: Catalog) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(model, attributes)``: required many-to-one references whose target a unique key
+    lets hold few rows (``row_capacity``). A new row refers to an existing target there,
+    as a new target for every row would soon find no value of the key left."""
+    bounded = {e.name for e in schema.entities if row_capacity(schema, catalog, e) is not None}
+    found = []
+    for entity in sorted(schema.entities, key=lambda e: e.name):
+        attributes = tuple(
+            naming.attribute_name(relation.column)
+            for relation in entity.relations
+            if relation.kind == "many_to_one"
+            and relation.column
+            and not relation.nullable
+            and relation.target in bounded
+            and relation.target != entity.name
+        )
+        if attributes:
+            found.append((entity.name, attributes))
+    return tuple(found)
 
 
 def database_filled_columns(catalog: Catalog) -> tuple[str, ...]:
@@ -214,7 +254,9 @@ def check_violations(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, 
             reason = _no_violation(constraint, row)
             found.append(CheckViolation(constraint, expression, skipped=reason))
             continue
-        overrides = _overrides(checks, base, row, needed=check_columns(expression))
+        overrides = _overrides(
+            checks, base, row, needed=check_columns(expression), lists=_list_fields(entity)
+        )
         found.append(CheckViolation(constraint, expression, overrides))
     return tuple(found)
 
@@ -228,10 +270,12 @@ def _overrides(
     row: Row,
     given: str | None = None,
     needed: tuple[str, ...] = (),
+    lists: frozenset[str] = frozenset(),
 ) -> Overrides:
     """What a test sets so that a new row is ``row`` rather than the factory's ``base``.
 
-    ``given`` is a column the test sets itself; ``needed`` the columns of a check to break.
+    ``given`` is a column the test sets itself; ``needed`` the columns of a check to break;
+    ``lists`` the json columns that hold arrays.
     """
     columns = {column.name: column for column in checks.columns}
     filled = {name for name, _ in checks.filled} | {given}
@@ -247,7 +291,7 @@ def _overrides(
             continue
         if name not in shared and not isinstance(base.get(name), Fixed):
             continue
-        value = _override(columns[name], source.value, base.get(name))
+        value = _override(columns[name], source.value, base.get(name), name in lists)
         if value is not None:
             overrides.append((naming.attribute_name(name), value))
     return tuple(overrides)
@@ -263,16 +307,30 @@ def with_parent(catalog: Catalog, entity: Entity, column: str, nulled: bool) -> 
     values: tuple[object, ...] = (PARENT, None) if nulled else (PARENT,)
     pinned = replace(checks, filled=(*checks.filled, (column, values)))
     row = solve(pinned)
-    return None if isinstance(row, NoRow) else _overrides(checks, base, row, column)
+    if isinstance(row, NoRow):
+        return None
+    return _overrides(checks, base, row, column, lists=_list_fields(entity))
 
 
-def _override(column: ColumnSpec, value: object, base: object) -> Expression | None:
+def _override(column: ColumnSpec, value: object, base: object, a_list: bool) -> Expression | None:
     """What a violating row sets ``column`` to; None where the factory's value serves."""
     if isinstance(base, Fixed) and type(base.value) is type(value) and base.value == value:
         return None
     if value is PARENT:
         return NEW_PARENT if column.nullable and column.kind == "reference" else None
+    if isinstance(value, Opaque) and isinstance(base, Fixed) and base.value is None:
+        # Any value, where the factory's is NULL: a check counts it as present.
+        return _PRESENT.get("list" if a_list else column.kind)
     return source_expression(column, Fixed(value))
+
+
+# A value, not NULL, of the kinds the checks know nothing more of.
+_PRESENT = {
+    "json": Expression("{}"),
+    "list": Expression("[]"),
+    "array": Expression("[]"),
+    "bytes": Expression('b"x"'),
+}
 
 
 def _no_violation(constraint: str, row: NoRow) -> str:
@@ -300,6 +358,8 @@ def _datetime_names(helpers: set[str], imports: set[tuple[str, str]]) -> list[st
     names = {name for module, name in imports if module == "datetime"}
     if helpers & {"moment", "day"}:
         names |= {"UTC", "datetime", "timedelta"}
+    if "unique_interval" in helpers:
+        names.add("timedelta")
     if "day" in helpers:
         names.add("date")
     return list(isort_order(names))
@@ -324,7 +384,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
         helpers=helpers,
-        uses_use=bool(helpers & {"unique_text", "unique_number", "pattern_text", "unique_choice"}),
+        uses_use=bool(
+            helpers
+            & {"unique_text", "unique_number", "pattern_text", "unique_choice", "unique_interval"}
+        ),
         uses_moments=bool(helpers & {"moment", "day"}),
         datetime_names=_datetime_names(helpers, imports),
         uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
@@ -332,5 +395,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         has_junctions=has_junction_tables(ctx.schema),
         tenancy=ctx.schema.tenancy is not None,
         admin_written=admin_written_models(ctx.catalog, ctx.schema),
+        shared_parents=shared_parents(ctx.schema, ctx.catalog),
     )
     return {"tests/factories.py": text}

@@ -9,7 +9,6 @@ The view-models below hold every decision; the templates only lay them out.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -27,7 +26,7 @@ from entityforge.generators.fixtures import (
     with_parent,
 )
 from entityforge.generators.templating import render
-from entityforge.rows.tables import unique_column_sets
+from entityforge.rows.tables import row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
 # Every field type but datetime comes back equal to what went in (a factory's naive
@@ -403,19 +402,6 @@ def module_imports(
     )
 
 
-def row_capacity(catalog: Catalog, entity: Entity) -> int | None:
-    """How many rows a unique key over enum and boolean columns alone lets one tenant hold
-    (the product of their values' counts); None when no such key bounds it."""
-    columns = {column.name: column for column in catalog.table(entity.table).columns}
-    capacities = []
-    for key in unique_column_sets(catalog, entity):
-        found = [columns[name] for name in key]
-        if all(c.type.name in ("enum", "boolean") and not c.nullable for c in found):
-            sizes = [len(c.type.values) if c.type.name == "enum" else 2 for c in found]
-            capacities.append(math.prod(sizes))
-    return min(capacities, default=None)
-
-
 def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> EntityTestView:
     var = free_name(naming.snake_case(entity.name), set())
     tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
@@ -424,7 +410,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     tested = tuple(check for check in checks if check.skipped is None)
     on_delete = on_delete_cases(schema, catalog, entity, var)
     relationships = relationship_cases(schema, catalog, entity)
-    capacity = row_capacity(catalog, entity) or 5
+    capacity = row_capacity(schema, catalog, entity) or 5
     return EntityTestView(
         page_rows=min(5, capacity),
         few_rows=min(3, capacity),

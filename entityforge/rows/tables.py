@@ -9,6 +9,7 @@ the column's type, which the candidates already respect.
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from entityforge.catalog import SOFT_DELETE_PREDICATE, Catalog
 from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.solver import TableChecks, check_columns, filled_values
 from entityforge.rows.values import Opaque
-from entityforge.schema import DefaultValue, Entity, Field
+from entityforge.schema import DefaultValue, Entity, Field, Schema
 
 
 def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...], ...]:
@@ -40,6 +41,37 @@ def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...
         if own and own != ("id",):
             result.append(own)
     return tuple(result)
+
+
+def row_capacity(schema: Schema, catalog: Catalog, entity: Entity) -> int | None:
+    """How many rows of ``entity`` one tenant can hold; None when nothing bounds it.
+
+    A unique key over enum and boolean columns alone allows the product of their values'
+    counts; a required one-to-one reference, no more rows than its target can hold.
+    """
+    return _capacity(schema, catalog, entity, frozenset())
+
+
+def _capacity(
+    schema: Schema, catalog: Catalog, entity: Entity, seen: frozenset[str]
+) -> int | None:
+    columns = {column.name: column for column in catalog.table(entity.table).columns}
+    capacities = []
+    for key in unique_column_sets(catalog, entity):
+        found = [columns[name] for name in key]
+        # Nullable ones too: a factory gives them a value in every row.
+        if all(c.type.name in ("enum", "boolean") for c in found):
+            capacities.append(
+                math.prod(len(c.type.values) if c.type.name == "enum" else 2 for c in found)
+            )
+    for relation in entity.relations:
+        if relation.kind != "one_to_one" or relation.nullable or relation.target in seen:
+            continue
+        target = schema.entity(relation.target)
+        bound = _capacity(schema, catalog, target, seen | {entity.name})
+        if bound is not None:
+            capacities.append(bound)
+    return min(capacities, default=None)
 
 
 def spec_checks(entity: Entity) -> tuple[tuple[str, str, str], ...]:
