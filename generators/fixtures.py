@@ -330,6 +330,9 @@ _PRESENT = {
     "list": Expression("[]"),
     "array": Expression("[]"),
     "bytes": Expression('b"x"'),
+    "uuid": Expression(
+        'UUID("00000000-0000-4000-8000-000000000001")', imports=frozenset({("uuid", "UUID")})
+    ),
 }
 
 

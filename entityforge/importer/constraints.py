@@ -1,7 +1,8 @@
 """An imported entity's uniques, indexes and checks.
 
 Uniques the generator derives (a field's ``unique``, an entity's ``unique`` lists, the
-live-rows unique indexes of soft-delete tables) are told apart from declared indexes;
+live-rows unique indexes of soft-delete tables, the unique indexes holding long text by
+its digest) are told apart from declared indexes;
 indexes on foreign keys, which the generator adds itself, are left out.
 """
 
@@ -51,12 +52,13 @@ def add_uniques(draft: EntityDraft, relations: dict[str, dict[str, Any]]) -> Non
 
 
 def _is_live_unique(draft: EntityDraft, index: LiveIndex) -> bool:
-    """A unique index that holds a field's or the entity's uniqueness among live rows."""
+    """A unique index that holds a field's or the entity's uniqueness: among live rows, or
+    over long text by its digest (``md5(column)``)."""
+    live = bool(draft.doc["soft_delete"]) and index.where == SOFT_DELETE_PREDICATE
     return (
         index.unique
         and index.constraint is None
-        and bool(draft.doc["soft_delete"])
-        and index.where == SOFT_DELETE_PREDICATE
+        and (live or (bool(index.hashed) and index.where is None))
         and not index.has_expressions
     )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
 
 # Alembic's bookkeeping table is the migration tool's, not the schema's.
 IGNORED_TABLES = frozenset({"alembic_version"})
@@ -58,6 +60,9 @@ class LiveConstraint:
 
 @dataclass(frozen=True)
 class LiveIndex:
+    """``columns`` holds, for an element ``md5(column)`` (a unique key over long text, as
+    the generator makes it), the column; ``hashed`` names those columns."""
+
     name: str
     columns: tuple[str, ...]
     opclasses: tuple[str, ...]
@@ -67,6 +72,7 @@ class LiveIndex:
     has_expressions: bool
     definition: str
     constraint: str | None
+    hashed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,16 @@ def _constraint(row: Any) -> LiveConstraint:
 
 
 def _index(row: Any) -> LiveIndex:
-    name, columns, opclasses, unique, method, where, expressions, definition, constraint = row
+    name, elements, opclasses, unique, method, where, _, definition, constraint = row
+    columns, hashed, expressions = [], [], False
+    for element in elements:
+        column, digest = index_element(element)
+        if column is None:
+            expressions = True
+            continue
+        columns.append(column)
+        if digest:
+            hashed.append(column)
     return LiveIndex(
         name,
         tuple(columns),
@@ -248,7 +263,36 @@ def _index(row: Any) -> LiveIndex:
         expressions,
         definition,
         constraint,
+        tuple(hashed),
     )
+
+
+def index_element(element: str) -> tuple[str | None, bool]:
+    """An index element's column and whether it is held as ``md5(column)`` (also with the
+    cast to text a varchar column gets); ``(None, False)`` for any other expression."""
+    try:
+        (statement,) = parse_sql(f"SELECT {element}")
+    except (ParseError, ValueError):
+        return None, False
+    assert isinstance(statement.stmt, ast.SelectStmt) and statement.stmt.targetList
+    node = statement.stmt.targetList[0].val
+    digest = False
+    if isinstance(node, ast.FuncCall) and _function_name(node) == "md5" and node.args:
+        if len(node.args) != 1:
+            return None, False
+        node, digest = node.args[0], True
+        if isinstance(node, ast.TypeCast):
+            node = node.arg
+    if isinstance(node, ast.ColumnRef) and node.fields and len(node.fields) == 1:
+        field = node.fields[0]
+        if isinstance(field, ast.String):
+            return field.sval, digest
+    return None, False
+
+
+def _function_name(call: ast.FuncCall) -> str:
+    names = [part.sval for part in call.funcname or () if isinstance(part, ast.String)]
+    return names[-1] if names else ""
 
 
 _TABLES = """
@@ -294,9 +338,10 @@ WHERE c.relnamespace = to_regnamespace(%s)
 ORDER BY c.relname, con.conname
 """
 
-_INDEXES = f"""
+_INDEXES = """
 SELECT c.relname, ic.relname,
-       {_ATTRIBUTE_NAMES.format(keys="i.indkey::int2[]", rel="i.indrelid")},
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
        ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END
              FROM unnest(i.indclass::oid[]) WITH ORDINALITY u(oid, n)
              JOIN pg_opclass opc ON opc.oid = u.oid ORDER BY u.n),
