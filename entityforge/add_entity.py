@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from entityforge.errors import Location, SpecError
@@ -220,7 +220,7 @@ def _leaves(node: Node) -> Iterator[Node]:
 
 def _last_content_line(node: Node) -> int:
     """The 0-based line of the node's last character (block scalars end a line later)."""
-    mark = node.end_mark
+    mark: StreamMark = node.end_mark
     if mark.column == 0 and mark.line > node.start_mark.line:
         return mark.line - 1
     return mark.line

@@ -362,7 +362,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     if entity.soft_delete:
         columns.append(Column("deleted_at", TIMESTAMPTZ, nullable=True, role="deleted_at"))
 
-    unique_sets = [(f.name,) for f in entity.fields if f.unique]
+    unique_sets: list[tuple[str, ...]] = [(f.name,) for f in entity.fields if f.unique]
     unique_sets += [(r.column,) for r in entity.relations if r.kind == "one_to_one" and r.column]
     unique_sets += list(entity.unique)
     uniques: list[UniqueConstraint] = []

@@ -22,6 +22,7 @@ from entityforge.project import (
     find_project_root,
     read_project_config,
 )
+from entityforge.spec import load_schema
 from entityforge.spec.modeline import with_schema_line
 from entityforge.template import EXAMPLE_SPEC, copy_project
 from entityforge.writer import write_atomic
@@ -160,7 +161,7 @@ def init(project_dir: Path, spec: Path | None, force: bool) -> None:
         _refuse_other_files(config)
     if not config.spec_path.exists():
         source = spec or EXAMPLE_SPEC
-        pipeline.load_schema(source)
+        load_schema(source)
         write_atomic(config.spec_path, with_schema_line(source.read_text(encoding="utf-8")))
         click.echo(f"created {config.spec} from {source}")
     elif spec is not None and spec.resolve() != config.spec_path.resolve():
@@ -217,7 +218,7 @@ def _refuse_other_files(config: ProjectConfig) -> None:
 def new(destination: Path, spec: Path | None, package: str, project_name: str | None) -> None:
     """Create a new project from the template (what `copier copy` does)."""
     if spec is not None:
-        pipeline.load_schema(spec)
+        load_schema(spec)
     copy_project(destination, spec=spec, package=package, project_name=project_name)
     click.echo(f"created {destination}")
     click.echo(f"next: cd {destination} && pip install -e '.[test]' && pytest")
@@ -305,7 +306,7 @@ _PROJECT_DIR = click.option(
 @_reports_errors
 def erd(project_dir: Path, spec: Path | None, form: str) -> None:
     """Print the entity-relationship diagram of the spec's database."""
-    schema = pipeline.load_schema(spec or read_project_config(project_dir).spec_path)
+    schema = load_schema(spec or read_project_config(project_dir).spec_path)
     click.echo(render_diagram(build_catalog(schema), form), nl=False)
 
 

@@ -122,7 +122,7 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
     if after is None:
         return operation
     kept = set(after.columns)
-    names = {item.name for item in (*after.indexes, *after.uniques)}
+    names = {i.name for i in after.indexes} | {u.name for u in after.uniques}
     columns = {column.name for column in index.columns}
     if index.name in names or any(before.column(name) not in kept for name in columns):
         return operation
@@ -255,7 +255,8 @@ class _TableChanges:
         same name is built in the transaction, so that no moment lacks it, and so is a
         unique key a foreign key of the revision refers to."""
         before = self.before
-        replaced = {i.name for i in (*before.indexes, *before.uniques)} | {before.primary_key_name}
+        replaced = {i.name for i in before.indexes} | {u.name for u in before.uniques}
+        replaced.add(before.primary_key_name)
         if not self.existing_rows or name in replaced:
             return False
         return unique is None or (self.table.name, unique.columns) not in self.referred
@@ -343,12 +344,12 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
         before_table = old_tables[table.name]
         if before_table.comment != table.comment:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
-    for table, before, after in kept:
+    for table_name, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
         if _stored_as_varchar(before) and _stored_as_varchar(after):
             before = replace(before, type=after.type)  # the labels live in the check
         elif _stored_as_varchar(before) != _stored_as_varchar(after) and _is_enum(before, after):
-            operations.append(storage_change(old, new, table, before, after))
+            operations.append(storage_change(old, new, table_name, before, after))
             before = replace(before, type=after.type, default=after.default)
             before = replace(before, default_sql=after.default_sql)
         if after.type.enum_name in swapped and before.type.enum_name == after.type.enum_name:
@@ -356,7 +357,7 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
             before = replace(before, type=after.type, default=after.default)
             before = replace(before, default_sql=after.default_sql)
         if before != after:
-            operations.append(AlterColumn(table, before, after))
+            operations.append(AlterColumn(table_name, before, after))
     return tuple(operations)
 
 

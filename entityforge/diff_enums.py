@@ -79,7 +79,7 @@ def with_enum_labels(catalog: Catalog, labels: Mapping[str, Labels]) -> Catalog:
             columns=tuple(
                 (
                     _with_labels(column, labels[column.type.enum_name])
-                    if column.type.enum_name in labels
+                    if column.type.enum_name is not None and column.type.enum_name in labels
                     else column
                 )
                 for column in table.columns

@@ -70,12 +70,11 @@ def key_moves(
         dropped = tuple(u for u in before.uniques if u.columns == key)
         added = tuple(u for u in table.uniques if u not in before.uniques and u.columns == ("id",))
         built_on = old_names.get(table.name, table.name)
-        index: str | None = naming.truncate(f"{table.primary_key_name}_next")
+        index: str | None = None
         if any(column.name == key[0] for column in base_tables[built_on].columns):
+            index = naming.truncate(f"{table.primary_key_name}_next")
             builds.append(BuildKeyIndex(built_on, index, key))
             builds += [BuildKeyIndex(built_on, unique.name, unique.columns) for unique in added]
-        else:
-            index = None
         referencing = _kept_references(current, target, table.name)
         moves.append(
             MovePrimaryKey(table.name, before.primary_key, key, referencing, dropped, added, index)

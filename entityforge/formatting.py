@@ -55,18 +55,19 @@ def digest(text: str) -> str:
 
 @cache
 def _black_mode() -> Any:
-    import black
+    from black.mode import Mode, TargetVersion
 
-    return black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
+    return Mode(line_length=LINE_LENGTH, target_versions={TargetVersion.PY311})
 
 
 def format_python(path: str, text: str) -> str:
     """Format one module with black; a render that is not valid Python is a bug, reported."""
     import black
+    from black.parsing import InvalidInput
 
     try:
         return black.format_str(text, mode=_black_mode())
-    except black.InvalidInput as error:
+    except InvalidInput as error:
         raise GenerationError(f"generated {path} is not valid Python: {error}") from None
 
 

@@ -19,7 +19,7 @@ after them, which the rest of the comparison starts from.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -154,7 +154,7 @@ def _column_renames(
 
 def _implied_tenant_rename(
     old: Table, new: Table, table_names: Mapping[str, str]
-) -> list[tuple[str | None, str]]:
+) -> list[tuple[str, str]]:
     """The tenant column under another name, or the one reference to the tenant table
     that a table becoming tenant-scoped turns into its tenant column."""
     after = next((column.name for column in new.columns if column.role == "tenant"), None)
@@ -263,7 +263,7 @@ def _rename_table(
 
 def _rename_column(column: Column, name: str, enums: Mapping[str, str]) -> Column:
     enum_name = column.type.enum_name
-    if enum_name in enums:
+    if enum_name is not None and enum_name in enums:
         column = replace(column, type=replace(column.type, enum_name=enums[enum_name]))
     return replace(column, name=name)
 
@@ -315,22 +315,22 @@ def _constraint_renames(
         if target is None:
             result.append(table)
             continue
-        taken = {table.primary_key_name} | {
-            item.name
-            for item in (*table.foreign_keys, *table.uniques, *table.checks, *table.indexes)
-        }
-        fields: tuple[tuple[str, Callable[[str, str, str], Operation]], ...] = (
-            ("foreign_keys", RenameConstraint),
-            ("uniques", RenameConstraint),
-            ("checks", RenameConstraint),
-            ("indexes", RenameIndex),
+        taken = {table.primary_key_name} | {fk.name for fk in table.foreign_keys}
+        taken |= {unique.name for unique in table.uniques}
+        taken |= {check.name for check in table.checks}
+        taken |= {index.name for index in table.indexes}
+        foreign_keys, renamed_keys = _match_by_definition(
+            table.foreign_keys, target.foreign_keys, taken
         )
-        for field, operation in fields:
-            items, pairs = _match_by_definition(
-                getattr(table, field), getattr(target, field), taken
-            )
-            table = replace(table, **{field: items})
-            operations += [operation(table.name, o, n) for o, n in pairs]
+        uniques, renamed_uniques = _match_by_definition(table.uniques, target.uniques, taken)
+        checks, renamed_checks = _match_by_definition(table.checks, target.checks, taken)
+        indexes, renamed_indexes = _match_by_definition(table.indexes, target.indexes, taken)
+        table = replace(
+            table, foreign_keys=foreign_keys, uniques=uniques, checks=checks, indexes=indexes
+        )
+        for old, new in (*renamed_keys, *renamed_uniques, *renamed_checks):
+            operations.append(RenameConstraint(table.name, old, new))
+        operations += [RenameIndex(table.name, old, new) for old, new in renamed_indexes]
         result.append(table)
     return tuple(result), operations
 

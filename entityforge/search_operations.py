@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entityforge.catalog import Catalog, ColumnType, Search, Table
+from entityforge.catalog import Catalog, Search, Table
 from entityforge.operations import Operation
-from entityforge.schema import Roles, Tenancy
+from entityforge.schema import ColumnType, Roles, Tenancy
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from entityforge import operations as ops
 from entityforge import rename_operations as renames
 from entityforge import search_operations as search
 from entityforge import tenancy_operations as tenancy
-from entityforge.catalog import Column, Table
+from entityforge.catalog import Column, Index, Table
 from entityforge.generators.revision_safety import narrowing
 
 SLUG_LENGTH = 60
@@ -99,7 +99,7 @@ class _TableChanges:
     renamed: list[str] = field(default_factory=list)
     altered: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """Altered columns by ``(verb, suffix)``: ``("widen", "")``, ``("make", " optional")``."""
-    indexes: list[ops.Index] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
     keys: bool = False
     other: bool = False
 
@@ -322,7 +322,7 @@ def _phrases(name: str, changes: _TableChanges, tenant_column: str | None) -> li
 
 
 def _index_phrase(
-    table: str, indexes: list[ops.Index], tenant_column: str | None, *, alone: bool
+    table: str, indexes: list[Index], tenant_column: str | None, *, alone: bool
 ) -> _Phrase:
     """``add index on priority to tickets`` when it is the table's one change, ``index
     priority`` after another: the indexed columns, the tenant's aside."""

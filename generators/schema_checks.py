@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, cast
 
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.parser import ParseError
+
+from entityforge.parse_tree import column_name, numeric_value, required, select_target
 
 Comparison = Literal[">", ">=", "<", "<="]
 _COMPARISONS = frozenset({">", ">=", "<", "<="})
@@ -32,27 +34,23 @@ class Bound:
 def simple_bound(expression: str) -> Bound | None:
     """``"budget >= 0"`` → ``Bound("budget", ">=", 0)``; anything less simple → None."""
     try:
-        statements = parse_sql(f"SELECT {expression}")
+        target = select_target(expression)
     except ParseError:
         return None
-    target = statements[0].stmt.targetList[0].val  # type: ignore[union-attr,index]
     if not isinstance(target, ast.A_Expr) or target.kind != 0:  # AEXPR_OP
         return None
-    operator = [name.sval for name in target.name]
+    operator = [name.sval for name in required(target.name, "A_Expr.name")]
     if len(operator) != 1 or operator[0] not in _COMPARISONS:
         return None
     left, right = target.lexpr, target.rexpr
     if not isinstance(left, ast.ColumnRef) or not isinstance(right, ast.A_Const):
         return None
-    if len(left.fields) != 1 or not isinstance(left.fields[0], ast.String):
+    fields = required(left.fields, "ColumnRef.fields")
+    if len(fields) != 1 or not isinstance(fields[0], ast.String):
         return None
-    if isinstance(right.val, ast.Integer):
-        number = Decimal(right.val.ival)
-    elif isinstance(right.val, ast.Float):
-        number = Decimal(right.val.fval)
-    else:
+    if not isinstance(right.val, ast.Integer | ast.Float):
         return None
-    return Bound(left.fields[0].sval, cast(Comparison, operator[0]), number)
+    return Bound(column_name(left), cast(Comparison, operator[0]), numeric_value(right.val))
 
 
 # Pieces that mean the same in PostgreSQL's regular expressions and in Python's:
@@ -64,18 +62,18 @@ _PORTABLE = re.compile(r"^(?:[^\\\[]|\[(?:[^\]\[\\:]|\\.)*\])*$")
 def regex_pattern(expression: str, column: str) -> str | None:
     """The pattern of ``column ~ 'pattern'`` when it reads alike in Python, else None."""
     try:
-        statements = parse_sql(f"SELECT {expression}")
+        target = select_target(expression)
     except ParseError:
         return None
-    target = statements[0].stmt.targetList[0].val  # type: ignore[union-attr,index]
     if not isinstance(target, ast.A_Expr) or target.kind != 0:  # AEXPR_OP
         return None
-    if [name.sval for name in target.name] != ["~"]:
+    if [name.sval for name in required(target.name, "A_Expr.name")] != ["~"]:
         return None
     left, right = target.lexpr, target.rexpr
     if not isinstance(left, ast.ColumnRef) or not isinstance(right, ast.A_Const):
         return None
-    if [getattr(part, "sval", None) for part in left.fields] != [column]:
+    fields = required(left.fields, "ColumnRef.fields")
+    if [getattr(part, "sval", None) for part in fields] != [column]:
         return None
     pattern = getattr(right.val, "sval", None)
     if not isinstance(pattern, str) or not _PORTABLE.match(pattern):

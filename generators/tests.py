@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypedDict
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
@@ -77,6 +77,16 @@ class OnDeleteCase:
     # What the row sets beside the reference to keep its checks; why there is no test.
     extra: Overrides = ()
     skipped: str | None = None
+
+
+class _DeletedParent(TypedDict):
+    """What the ``OnDeleteCase`` of one relation holds whatever its action."""
+
+    relation: str
+    parent_model: str
+    parent_repository: str
+    delete_method: str
+    as_admin: bool
 
 
 @dataclass(frozen=True)
@@ -235,7 +245,7 @@ def on_delete_cases(
     cases = []
     for relation in entity.relations:
         parent = schema.entity(relation.target)
-        common = {
+        common: _DeletedParent = {
             "relation": relation.name,
             "parent_model": parent.name,
             "parent_repository": f"{parent.name}Repository",
@@ -380,7 +390,8 @@ def module_imports(
     if any(case.kind == "linked" for case in relationships):
         factories.add("link")
     values = [value for check in cases[1] for _, value in check.overrides]
-    values += [value for case in (*on_delete, *relationships) for _, value in case.extra]
+    values += [value for case in on_delete for _, value in case.extra]
+    values += [value for case in relationships for _, value in case.extra]
     helpers, standard = value_imports(values)
     factories |= set(helpers)
     support = {"page_ids"}
@@ -509,11 +520,11 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
     junctions = []
     for entity in schema.entities:
         for relation in entity.relations:
-            table = relation.junction_table
-            if table and relation.source_column and catalog.table(table).tenant_scoped:
+            junction = relation.junction_table
+            if junction and relation.source_column and catalog.table(junction).tenant_scoped:
                 source = JunctionEnd(relation.source_column, entity.name)
                 target = JunctionEnd(relation.target_column or "", relation.target)
-                junctions.append((table, (source, target)))
+                junctions.append((junction, (source, target)))
     tables: list[Table] = [catalog.table(name) for name, _ in entity_tables]
     tables += [catalog.table(name) for name, _ in junctions]
     by_table = {entity.table: entity for entity in schema.entities}
@@ -523,8 +534,8 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
             if fk.referred_columns != tenant_key:
                 continue
             column = fk.columns[-1]
-            entity = by_table.get(table.name)
-            extra = with_parent(catalog, entity, column, nulled=False) if entity else ()
+            owner = by_table.get(table.name)
+            extra = with_parent(catalog, owner, column, nulled=False) if owner else ()
             if extra is not None:  # None: no row may point there and keep its checks
                 references.append(
                     ReferenceCase(table.name, column, fk.referred_table, fk.name, extra)

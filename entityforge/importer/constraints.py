@@ -170,7 +170,11 @@ def add_checks(draft: EntityDraft) -> None:
         if not check.name.startswith(prefix):
             renamed(draft, "check", check.name)
             own = check.columns[0] if len(check.columns) == 1 else None
-            if own in fields and not (isinstance(fields[own], dict) and "check" in fields[own]):
+            if (
+                own is not None
+                and own in fields
+                and not (isinstance(fields[own], dict) and "check" in fields[own])
+            ):
                 set_key(fields, own, "check", expression)
                 continue
         short = check.name[len(prefix) :] if check.name.startswith(prefix) else check.name

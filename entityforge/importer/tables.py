@@ -220,11 +220,13 @@ def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
     table = draft.table
     for policy in table.policies:
         test = setting_test(policy.using)
-        generated = (
-            policy.name == naming.TENANT_POLICY and test is not None and tenancy is not None
-        )
-        if generated and (test[0] == tenancy.column or table.name == tenancy.tenant_table):
-            continue
+        if (
+            policy.name == naming.TENANT_POLICY
+            and test is not None
+            and tenancy is not None
+            and (test[0] == tenancy.column or table.name == tenancy.tenant_table)
+        ):
+            continue  # the spec's tenant policy
         draft.find(
             f"policy {policy.name} on {table.name}",
             f"{'permissive' if policy.permissive else 'restrictive'} {policy.command} "

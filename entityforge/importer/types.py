@@ -17,6 +17,7 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 
 from entityforge.importer.live import LiveColumn, LiveType
+from entityforge.parse_tree import required
 
 _SAME = {
     "text": "text",
@@ -120,8 +121,9 @@ def _literal(node: Any, live: LiveType) -> tuple[bool, Any]:
         return False, None
     if not isinstance(node, ast.A_Const) or node.isnull:
         return False, None
-    value = node.val
-    raw: Any = getattr(value, next(iter(value.__slots__))) if value.__slots__ else None
+    value = required(node.val, "A_Const.val")
+    names = tuple(value)  # a node iterates over its attribute names
+    raw: Any = getattr(value, names[0]) if names else None
     return _typed(raw, live)
 
 

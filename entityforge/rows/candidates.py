@@ -18,6 +18,7 @@ from fractions import Fraction
 
 from pglast import ast, enums
 
+from entityforge.parse_tree import column_name, numeric_value, required, required_list
 from entityforge.rows.evaluate import (
     FAR,
     Unsupported,
@@ -84,12 +85,10 @@ def check_facts(expressions: Sequence[str]) -> CheckFacts:
     patterns: dict[str, list[str]] = {}
     for expression in expressions:
         for node in walk(parse_check(expression)):
-            if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
-                numbers.append(Decimal(node.val.ival))
-            elif isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
-                numbers.append(Decimal(node.val.fval))
+            if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer | ast.Float):
+                numbers.append(numeric_value(node.val))
             elif isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
-                strings.append(node.val.sval)
+                strings.append(required(node.val.sval, "String.sval"))
             elif (found := _pattern_of(node)) is not None:
                 patterns.setdefault(found[0], []).append(found[1])
     numbers += [-number for number in numbers]
@@ -109,8 +108,9 @@ def _pattern_of(node: ast.Node) -> tuple[str, str] | None:
     left, right = strip_casts(node.lexpr), strip_casts(node.rexpr)
     if not isinstance(left, ast.ColumnRef) or not isinstance(right, ast.A_Const):
         return None
-    if isinstance(right.val, ast.String) and drawable(right.val.sval):
-        return left.fields[-1].sval, right.val.sval
+    pattern = right.val.sval if isinstance(right.val, ast.String) else None
+    if pattern is not None and drawable(pattern):
+        return column_name(left), pattern
     return None
 
 
@@ -216,7 +216,7 @@ def derived_candidates(
     return found
 
 
-def _compared_with(node: ast.Node, name: str) -> list[ast.Node]:
+def _compared_with(node: ast.Node, name: str) -> list[object]:
     if not isinstance(node, ast.A_Expr) or not _is_column(node.lexpr, name):
         if isinstance(node, ast.A_Expr) and _is_column(node.rexpr, name):
             operator = node.name[-1].sval if node.name else ""
@@ -226,7 +226,7 @@ def _compared_with(node: ast.Node, name: str) -> list[ast.Node]:
     if node.kind == enums.A_Expr_Kind.AEXPR_OP and operator in _COMPARISONS:
         return [node.rexpr]
     if node.kind in (enums.A_Expr_Kind.AEXPR_BETWEEN, enums.A_Expr_Kind.AEXPR_IN):
-        return list(node.rexpr)
+        return list(required_list(node.rexpr, "A_Expr.rexpr"))
     if node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY:
         inner = strip_casts(node.rexpr)
         return list(inner.elements or ()) if isinstance(inner, ast.A_ArrayExpr) else []
@@ -235,7 +235,7 @@ def _compared_with(node: ast.Node, name: str) -> list[ast.Node]:
 
 def _is_column(node: object, name: str) -> bool:
     node = strip_casts(node)
-    return isinstance(node, ast.ColumnRef) and node.fields[-1].sval == name
+    return isinstance(node, ast.ColumnRef) and column_name(node) == name
 
 
 def _neighbours(column: ColumnSpec, value: object) -> list[object]:

@@ -16,8 +16,15 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from pglast import ast, enums, parse_sql
+from pglast import ast, enums
 
+from entityforge.parse_tree import (
+    column_name,
+    numeric_value,
+    required,
+    required_list,
+    select_target,
+)
 from entityforge.rows.patterns import like_to_regex, python_regex
 from entityforge.rows.values import NOW, TODAY, Interval, Moment, Opaque
 
@@ -31,8 +38,7 @@ class Unsupported(Exception):
 @lru_cache(maxsize=4096)
 def parse_check(expression: str) -> ast.Node:
     """The parse tree of a check's expression (the spec stage has validated it)."""
-    node: ast.Node = parse_sql("SELECT " + expression)[0].stmt.targetList[0].val
-    return node
+    return select_target(expression)
 
 
 def satisfied(expression: str, row: Row) -> bool:
@@ -40,7 +46,9 @@ def satisfied(expression: str, row: Row) -> bool:
     return evaluate(parse_check(expression), row) is not False
 
 
-def evaluate(node: ast.Node, row: Row) -> object:
+def evaluate(node: object, row: Row) -> object:
+    """The value of a node of a check's tree on ``row``; ``Unsupported`` for a node (or an
+    absent one) it cannot compute."""
     handler = _HANDLERS.get(type(node))
     if handler is None:
         raise Unsupported(type(node).__name__)
@@ -51,10 +59,8 @@ def _constant(node: ast.A_Const, row: Row) -> object:
     if node.isnull:
         return None
     value = node.val
-    if isinstance(value, ast.Integer):
-        return Decimal(value.ival)
-    if isinstance(value, ast.Float):
-        return Decimal(value.fval)
+    if isinstance(value, ast.Integer | ast.Float):
+        return numeric_value(value)
     if isinstance(value, ast.String):
         return value.sval
     if isinstance(value, ast.Boolean):
@@ -63,14 +69,14 @@ def _constant(node: ast.A_Const, row: Row) -> object:
 
 
 def _column(node: ast.ColumnRef, row: Row) -> object:
-    name = node.fields[-1].sval
+    name = column_name(node)
     if name not in row:
         raise Unsupported(f"the column {name}")
     return row[name]
 
 
 def _bool_expr(node: ast.BoolExpr, row: Row) -> object:
-    values = [_truth(evaluate(arg, row)) for arg in node.args]
+    values = [_truth(evaluate(arg, row)) for arg in required_list(node.args, "BoolExpr.args")]
     if node.boolop == enums.BoolExprType.NOT_EXPR:
         return None if values[0] is None else not values[0]
     if node.boolop == enums.BoolExprType.AND_EXPR:
@@ -104,7 +110,7 @@ def _boolean_test(node: ast.BooleanTest, row: Row) -> object:
         kinds.IS_NOT_FALSE: value is not False,
         kinds.IS_UNKNOWN: value is None,
         kinds.IS_NOT_UNKNOWN: value is not None,
-    }[node.booltesttype]
+    }[required(node.booltesttype, "BooleanTest.booltesttype")]
 
 
 def _a_expr(node: ast.A_Expr, row: Row) -> object:
@@ -120,12 +126,13 @@ def _a_expr(node: ast.A_Expr, row: Row) -> object:
         return True if True in found else None if None in found else False
     if node.kind in (kinds.AEXPR_IN,):
         left = evaluate(node.lexpr, row)
-        found = [binary("=", left, evaluate(item, row)) for item in node.rexpr]
+        items = required_list(node.rexpr, "A_Expr.rexpr")
+        found = [binary("=", left, evaluate(item, row)) for item in items]
         result = True if True in found else None if None in found else False
         return result if operator == "=" else (None if result is None else not result)
     if node.kind in (kinds.AEXPR_BETWEEN, kinds.AEXPR_NOT_BETWEEN):
         value = evaluate(node.lexpr, row)
-        low, high = (evaluate(item, row) for item in node.rexpr)
+        low, high = (evaluate(item, row) for item in required_list(node.rexpr, "A_Expr.rexpr"))
         inside = _bool_expr_and(binary(">=", value, low), binary("<=", value, high))
         if node.kind == kinds.AEXPR_BETWEEN:
             return inside
@@ -141,7 +148,7 @@ def _a_expr(node: ast.A_Expr, row: Row) -> object:
     raise Unsupported(f"the operator {operator}")
 
 
-def _array_items(node: ast.Node) -> tuple[ast.Node, ...]:
+def _array_items(node: object) -> tuple[ast.Node, ...]:
     """The elements of ``ARRAY[...]``: PostgreSQL prints ``IN (...)`` as ``= ANY (ARRAY[...])``."""
     while isinstance(node, ast.TypeCast):
         node = node.arg
@@ -282,7 +289,7 @@ def _numeric(operator: str, left: Decimal, right: Decimal) -> Decimal:
 
 
 def _function(node: ast.FuncCall, row: Row) -> object:
-    name = node.funcname[-1].sval.lower()
+    name = required(node.funcname, "FuncCall.funcname")[-1].sval.lower()
     arguments = [evaluate(arg, row) for arg in node.args or ()]
     if name == "num_nonnulls":
         return Decimal(sum(value is not None for value in arguments))
@@ -327,13 +334,15 @@ def _sql_value(node: ast.SQLValueFunction, row: Row) -> object:
 
 _NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", "integer"})
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "char"})
-_INTERVAL_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "hour": Fraction(1, 24)}
-_INTERVAL_UNITS |= {"hours": Fraction(1, 24), "minute": Fraction(1, 1440)}
-_INTERVAL_UNITS |= {"minutes": Fraction(1, 1440), "mins": Fraction(1, 1440)}
+_INTERVAL_UNITS: dict[str, int | Fraction] = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+_INTERVAL_UNITS |= {"hour": Fraction(1, 24), "hours": Fraction(1, 24)}
+_INTERVAL_UNITS |= {"minute": Fraction(1, 1440), "minutes": Fraction(1, 1440)}
+_INTERVAL_UNITS |= {"mins": Fraction(1, 1440)}
 
 
 def _type_cast(node: ast.TypeCast, row: Row) -> object:
-    target = node.typeName.names[-1].sval
+    type_name = required(node.typeName, "TypeCast.typeName")
+    target = required(type_name.names, "TypeName.names")[-1].sval
     value = evaluate(node.arg, row)
     if value is None:
         return None
@@ -375,7 +384,7 @@ def _interval(text: str) -> Interval:
 
 
 def _coalesce(node: ast.CoalesceExpr, row: Row) -> object:
-    for arg in node.args:
+    for arg in required_list(node.args, "CoalesceExpr.args"):
         value = evaluate(arg, row)
         if value is not None:
             return value
@@ -383,7 +392,8 @@ def _coalesce(node: ast.CoalesceExpr, row: Row) -> object:
 
 
 def _min_max(node: ast.MinMaxExpr, row: Row) -> object:
-    values = [value for value in (evaluate(arg, row) for arg in node.args) if value is not None]
+    args = required_list(node.args, "MinMaxExpr.args")
+    values = [value for value in (evaluate(arg, row) for arg in args) if value is not None]
     if not values:
         return None
     if not all(_comparable(values[0], value) for value in values):
@@ -392,7 +402,7 @@ def _min_max(node: ast.MinMaxExpr, row: Row) -> object:
     return max(values) if greatest else min(values)  # type: ignore[type-var]
 
 
-_HANDLERS: dict[type[ast.Node], Callable[[Any, Row], object]] = {
+_HANDLERS: dict[type, Callable[[Any, Row], object]] = {
     ast.A_Const: _constant,
     ast.ColumnRef: _column,
     ast.BoolExpr: _bool_expr,

@@ -17,6 +17,7 @@ from itertools import islice
 
 from pglast import ast
 
+from entityforge.parse_tree import column_name
 from entityforge.rows.candidates import (
     CHOICE_TYPES,
     NUMBER_TYPES,
@@ -71,9 +72,7 @@ class NoRow:
 
 
 def check_columns(expression: str) -> tuple[str, ...]:
-    names = (
-        n.fields[-1].sval for n in walk(parse_check(expression)) if isinstance(n, ast.ColumnRef)
-    )
+    names = (column_name(n) for n in walk(parse_check(expression)) if isinstance(n, ast.ColumnRef))
     return tuple(dict.fromkeys(names))
 
 

@@ -24,10 +24,12 @@ from ruamel.yaml.tag import Tag
 
 try:
     import yaml
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser  # libyaml's binding (``yaml.cyaml`` imports it from here)
     from yaml.resolver import BaseResolver
 except ImportError:  # PyYAML without libyaml, or no PyYAML: ruamel composes alone
-    CParser = None
+    _LIBYAML = False
+else:
+    _LIBYAML = True
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
 # Directives, tabs, anchors, and YAML 1.1's extra line breaks (1.2 reads them as text).
@@ -46,7 +48,7 @@ class _LeftToRuamel(Exception):
 
 def compose_fast(text: str) -> Node | None:
     """The root node of ``text`` composed by libyaml, or None to let ruamel do it."""
-    if CParser is None or text.startswith("%") or any(m in text for m in _TEXT_LEFT_TO_RUAMEL):
+    if not _LIBYAML or text.startswith("%") or any(m in text for m in _TEXT_LEFT_TO_RUAMEL):
         return None
     loader = _loader_class()(text)
     try:
@@ -67,7 +69,7 @@ def compose_fast(text: str) -> Node | None:
 def _loader_class() -> type:
     resolver = VersionedResolver(version=(1, 2))
 
-    class Loader(CParser, BaseResolver):  # type: ignore[misc, valid-type]
+    class Loader(CParser, BaseResolver):
         """libyaml's parser and composer; tags from ruamel's YAML 1.2 resolver."""
 
         def __init__(self, stream: str) -> None:

@@ -151,11 +151,12 @@ def _with_description(original: dict[str, Any], schema: dict[str, Any]) -> dict[
     return {**schema, "description": original.get("description", "")}
 
 
-def _renamed(node: Any) -> Any:
+def _renamed(document: dict[str, Any]) -> dict[str, Any]:
     """``RawField`` → ``Field``: the definitions as a spec's author knows them."""
-    text = json.dumps(node)
+    text = json.dumps(document)
     text = re.sub(r'"(#/\$defs/)?Raw([A-Z]\w*)"', r'"\1\2"', text)
-    return json.loads(text)
+    renamed: dict[str, Any] = json.loads(text)
+    return renamed
 
 
 def main(argv: list[str] | None = None) -> int:

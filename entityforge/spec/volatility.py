@@ -12,8 +12,9 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from pglast import ast, parse_sql
+from pglast import ast
 
+from entityforge.parse_tree import required, select_target
 from entityforge.spec.sql import walk_nodes
 
 
@@ -26,7 +27,7 @@ def non_immutable_functions() -> frozenset[str]:
 
 def non_immutable_calls(expression: str) -> tuple[str, ...]:
     """The calls in a (validated) expression PostgreSQL would not accept as immutable."""
-    node = parse_sql("SELECT " + expression)[0].stmt.targetList[0].val
+    node = select_target(expression)
     found: list[str] = []
     for child in walk_nodes(node):
         if isinstance(child, ast.FuncCall) and child.funcname:
@@ -34,5 +35,6 @@ def non_immutable_calls(expression: str) -> tuple[str, ...]:
             if name in non_immutable_functions():
                 found.append(f"{name}()")
         elif isinstance(child, ast.SQLValueFunction):
-            found.append(str(child.op.name).removeprefix("SVFOP_").replace("_N", ""))
+            op = required(child.op, "SQLValueFunction.op")
+            found.append(str(op.name).removeprefix("SVFOP_").replace("_N", ""))
     return tuple(dict.fromkeys(found))

@@ -1,0 +1,58 @@
+"""Reading pglast's parse trees where a node's kind settles what it holds.
+
+pglast types every attribute of every node as optional, since PostgreSQL's parser
+leaves a field unset wherever its grammar may. For the node at hand many are always set:
+a ``TypeCast`` has its type, a ``ColumnRef`` its fields, an ``Integer`` its value. These
+helpers say so once, and raise ``MissingPart`` should a tree ever hold otherwise.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pglast import ast, parse_sql
+
+T = TypeVar("T")
+
+
+class MissingPart(Exception):
+    """A node without a part its kind always has."""
+
+
+def required(value: T | None, what: str) -> T:
+    """``value``, which the parse tree always sets; ``what`` names it (``TypeCast.arg``)."""
+    if value is None:
+        raise MissingPart(f"the parse tree has no {what}")
+    return value
+
+
+def required_list(value: object, what: str) -> tuple[Any, ...]:
+    """A node list the parse tree always sets (``BoolExpr.args``)."""
+    if not isinstance(value, tuple):
+        raise MissingPart(f"the parse tree has no list {what}")
+    return value
+
+
+def select_target(expression: str) -> ast.Node:
+    """The parse tree of ``expression``: the first target of ``SELECT <expression>``.
+
+    Raises pglast's ``ParseError`` when the text does not parse."""
+    statement = parse_sql("SELECT " + expression)[0].stmt
+    if not isinstance(statement, ast.SelectStmt) or not statement.targetList:
+        raise MissingPart(f"SELECT {expression} has no target")
+    target: ast.ResTarget = statement.targetList[0]
+    return required(target.val, "ResTarget.val")
+
+
+def column_name(reference: ast.ColumnRef) -> str:
+    """The column a reference names: its last part."""
+    name: str = required(reference.fields, "ColumnRef.fields")[-1].sval
+    return name
+
+
+def numeric_value(value: ast.Integer | ast.Float) -> Decimal:
+    """The number a numeric constant holds."""
+    if isinstance(value, ast.Integer):
+        return Decimal(required(value.ival, "Integer.ival"))
+    return Decimal(required(value.fval, "Float.fval"))
