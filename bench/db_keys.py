@@ -14,7 +14,7 @@ Two measurements, each printed beside its target:
   the ratio (target <= 1.2 for btree kinds). Searches (json and array containment,
   trigram ILIKE) run three ways: the operator straight on the table (row-level security
   makes it a filter), through the search function the revision creates (the generated
-  SQL, from ``revision_search_renderers``), and from BYPASSRLS.
+  SQL, from ``migrations.search_renderers``), and from BYPASSRLS.
 
 ``DATABASE_URL`` (a superuser's URL) is used when set, otherwise an embedded server.
 """
@@ -30,9 +30,9 @@ import psycopg
 
 import database
 from entityforge.catalog import ColumnType, Search
-from entityforge.generators.revision_search_renderers import create_search_function
+from entityforge.generators.migrations.search_renderers import create_search_function
+from entityforge.migrate.operations.search import SearchFunction
 from entityforge.schema import Roles, Tenancy
-from entityforge.search_operations import SearchFunction
 
 TENANT = 7
 RUNS = 30

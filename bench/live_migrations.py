@@ -315,7 +315,7 @@ def new_project(
     directory: Path, owner: str, rows: int, spec_text: str = CHANGES[0].before
 ) -> tuple[Path, list[str]]:
     """A project from ``spec_text``, migrated to head, ``events`` filled."""
-    from entityforge import template
+    from entityforge.project import template
 
     project = directory / "live"
     spec = directory / "entities.yaml"

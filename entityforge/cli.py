@@ -11,21 +11,21 @@ from typing import Any
 import click
 
 from entityforge import pipeline
-from entityforge.add_entity import NewEntity
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.erd import FORMATS, render_diagram
-from entityforge.generators.revision_breaking import NOTICE, notice
+from entityforge.migrate.breaking import NOTICE, notice
+from entityforge.output.writer import write_atomic
 from entityforge.project import (
     DEFAULT_SPEC,
     ProjectConfig,
     find_project_root,
     read_project_config,
 )
+from entityforge.project.template import EXAMPLE_SPEC, copy_project
 from entityforge.spec import load_schema
+from entityforge.spec.add_entity import NewEntity
 from entityforge.spec.modeline import with_schema_line
-from entityforge.template import EXAMPLE_SPEC, copy_project
-from entityforge.writer import write_atomic
 
 
 def _reports_errors(command: Callable[..., None]) -> Callable[..., None]:

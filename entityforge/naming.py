@@ -96,7 +96,7 @@ def pluralize(word: str) -> str:
 def legacy_plural(word: str) -> str:
     """The plural table names had before ``pluralize`` (``persons``, ``childs``).
 
-    Projects generated then keep their tables: see ``entityforge.table_names``.
+    Projects generated then keep their tables: see ``entityforge.catalog.table_names``.
     """
     if re.search(r"[^aeiou]y$", word):
         return word[:-1] + "ies"

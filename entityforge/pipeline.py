@@ -16,18 +16,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from entityforge import render_cache
-from entityforge.add_entity import NewEntity, add_entity_to_spec
+from entityforge.catalog.index_warnings import index_warnings
+from entityforge.catalog.table_names import keep_recorded_table_names
 from entityforge.errors import GenerationError
-from entityforge.formatting import format_outputs
-from entityforge.headers import with_header
-from entityforge.index_warnings import index_warnings
-from entityforge.merge import merge_generated
+from entityforge.migrate.history import recorded_schema
+from entityforge.output import render_cache
+from entityforge.output.formatting import format_outputs
+from entityforge.output.headers import with_header
+from entityforge.output.merge import merge_generated
+from entityforge.output.writer import read_text, write_all, write_atomic
 from entityforge.project import ProjectConfig, find_project_root, read_project_config
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
-from entityforge.table_names import keep_recorded_table_names, recorded_schema
-from entityforge.writer import read_text, write_all, write_atomic
+from entityforge.spec.add_entity import NewEntity, add_entity_to_spec
 
 if TYPE_CHECKING:
     from entityforge.generators import GenerationContext
@@ -89,9 +90,9 @@ class Plan:
     digests: Mapping[str, str] = field(default_factory=dict)
     spec_text: str | None = None
     """The spec the plan was made from, when ``generate`` made it: writing the plan then
-    records the digest of the render's inputs (``entityforge.render_cache``)."""
+    records the digest of the render's inputs (``entityforge.output.render_cache``)."""
     warnings: tuple[str, ...] = ()
-    """Indexes the application role cannot use fully (``entityforge.index_warnings``)."""
+    """Indexes the application role cannot use fully (``entityforge.catalog.index_warnings``)."""
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from entityforge.catalog import Catalog, build_catalog
+from entityforge.migrate.history import recorded_state
 from entityforge.schema import Schema
 
 
@@ -33,8 +34,6 @@ class GenerationContext:
     @cached_property
     def recorded(self) -> Catalog | None:
         """The schema the project's revisions lead to; None before the first one."""
-        from entityforge.generators.migrations import recorded_state
-
         return recorded_state(self.revisions, self.snapshots)
 
     @cached_property

@@ -12,14 +12,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from entityforge import operations as ops
 from entityforge.catalog import Catalog, Index, Table
-from entityforge.diff import compare_catalogs
 from entityforge.generators import GenerationContext
 from entityforge.generators.erd import drawn_foreign_keys, mermaid, neighbourhood
-from entityforge.generators.revision_renderers import render_operation
-from entityforge.generators.revision_sql import default_expression, sql_type
+from entityforge.generators.migrations.renderers import render_operation
+from entityforge.generators.sql import default_expression, sql_type
 from entityforge.generators.templating import render
+from entityforge.migrate import operations as ops
+from entityforge.migrate.diff import compare_catalogs
 
 SCHEMA_DOC = "docs/schema.md"
 # Beyond this many tables the page's diagram shows names and relationships only, and

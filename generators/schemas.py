@@ -20,7 +20,7 @@ import pydantic
 from entityforge import naming
 from entityforge.catalog import Column, Table
 from entityforge.generators import GenerationContext
-from entityforge.generators.model_columns import ModelNames, python_type
+from entityforge.generators.models.columns import ModelNames, python_type
 from entityforge.generators.python_source import (
     Code,
     Import,

@@ -8,10 +8,8 @@ version of entityforge the project generates with.
 from __future__ import annotations
 
 from entityforge.generators import GenerationContext
-from entityforge.project import STATE_DIR
+from entityforge.project import SCHEMA_PATH
 from entityforge.spec.json_schema import SCHEMA_FILE
-
-SCHEMA_PATH = f"{STATE_DIR}/entities.schema.json"
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:

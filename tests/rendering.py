@@ -20,7 +20,6 @@ from types import ModuleType
 from sqlalchemy import Connection, text
 
 from entityforge.catalog import Catalog, build_catalog
-from entityforge.formatting import format_python
 from entityforge.generators import (
     GenerationContext,
     errors,
@@ -29,6 +28,7 @@ from entityforge.generators import (
     runtime,
     schemas,
 )
+from entityforge.output.formatting import format_python
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from entityforge import pipeline
-from entityforge.generators.revision_history import read_graph
+from entityforge.migrate.history import read_graph
 from entityforge.project import read_project_config
 from tests.inprocess import generate_project, run_alembic, unique_package
 from tests.projects import psql_url

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pytest
 
 from entityforge.catalog import build_catalog
+from entityforge.catalog.index_warnings import index_warnings
 from entityforge.errors import GenerationError
-from entityforge.index_warnings import index_warnings
 from entityforge.spec import load_schema_text
 from tests.test_incremental import (
     ACCOUNT,

@@ -13,7 +13,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from entityforge.generators.spec_schema import SCHEMA_PATH
+from entityforge.project import SCHEMA_PATH
 from entityforge.spec.json_schema import SCHEMA_FILE
 from entityforge.spec.modeline import SCHEMA_LINE
 from tests.conftest import REPO_ROOT, SPECS

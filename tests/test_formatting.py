@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from bench.synthetic import synthetic_spec
-from entityforge import formatting
 from entityforge.errors import GenerationError
-from entityforge.formatting import format_modules, format_outputs, format_python
+from entityforge.output import formatting
+from entityforge.output.formatting import format_modules, format_outputs, format_python
+from entityforge.output.writer import write_atomic
 from entityforge.pipeline import render_project
 from entityforge.project import ProjectConfig
 from entityforge.spec import load_schema, load_schema_text
-from entityforge.writer import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILES = sorted((ROOT / "tests" / "specs").glob("*.yaml")) + [

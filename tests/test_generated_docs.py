@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from entityforge.generators import GenerationContext, guide
-from entityforge.headers import NOTICE
+from entityforge.output.headers import NOTICE
 from entityforge.spec import load_schema
 from tests.projects import REPO_ROOT, new_project, run
 

@@ -20,7 +20,7 @@ import pytest
 from entityforge.generators import GenerationContext, fixtures
 from entityforge.generators import tests as tests_generator
 from entityforge.generators.fixtures import FactoryField
-from entityforge.generators.revision_history import read_graph
+from entityforge.migrate.history import read_graph
 from entityforge.spec import load_schema
 from tests.projects import REPO_ROOT, new_project
 

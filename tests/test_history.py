@@ -13,10 +13,9 @@ from entityforge.catalog import Catalog, Column, Table, build_catalog
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import generate
-from entityforge.generators.revision_history import read_graph
-from entityforge.generators.revision_parts import TABLES_PER_PART
-from entityforge.schema import ColumnType, DefaultValue
-from entityforge.snapshot import (
+from entityforge.generators.migrations.parts import TABLES_PER_PART
+from entityforge.migrate.history import read_graph
+from entityforge.migrate.snapshot import (
     apply_change,
     catalog_from_entries,
     change_between,
@@ -25,8 +24,9 @@ from entityforge.snapshot import (
     read_snapshot,
     snapshot_text,
 )
+from entityforge.migrate.state import catalog_from_document, catalog_to_document, read_state
+from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
-from entityforge.state import catalog_from_document, catalog_to_document, read_state
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = [

@@ -21,11 +21,16 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from entityforge import operations as ops
-from entityforge.diff import compare_catalogs
 from entityforge.errors import GenerationError, SpecError
 from entityforge.generators import GenerationContext, migrations
-from entityforge.rename_operations import RenameColumn, RenameConstraint, RenameEnum, RenameTable
+from entityforge.migrate import operations as ops
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.operations.renames import (
+    RenameColumn,
+    RenameConstraint,
+    RenameEnum,
+    RenameTable,
+)
 from entityforge.schema import Schema
 from entityforge.spec import crosscheck, load_schema_text
 from tests.test_migrations import (
@@ -1081,7 +1086,8 @@ DETERMINISM = """\
 import hashlib, sys
 from pathlib import Path
 from entityforge.spec import load_schema_text
-from entityforge.generators import GenerationContext, migrations
+from entityforge.generators import GenerationContext
+from entityforge.generators import migrations
 first = migrations.generate(GenerationContext(load_schema_text(Path(sys.argv[1]).read_text())))
 revisions = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/versions/" in p)
 snapshots = tuple((p.rsplit("/", 1)[1], t) for p, t in first.items() if "/schema/" in p)

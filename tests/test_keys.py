@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from entityforge.catalog import build_catalog
-from entityforge.diff import compare_catalogs
 from entityforge.generators import GenerationContext, migrations
-from entityforge.generators.migrations import recorded_state
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.history import recorded_state
+from entityforge.migrate.operations.tenancy import BuildKeyIndex, MovePrimaryKey
 from entityforge.spec import load_schema_text
-from entityforge.tenancy_operations import BuildKeyIndex, MovePrimaryKey
 from tests.test_incremental import execute, table_rows
 from tests.test_migrations import (
     Project,

@@ -22,9 +22,9 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from entityforge.catalog import Catalog, build_catalog
-from entityforge.formatting import format_python
 from entityforge.generators import GenerationContext, migrations, models
 from entityforge.naming import quote_identifier
+from entityforge.output.formatting import format_python
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 from tests.projects import writable_global_tables

@@ -20,7 +20,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from entityforge import naming
 from entityforge.catalog import Column
 from entityforge.generators import GenerationContext, models
-from entityforge.generators.model_columns import ModelNames, server_default
+from entityforge.generators.models.columns import ModelNames, server_default
 from entityforge.generators.python_source import Import, Symbols, render_imports
 from entityforge.schema import ColumnType, DefaultValue
 from tests.rendering import (

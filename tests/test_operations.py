@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from entityforge import operations as ops
 from entityforge.catalog import (
     Catalog,
     CheckConstraint,
@@ -23,13 +22,14 @@ from entityforge.catalog import (
     UniqueConstraint,
     build_catalog,
 )
-from entityforge.diff import compare_catalogs
+from entityforge.catalog.grants import WRITE
 from entityforge.errors import GenerationError
 from entityforge.generators.migrations import render_revision
-from entityforge.generators.revision_renderers import render_operation, render_validation
-from entityforge.generators.revision_safety import narrowing
-from entityforge.grants import WRITE
-from entityforge.rename_operations import (
+from entityforge.generators.migrations.renderers import render_operation, render_validation
+from entityforge.generators.migrations.safety import narrowing
+from entityforge.migrate import operations as ops
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.operations.renames import (
     RenameColumn,
     RenameConstraint,
     RenameEnum,
@@ -38,14 +38,14 @@ from entityforge.rename_operations import (
     RenameTable,
     RenameTrigger,
 )
-from entityforge.schema import ColumnType, DefaultValue
-from entityforge.spec import load_schema, load_schema_text
-from entityforge.tenancy_operations import (
+from entityforge.migrate.operations.tenancy import (
     AddFilledColumn,
     ColumnFill,
     DropFilledColumn,
     ReplacePrimaryKey,
 )
+from entityforge.schema import ColumnType, DefaultValue
+from entityforge.spec import load_schema, load_schema_text
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "entityforge" / "examples" / "entities.yaml"

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench import database, dataset
 from entityforge.catalog import Column, Table, build_catalog
-from entityforge.index_warnings import index_warnings
+from entityforge.catalog.index_warnings import index_warnings
 from entityforge.naming import quote_identifier
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text

@@ -876,8 +876,8 @@ LAYOUTS = {
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_add_entity_changes_nothing_outside_its_block(layout: str) -> None:
-    from entityforge.add_entity import NewEntity, add_entity_to_spec
     from entityforge.spec import load_schema_text
+    from entityforge.spec.add_entity import NewEntity, add_entity_to_spec
 
     before = LAYOUTS[layout]
     load_schema_text(before)

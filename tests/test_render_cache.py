@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from entityforge import pipeline, render_cache
-from entityforge.generators.revision_history import read_graph
+from entityforge import pipeline
+from entityforge.migrate.history import read_graph
+from entityforge.output import render_cache
 from entityforge.project import ProjectConfig, read_project_config
 from entityforge.schema import Schema
 

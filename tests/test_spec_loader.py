@@ -16,7 +16,7 @@ from psycopg import sql
 
 from entityforge.catalog import build_catalog
 from entityforge.errors import SpecError
-from entityforge.generators.revision_sql import sql_type as column_sql_type
+from entityforge.generators.sql import sql_type as column_sql_type
 from entityforge.schema import (
     CheckSpec,
     ColumnType,

@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from entityforge.catalog import Catalog, build_catalog
-from entityforge.diff import compare_catalogs
-from entityforge.diff_citus import DistributeTable
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.diff.citus import DistributeTable
 from entityforge.spec import load_schema, load_schema_text
 from tests.login_roles import login_role
 from tests.test_incremental import execute, table_rows

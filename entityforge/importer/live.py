@@ -285,13 +285,13 @@ def index_element(element: str) -> tuple[str | None, bool]:
             node = node.arg
     if isinstance(node, ast.ColumnRef) and node.fields and len(node.fields) == 1:
         field = node.fields[0]
-        if isinstance(field, ast.String):
+        if isinstance(field, ast.String) and field.sval is not None:
             return field.sval, digest
     return None, False
 
 
 def _function_name(call: ast.FuncCall) -> str:
-    names = [part.sval for part in call.funcname or () if isinstance(part, ast.String)]
+    names = [part.sval or "" for part in call.funcname or () if isinstance(part, ast.String)]
     return names[-1] if names else ""
 
 

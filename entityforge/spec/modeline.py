@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from entityforge.generators.spec_schema import SCHEMA_PATH
+from entityforge.project import SCHEMA_PATH
 
 SCHEMA_LINE = f"# yaml-language-server: $schema={SCHEMA_PATH}\n"
 _ANY_SCHEMA_LINE = re.compile(r"#\s*yaml-language-server:\s*\$schema=")

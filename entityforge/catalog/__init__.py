@@ -1,0 +1,691 @@
+"""The physical database a schema leads to: tables, columns, keys, indexes, enum types.
+
+``build_catalog`` is a pure function of a ``Schema``. Models and migrations are both
+rendered from the catalog, so they cannot disagree about a name, a column or an index.
+Each revision records the catalog it leads to; the next revision is the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Literal
+
+from entityforge import naming
+from entityforge.schema import (
+    ColumnType,
+    DefaultValue,
+    Entity,
+    Field,
+    Relation,
+    Roles,
+    Schema,
+    Tenancy,
+)
+
+READ = ("SELECT",)
+WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
+# The tenant table: the writer reads and renames its own tenant; the admin makes tenants.
+TENANT_ROW = ("SELECT", "UPDATE")
+
+UUID = ColumnType("uuid")
+TIMESTAMPTZ = ColumnType("datetime")
+SOFT_DELETE_PREDICATE = "deleted_at IS NULL"
+# The length of an enum column stored as varchar: PostgreSQL's limit on enum labels,
+# which every label of a spec keeps, so that adding a label never widens the column.
+ENUM_LENGTH = 63
+# Every id's server default: a time-ordered UUID (``entityforge.migrate.operations.ids``).
+ID_DEFAULT = "uuidv7()"
+# What a unique key's values may take in a btree index row, with room to spare below
+# PostgreSQL's limit of 2,704 bytes. A key whose values could take more holds the MD5
+# digest of its text in their place (what PostgreSQL's own error hint advises), so that
+# no value the column's type accepts is refused for its length.
+KEY_ROW_BUDGET = 2_600
+# The most bytes a character takes in UTF-8.
+_CHARACTER_BYTES = 4
+# Widths of the fixed-size values a key may hold (PostgreSQL's ``typlen``, rounded up).
+_FIXED_WIDTHS = {"uuid": 16, "date": 4, "datetime": 8, "time": 8, "smallint": 2}
+
+ColumnRole = Literal[
+    "id", "tenant", "field", "reference", "created_at", "updated_at", "deleted_at"
+]
+
+_ON_DELETE_SQL = {
+    "cascade": "CASCADE",
+    "set_null": "SET NULL",
+    "restrict": "RESTRICT",
+    "no_action": "NO ACTION",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """``renamed_from`` is the column's previous name as the spec declares it (never DDL)."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = False
+    default: DefaultValue | None = None
+    default_sql: str | None = None
+    comment: str | None = None
+    role: ColumnRole = "field"
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """``on_delete`` is SQL (``SET NULL``); ``set_null_columns`` limits what SET NULL nulls."""
+
+    name: str
+    columns: tuple[str, ...]
+    referred_table: str
+    referred_columns: tuple[str, ...]
+    on_delete: str = "RESTRICT"
+    set_null_columns: tuple[str, ...] = ()
+
+    @property
+    def on_delete_clause(self) -> str:
+        if self.set_null_columns:
+            return f"{self.on_delete} ({', '.join(self.set_null_columns)})"
+        return self.on_delete
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexColumn:
+    """An indexed column; ``hashed`` indexes ``md5(<name>)`` in its place (see
+    ``KEY_ROW_BUDGET``)."""
+
+    name: str
+    opclass: str | None = None
+    hashed: bool = False
+
+    @property
+    def sql(self) -> str:
+        """The element as it stands in the index's column list."""
+        return f"md5({naming.quote_identifier(self.name)})" if self.hashed else self.name
+
+
+@dataclass(frozen=True)
+class Index:
+    """``method`` is the access method (``btree``, ``gin``, ``gist``, ``brin``)."""
+
+    name: str
+    columns: tuple[IndexColumn, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def leading_columns(self) -> tuple[str, ...]:
+        """The columns the index holds as they are, up to its first hashed one: what it
+        can serve a lookup or a foreign key by."""
+        plain = []
+        for column in self.columns:
+            if column.hashed:
+                break
+            plain.append(column.name)
+        return tuple(plain)
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    """``short_name`` is the name before the ``ck_<table>_`` convention is applied;
+    ``values`` are the labels the check of an enum column stored as ``varchar`` allows."""
+
+    name: str
+    short_name: str
+    expression: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search a GIN index of a tenant table serves, through a function (guarantee 12).
+
+    ``@>`` on json and arrays and trigram ``ILIKE`` are not leakproof: below the tenant
+    policy they are filters, never index conditions. ``function`` (``SECURITY DEFINER``,
+    owned by the admin role, which bypasses row-level security) returns the ids of the
+    rows of the tenant the setting names whose ``column`` matches its argument, reading
+    the index for both; ``operator`` is ``@>`` or ``ILIKE``.
+    """
+
+    function: str
+    column: str
+    operator: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """``renamed_from`` is the table's previous name as the spec declares it: for an
+    entity's table its ``renamed_from`` (the old entity name or the old table name), for
+    a junction table the junction's old name. It names no database object.
+
+    ``writer_privileges`` are what the writer role holds on the table; ``tenant_policy``
+    marks the tenant table. ``tenant_key`` is, on a table without the tenant column whose
+    rows each belong to one tenant, the column its row-level security compares with the
+    setting: ``id`` on the tenant table, the column referring to the tenant table on a
+    junction of the tenant entity. Their defaults are what revisions recorded before
+    any existed.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[UniqueConstraint, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    checks: tuple[CheckConstraint, ...] = ()
+    comment: str | None = None
+    tenant_scoped: bool = False
+    updated_at_trigger: bool = False
+    entity: str | None = None
+    renamed_from: str | None = None
+    writer_privileges: tuple[str, ...] = WRITE
+    tenant_policy: bool = False
+    tenant_key: str | None = None
+    searches: tuple[Search, ...] = ()
+
+    @property
+    def primary_key_name(self) -> str:
+        return naming.primary_key_name(self.name)
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tables: tuple[Table, ...]
+    enums: tuple[EnumType, ...] = ()
+    extensions: tuple[str, ...] = ()
+    roles: Roles = Roles()
+    tenancy: Tenancy | None = None
+
+    def table(self, name: str) -> Table:
+        return self._tables_by_name[name]
+
+    @cached_property
+    def _tables_by_name(self) -> dict[str, Table]:
+        return {table.name: table for table in self.tables}
+
+    @property
+    def needs_updated_at_function(self) -> bool:
+        return any(table.updated_at_trigger for table in self.tables)
+
+    @property
+    def needs_uuidv7_function(self) -> bool:
+        return any(c.default_sql == ID_DEFAULT for t in self.tables for c in t.columns)
+
+
+def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) -> Catalog:
+    """Derive every table, key, index and type the schema's database holds.
+
+    ``native_enums`` names the enum types the recorded schema has: their columns keep
+    them unless the spec says ``defaults: {enums: check}``.
+    """
+    schema = _with_enum_storage(schema, native_enums)
+    tables = [_entity_table(schema, entity) for entity in schema.entities]
+    tables += [
+        _junction_table(schema, entity, relation)
+        for entity in schema.entities
+        for relation in entity.relations
+        if relation.kind == "many_to_many"
+    ]
+    tables = [_add_searches(table) for table in tables]
+    tables = [_add_foreign_key_indexes(table) for table in tables]
+    enums = tuple(
+        EnumType(field.type.enum_name, field.type.values)
+        for entity in schema.entities
+        for field in entity.fields
+        if field.type.name == "enum" and field.type.enum_name
+    )
+    return Catalog(
+        tables=tuple(tables),
+        enums=enums,
+        extensions=_extensions(tables),
+        roles=schema.roles,
+        tenancy=schema.tenancy,
+    )
+
+
+def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
+    """The schema with ``enum_name`` left only on the enum fields stored natively: all
+    of them, none, or (no ``defaults: {enums: ...}``) those whose type, under its name
+    before the spec's renames, the recorded schema has."""
+
+    def storage(entity: Entity, field: Field) -> Field:
+        type_ = field.type
+        if type_.name != "enum" or schema.enum_storage == "native":
+            return field
+        if schema.enum_storage is None and _enum_names_before(entity, field) & native_enums:
+            return field
+        return replace(field, type=replace(type_, enum_name=None))
+
+    entities = tuple(
+        replace(entity, fields=tuple(storage(entity, f) for f in entity.fields))
+        for entity in schema.entities
+    )
+    return replace(schema, entities=entities)
+
+
+def _enum_names_before(entity: Entity, field: Field) -> set[str]:
+    """The names the field's enum type may have had before the spec's renames."""
+    entity_names = {entity.name, _name_before_rename(entity)}
+    field_names = {field.name, field.renamed_from or field.name}
+    return {naming.enum_type_name(e, f) for e in entity_names for f in field_names}
+
+
+def enum_check(table: str, column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """The check of an enum column stored as ``varchar``: its value is one of the labels.
+
+    Equality of ``varchar`` is leakproof, so, unlike a native enum's, row-level security
+    lets it be an index condition (guarantee 12).
+    """
+    labels = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+    short = f"{column}_values"
+    expression = f"{naming.quote_identifier(column)} IN ({labels})"
+    return CheckConstraint(naming.check_name(table, short), short, expression, values)
+
+
+def is_tenant_composite(schema: Schema, source: Entity, target: Entity) -> bool:
+    """A reference between two tenant-scoped tables carries the tenant column."""
+    return schema.tenancy is not None and source.tenant_scoped and target.tenant_scoped
+
+
+def _entity_table(schema: Schema, entity: Entity) -> Table:
+    tenant_column = schema.tenancy.column if schema.tenancy else None
+    scoped = entity.tenant_scoped and tenant_column is not None
+    lead: tuple[str, ...] = (tenant_column,) if scoped and tenant_column else ()
+    columns = [Column("id", UUID, default_sql=ID_DEFAULT, role="id")]
+    foreign_keys: list[ForeignKey] = []
+    if scoped and schema.tenancy and tenant_column:
+        tenant_table = schema.entity(schema.tenancy.entity).table
+        # The key's first column, first in the table too.
+        columns.insert(0, Column(tenant_column, UUID, role="tenant"))
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),
+                (tenant_column,),
+                tenant_table,
+                ("id",),
+            )
+        )
+    columns += [
+        Column(
+            f.name,
+            f.type,
+            f.nullable,
+            f.default,
+            f.default_sql,
+            f.comment,
+            renamed_from=f.renamed_from,
+        )
+        for f in entity.fields
+    ]
+    for relation in entity.relations:
+        if relation.kind == "many_to_many" or relation.column is None:
+            continue
+        columns.append(
+            Column(
+                relation.column,
+                UUID,
+                relation.nullable,
+                comment=relation.comment,
+                role="reference",
+                renamed_from=(
+                    naming.relation_column(relation.renamed_from)
+                    if relation.renamed_from
+                    else None
+                ),
+            )
+        )
+        foreign_keys.append(_relation_foreign_key(schema, entity, relation))
+    if entity.timestamps:
+        columns.append(Column("created_at", TIMESTAMPTZ, default_sql="now()", role="created_at"))
+        columns.append(Column("updated_at", TIMESTAMPTZ, default_sql="now()", role="updated_at"))
+    if entity.soft_delete:
+        columns.append(Column("deleted_at", TIMESTAMPTZ, nullable=True, role="deleted_at"))
+
+    unique_sets: list[tuple[str, ...]] = [(f.name,) for f in entity.fields if f.unique]
+    unique_sets += [(r.column,) for r in entity.relations if r.kind == "one_to_one" and r.column]
+    unique_sets += list(entity.unique)
+    uniques: list[UniqueConstraint] = []
+    indexes: list[Index] = []
+    types = {column.name: column.type for column in columns}
+    for columns_ in unique_sets:
+        full = lead + tuple(columns_)
+        name = naming.unique_name(entity.table, full)
+        elements = key_elements(full, types)
+        if entity.soft_delete or any(element.hashed for element in elements):
+            where = SOFT_DELETE_PREDICATE if entity.soft_delete else None
+            indexes.append(Index(name, elements, True, where=where))
+        else:
+            uniques.append(UniqueConstraint(name, full))
+    indexes += _field_indexes(entity, lead)
+    indexes += _declared_indexes(entity, lead, types)
+    checks = [
+        CheckConstraint(naming.check_name(entity.table, f.name), f.name, f.check)
+        for f in entity.fields
+        if f.check
+    ]
+    checks += [
+        CheckConstraint(naming.check_name(entity.table, c.name), c.name, c.expression)
+        for c in entity.checks
+    ]
+    checks += [
+        enum_check(entity.table, f.name, f.type.values)
+        for f in entity.fields
+        if f.type.name == "enum" and f.type.enum_name is None
+    ]
+    is_tenant_table = schema.tenancy is not None and entity.name == schema.tenancy.entity
+    return Table(
+        name=entity.table,
+        columns=tuple(columns),
+        primary_key=lead + ("id",),
+        writer_privileges=writer_privileges(schema, entity),
+        tenant_policy=is_tenant_table,
+        tenant_key="id" if is_tenant_table else None,
+        foreign_keys=tuple(foreign_keys),
+        uniques=tuple(uniques),
+        indexes=_dedupe_index_names(entity.table, indexes),
+        checks=tuple(checks),
+        comment=entity.comment,
+        tenant_scoped=scoped,
+        updated_at_trigger=entity.timestamps,
+        entity=entity.name,
+        renamed_from=entity.renamed_from,
+    )
+
+
+def writer_privileges(schema: Schema, entity: Entity) -> tuple[str, ...]:
+    """What the writer may do with the rows of ``entity``'s table (and its junctions).
+
+    With tenancy on, the tenant table is the writer's to read and update (its own row,
+    row-level security sees to that), and a global table is read-only unless ``writable``.
+    """
+    if schema.tenancy is None or entity.tenant_scoped or entity.writable:
+        return WRITE
+    if entity.name == schema.tenancy.entity:
+        return TENANT_ROW
+    return READ
+
+
+def _relation_foreign_key(schema: Schema, entity: Entity, relation: Relation) -> ForeignKey:
+    assert relation.column is not None
+    target = schema.entity(relation.target)
+    on_delete = _ON_DELETE_SQL[relation.on_delete]
+    if is_tenant_composite(schema, entity, target) and schema.tenancy:
+        columns: tuple[str, ...] = (schema.tenancy.column, relation.column)
+        referred: tuple[str, ...] = (schema.tenancy.column, "id")
+        set_null = (relation.column,) if relation.on_delete == "set_null" else ()
+    else:
+        columns, referred, set_null = (relation.column,), ("id",), ()
+    return ForeignKey(
+        naming.foreign_key_name(entity.table, columns, target.table),
+        columns,
+        target.table,
+        referred,
+        on_delete,
+        set_null,
+    )
+
+
+def _field_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
+    indexes = []
+    for f in entity.fields:
+        if f.index is None:
+            continue
+        indexes.append(_index(entity.table, lead, (f.name,), f.index, unique=False, where=None))
+    return indexes
+
+
+def key_elements(
+    columns: tuple[str, ...], types: dict[str, ColumnType]
+) -> tuple[IndexColumn, ...]:
+    """The elements of a unique key over ``columns``: the columns themselves while their
+    values fit ``KEY_ROW_BUDGET``; otherwise every ``text`` column, then the widest
+    ``string`` ones until the rest fit, hashed."""
+    widths = {name: _width(types[name]) for name in columns}
+    hashed = {name for name, width in widths.items() if width is None}
+    rest = sum(width or 0 for name, width in widths.items() if name not in hashed)
+    for name in sorted(widths, key=lambda n: widths[n] or 0, reverse=True):
+        if rest <= KEY_ROW_BUDGET or name in hashed:
+            continue
+        if types[name].name == "string":
+            hashed.add(name)
+            rest -= widths[name] or 0
+    return tuple(IndexColumn(name, hashed=name in hashed) for name in columns)
+
+
+def _width(column_type: ColumnType) -> int | None:
+    """The most bytes a value of the type takes in an index row; None for text, which
+    has no bound. Types a unique key does not hold long values of count 8."""
+    if column_type.name == "text":
+        return None
+    if column_type.name == "string":
+        return (column_type.max_length or 0) * _CHARACTER_BYTES + 4
+    if column_type.name == "enum":
+        return ENUM_LENGTH * _CHARACTER_BYTES + 4
+    return _FIXED_WIDTHS.get(column_type.name, 8)
+
+
+def _declared_indexes(
+    entity: Entity, lead: tuple[str, ...], types: dict[str, ColumnType]
+) -> list[Index]:
+    indexes = []
+    for spec in entity.indexes:
+        where = spec.where
+        if spec.unique and entity.soft_delete:
+            where = f"({where}) AND {SOFT_DELETE_PREDICATE}" if where else SOFT_DELETE_PREDICATE
+        index = _index(entity.table, lead, spec.columns, spec.using, spec.unique, where)
+        if index.unique and index.method == "btree":
+            index = replace(index, columns=key_elements(index.column_names, types))
+        if spec.name:
+            index = replace(index, name=naming.truncate(spec.name))
+        indexes.append(index)
+    return indexes
+
+
+def _index(
+    table: str,
+    lead: tuple[str, ...],
+    columns: tuple[str, ...],
+    using: str,
+    unique: bool,
+    where: str | None,
+) -> Index:
+    method = "gin" if using == "trgm" else using
+    opclass = "gin_trgm_ops" if using == "trgm" else None
+    if using == "brin":
+        # A BRIN index summarizes block ranges: a leading tenant column only adds to
+        # what it reads (every range holds many tenants), so it is left out.
+        lead = ()
+    elements = tuple(IndexColumn(c) for c in lead) + tuple(
+        IndexColumn(c, opclass) for c in columns
+    )
+    suffix = "" if using == "btree" else using
+    if where:
+        suffix = f"{suffix}_partial" if suffix else "partial"
+    prefix_name = naming.unique_name if unique else naming.index_name
+    name = (
+        prefix_name(table, lead + columns)
+        if not suffix
+        else naming.truncate(f"{prefix_name(table, lead + columns)}_{suffix}")
+    )
+    return Index(name, elements, unique, method, where)
+
+
+def _dedupe_index_names(table: str, indexes: list[Index]) -> tuple[Index, ...]:
+    seen: set[str] = set()
+    result = []
+    for index in indexes:
+        name, n = index.name, 2
+        while name in seen:
+            name, n = naming.truncate(f"{index.name}_{n}"), n + 1
+        seen.add(name)
+        result.append(replace(index, name=name))
+    return tuple(result)
+
+
+def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table:
+    assert relation.junction_table and relation.source_column and relation.target_column
+    target = schema.entity(relation.target)
+    scoped = schema.tenancy is not None and entity.tenant_scoped
+    name = relation.junction_table
+    src, tgt = relation.source_column, relation.target_column
+    columns: list[Column] = []
+    foreign_keys: list[ForeignKey] = []
+    lead: tuple[str, ...] = ()
+    if scoped and schema.tenancy:
+        tenant_column = schema.tenancy.column
+        tenant_table = schema.entity(schema.tenancy.entity).table
+        lead = (tenant_column,)
+        columns.append(Column(tenant_column, UUID, role="tenant"))
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
+            )
+        )
+    tenant_key = _junction_tenant_key(schema, entity, target, relation) if not scoped else None
+    old = _junction_before_renames(schema, entity, relation)
+    columns += [
+        Column(src, UUID, role="reference", renamed_from=_changed(old.source_column, src)),
+        Column(tgt, UUID, role="reference", renamed_from=_changed(old.target_column, tgt)),
+    ]
+    for column, far in ((src, entity), (tgt, target)):
+        composite = bool(lead) and far.tenant_scoped
+        cols = lead + (column,) if composite else (column,)
+        referred = lead + ("id",) if composite else ("id",)
+        foreign_keys.append(
+            ForeignKey(
+                naming.foreign_key_name(name, cols, far.table),
+                cols,
+                far.table,
+                referred,
+                "CASCADE",
+            )
+        )
+    return Table(
+        name=name,
+        columns=tuple(columns),
+        primary_key=lead + (src, tgt),
+        writer_privileges=WRITE if scoped or tenant_key else writer_privileges(schema, entity),
+        foreign_keys=tuple(foreign_keys),
+        tenant_scoped=scoped,
+        tenant_key=tenant_key,
+        renamed_from=_changed(old.junction_table, name),
+    )
+
+
+def _junction_tenant_key(
+    schema: Schema, entity: Entity, target: Entity, relation: Relation
+) -> str | None:
+    """The column of a junction of the tenant entity that refers to the tenant table: its
+    rows are one tenant's links, so row-level security compares that column with the
+    setting and the writer keeps its own links. ``None`` for other junctions."""
+    if schema.tenancy is None:
+        return None
+    if entity.name == schema.tenancy.entity:
+        return relation.source_column
+    if target.name == schema.tenancy.entity:
+        return relation.target_column
+    return None
+
+
+def _junction_before_renames(schema: Schema, entity: Entity, relation: Relation) -> Relation:
+    """The junction's table and columns under the names its entities and relation had
+    before the ``renamed_from`` the spec declares (an entity renamed from a table name
+    keeps its name here: the old entity name is not known)."""
+    source = _name_before_rename(entity)
+    target = _name_before_rename(schema.entity(relation.target))
+    old_relation = relation.renamed_from or relation.name
+    source_column, target_column = naming.junction_columns(source, target, old_relation)
+    return replace(
+        relation,
+        junction_table=naming.junction_table(source, old_relation),
+        source_column=source_column,
+        target_column=target_column,
+    )
+
+
+def _name_before_rename(entity: Entity) -> str:
+    old = entity.renamed_from
+    return old if old is not None and naming.PASCAL_CASE.match(old) else entity.name
+
+
+def _changed(old: str | None, new: str) -> str | None:
+    return old if old is not None and old != new else None
+
+
+def _add_searches(table: Table) -> Table:
+    """A search function for each column a GIN index of a tenant table searches."""
+    if not table.tenant_scoped:
+        return table
+    searches: dict[str, Search] = {}
+    for index in table.indexes:
+        if index.method != "gin" or index.where is not None:
+            continue
+        for item in index.columns:
+            kind = table.column(item.name).type.name
+            if item.opclass == "gin_trgm_ops":
+                operator, verb = "ILIKE", "ilike"
+            elif kind in ("json", "array"):
+                operator, verb = "@>", "contains"
+            else:
+                continue
+            name = naming.truncate(f"{table.name}_{item.name}_{verb}")
+            searches.setdefault(item.name, Search(name, item.name, operator))
+    return replace(table, searches=tuple(searches.values())) if searches else table
+
+
+def _add_foreign_key_indexes(table: Table) -> Table:
+    """Make every foreign key's columns the leading columns of some full index."""
+    leading: list[tuple[str, ...]] = [table.primary_key]
+    leading += [unique.columns for unique in table.uniques]
+    leading += [index.leading_columns for index in table.indexes if index.where is None]
+    added: list[Index] = []
+    for fk in table.foreign_keys:
+        width = len(fk.columns)
+        if any(columns[:width] == fk.columns for columns in leading):
+            continue
+        index = Index(
+            naming.index_name(table.name, fk.columns), tuple(IndexColumn(c) for c in fk.columns)
+        )
+        added.append(index)
+        leading.append(fk.columns)
+    if not added:
+        return table
+    return replace(table, indexes=_dedupe_index_names(table.name, [*table.indexes, *added]))
+
+
+def _extensions(tables: list[Table]) -> tuple[str, ...]:
+    needed: set[str] = set()
+    for table in tables:
+        for index in table.indexes:
+            if any(c.opclass == "gin_trgm_ops" for c in index.columns):
+                needed.add("pg_trgm")
+            scalar = any(
+                c.opclass is None and table.column(c.name).type.name not in ("json", "array")
+                for c in index.columns
+            )
+            if index.method == "gin" and scalar:
+                needed.add("btree_gin")
+            if index.method == "gist" and scalar:
+                needed.add("btree_gist")
+    return tuple(sorted(needed))

@@ -1,0 +1,67 @@
+"""Changes that break the version of the application running while a revision runs.
+
+A rolling deploy runs the revision first, then replaces the old code: for a while the
+old code works against the new schema. It fails when a table or column it names is
+renamed or dropped, and its writes fail when a column it may leave empty becomes
+required or a label it may write is removed. ``breaking_changes`` lists such steps;
+the revision says so in its docstring and ``entityforge generate`` prints it. The way
+through is expand/contract (docs/live-migrations.md): one revision and deploy that
+adds the new shape beside the old, and a later one that removes the old.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from entityforge.migrate.operations import (
+    AlterColumn,
+    AlterEnum,
+    DropColumn,
+    DropTable,
+    Operation,
+)
+from entityforge.migrate.operations.renames import RenameColumn, RenameTable
+
+NOTICE = "Breaks code deployed before it (see docs/live-migrations.md, expand/contract):"
+
+
+def breaking_changes(operations: Sequence[Operation]) -> list[str]:
+    """One line per step that code written for the previous schema cannot survive."""
+    lines: list[str] = []
+    for operation in operations:
+        if isinstance(operation, RenameTable):
+            lines.append(f"table {operation.old} renamed to {operation.new}")
+        elif isinstance(operation, RenameColumn):
+            lines.append(f"column {operation.table}.{operation.old} renamed to {operation.new}")
+        elif isinstance(operation, DropTable):
+            lines.append(f"table {operation.table.name} dropped")
+        elif isinstance(operation, DropColumn):
+            lines.append(f"column {operation.table}.{operation.column.name} dropped")
+        elif (
+            isinstance(operation, AlterColumn)
+            and operation.old.nullable
+            and not operation.new.nullable
+        ):
+            lines.append(
+                f"column {operation.table}.{operation.new.name} made required "
+                "(old code may leave it empty)"
+            )
+        elif isinstance(operation, AlterEnum) and operation.removed_values:
+            removed = ", ".join(operation.removed_values)
+            lines.append(
+                f"labels {removed} removed from {operation.name} (old code may write them)"
+            )
+    return lines
+
+
+def notice(text: str) -> list[str]:
+    """The breaking changes a revision's docstring lists, read back from its text."""
+    _, found, rest = text.partition(NOTICE)
+    if not found:
+        return []
+    lines = []
+    for line in rest.splitlines()[1:]:
+        if not line.startswith("- "):
+            break
+        lines.append(line[2:])
+    return lines

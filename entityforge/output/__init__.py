@@ -1,0 +1,1 @@
+"""Writing a generation: formatting, merging hand edits, atomic writes, the render cache."""

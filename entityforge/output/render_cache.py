@@ -1,0 +1,87 @@
+"""Skipping the render when nothing it reads has changed since the last generation.
+
+A generation is a pure function of the spec's text, the project's revision files, the
+package name and the generator itself (its code and templates, and the formatter). After
+a generation is written, the digest of those inputs is kept in ``.entityforge``; the last
+generated copies kept beside it are exactly what rendering the same inputs again would
+give (the recorded schema of the newest revision is the spec's, so no new revision
+comes out). When the next generation finds the same digest it plans from those copies:
+the spec is not even parsed. Any change of an input, a revision added by hand included,
+changes the digest and the project is rendered as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from entityforge.output.writer import read_text, write_atomic
+from entityforge.project import ProjectConfig
+
+# Under cache/, which projects keep out of version control: the digest covers this
+# installation of entityforge, so it differs from one machine to another.
+INPUTS_FILE = "cache/inputs-digest"
+_GENERATOR_SUFFIXES = (".py", ".jinja")
+_FORMATTERS = ("black", "ruff")
+
+
+def inputs_digest(
+    config: ProjectConfig, spec_text: str, revisions: Iterable[tuple[str, str]]
+) -> str:
+    """The digest of everything a generation of ``config``'s project reads."""
+    hasher = hashlib.sha256()
+    for part in (generator_fingerprint(), config.package, spec_text):
+        _add(hasher, part)
+    for name, text in revisions:
+        _add(hasher, name)
+        _add(hasher, text)
+    return hasher.hexdigest()
+
+
+def _add(hasher: hashlib._Hash, text: str) -> None:
+    data = text.encode()
+    hasher.update(len(data).to_bytes(8, "big"))
+    hasher.update(data)
+
+
+def _origin(package: str) -> str:
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin is not None, package
+    return spec.origin
+
+
+@cache
+def generator_fingerprint() -> str:
+    """The digest of entityforge's own code and templates and of the formatters' versions."""
+    hasher = hashlib.sha256()
+    # Located, not imported: the generators are a later stage than this one.
+    roots = {Path(_origin("entityforge")).parent, Path(_origin("entityforge.generators")).parent}
+    for root in sorted(roots):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in _GENERATOR_SUFFIXES and path.is_file():
+                _add(hasher, path.relative_to(root).as_posix())
+                hasher.update(path.read_bytes())
+    for name in _FORMATTERS:
+        try:
+            _add(hasher, f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            _add(hasher, f"{name} missing")
+    return hasher.hexdigest()
+
+
+def is_current(config: ProjectConfig, digest: str) -> bool:
+    """Whether the last written generation was made from inputs with this digest."""
+    return read_text(config.state_dir / INPUTS_FILE) == digest + "\n"
+
+
+def record(config: ProjectConfig, digest: str | None) -> None:
+    """Keep the digest of the generation just written (None forgets any kept one)."""
+    path = config.state_dir / INPUTS_FILE
+    if digest is None:
+        path.unlink(missing_ok=True)
+    elif read_text(path) != digest + "\n":
+        write_atomic(path, digest + "\n")

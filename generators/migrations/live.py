@@ -1,0 +1,227 @@
+"""A revision's body as steps that are safe on a live database and safe to run again.
+
+``live_steps`` replaces an ``AlterColumn`` that makes a column required by the
+``RequireColumn`` steps (``entityforge.migrate.operations.live``). ``resumable`` lays out the
+rendered runs of a body: each autocommit block first bounds its lock waits again, and a
+transactional run that an autocommit block follows records, in its own transaction, that
+it committed; a rerun after an interruption skips it (``migration_steps.done``), and the
+record is cleared in the transaction that moves Alembic's version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from entityforge.generators import sql
+from entityforge.generators.migrations.code import (
+    OP,
+    STEPS,
+    STEPS_IMPORT,
+    Snippet,
+    call,
+    execute,
+    indent,
+    join,
+    python_string,
+)
+from entityforge.generators.migrations.renderers import render_operation, render_validation
+from entityforge.generators.migrations.rewrites import rewrites
+from entityforge.generators.sql import escape_text
+from entityforge.migrate.operations import (
+    AddCheckConstraint,
+    AddColumn,
+    AddUniqueConstraint,
+    AlterColumn,
+    Operation,
+)
+from entityforge.migrate.operations.live import RequireColumn
+from entityforge.migrate.operations.renames import RenameColumn, RenameTable
+from entityforge.migrate.operations.tenancy import AddFilledColumn
+from entityforge.naming import quote_identifier
+
+AUTOCOMMIT = "with op.get_context().autocommit_block():"
+
+
+def live_steps(operations: Sequence[Operation]) -> tuple[Operation, ...]:
+    """``operations`` with every column made required in ``RequireColumn`` steps."""
+    steps: list[Operation] = []
+    for operation in operations:
+        if (
+            isinstance(operation, AlterColumn)
+            and operation.old.nullable
+            and not operation.new.nullable
+        ):
+            rest = replace(operation.new, nullable=True)
+            if rest != operation.old:
+                steps.append(AlterColumn(operation.table, operation.old, rest))
+            steps.append(RequireColumn(operation.table, operation.new))
+        else:
+            steps.append(operation)
+    return tuple(steps)
+
+
+def _makes_required(operation: Operation) -> bool:
+    return (
+        isinstance(operation, AlterColumn)
+        and operation.old.nullable
+        and not operation.new.nullable
+    )
+
+
+def resumable(
+    blocks: Sequence[tuple[bool, Snippet]], direction: str, checks: Sequence[Snippet] = ()
+) -> Snippet:
+    """The body's runs (``(outside a transaction, text)``), resumable after a kill,
+    after the ``checks`` that stop it before a step that would fail on existing rows."""
+    steps = STEPS_IMPORT
+    last_autocommit = max((i for i, (outside, _) in enumerate(blocks) if outside), default=-1)
+    parts: list[Snippet] = [join(checks)] if checks else []
+    recorded = 0
+    for position, (outside, snippet) in enumerate(blocks):
+        if outside:
+            limited = join([Snippet(f"{STEPS}.limit_waits()", frozenset({steps})), snippet])
+            parts.append(Snippet(f"{AUTOCOMMIT}\n{indent(limited.text)}", limited.imports | {OP}))
+        elif position < last_autocommit:
+            recorded += 1
+            parts.append(_recorded(snippet, direction, recorded, steps))
+        else:
+            parts.append(snippet)
+    if recorded:
+        parts.append(Snippet(f"{STEPS}.forget()", frozenset({steps})))
+    return join(parts, separator="\n\n")
+
+
+def _recorded(snippet: Snippet, direction: str, part: int, steps: str) -> Snippet:
+    arguments = f"revision, {direction!r}, {part}"
+    record = f"{STEPS}.record({arguments})"
+    text = f"if not {STEPS}.done({arguments}):\n{indent(snippet.text)}\n{indent(record)}"
+    return Snippet(text, snippet.imports | {steps})
+
+
+def _fits(operation: AlterColumn) -> list[Snippet]:
+    """A check that every value fits a narrower type, which would otherwise cut a string
+    short in an explicit cast or round a number to fewer decimals without a word."""
+    old, new = operation.old.type, operation.new.type
+    column = quote_identifier(operation.new.name)
+    target = f"{sql.sql_type(new)} for {column}"
+    if new.name == "string" and (
+        old.name != "string" or (old.max_length or 0) > (new.max_length or 0)
+    ):
+        condition = f"char_length({column}::text) <= {new.max_length}"
+    elif (
+        new.name == "decimal"
+        and new.scale is not None
+        and (old.name != "decimal" or old.scale is None or old.scale > new.scale)
+    ):
+        condition = f"{column} = round({column}::numeric, {new.scale})"
+    else:
+        return []
+    table = quote_identifier(operation.table)
+    return [
+        _steps_call(
+            "no_violations",
+            table,
+            f"{target} (values that do not fit)",
+            f"{column} IS NULL OR {condition}",
+        )
+    ]
+
+
+def with_rewrite_guards(operation: Operation, snippet: Snippet) -> Snippet:
+    """``snippet`` after a check, for each table it rewrites, that the table is small or
+    the run allows rewrites (``migration_steps.rewrite_allowed``)."""
+    guards = [
+        _steps_call("rewrite_allowed", quote_identifier(table), what)
+        for table, what in rewrites(operation)
+    ]
+    return join([*guards, snippet]) if guards else snippet
+
+
+def _steps_call(function: str, *arguments: str) -> Snippet:
+    text = call(f"{STEPS}.{function}", [python_string(argument) for argument in arguments])
+    return Snippet(text, frozenset({STEPS_IMPORT}))
+
+
+def _new_columns(operations: Sequence[Operation]) -> set[tuple[str, str]]:
+    """``(table, column)`` of the columns the revision adds, or names anew: the checks
+    run before it, when these do not exist yet (on a renamed table, none does)."""
+    renamed_tables = {op.new for op in operations if isinstance(op, RenameTable)}
+    new = {(op.table, op.new) for op in operations if isinstance(op, RenameColumn)}
+    new |= {
+        (op.table, op.column.name)
+        for op in operations
+        if isinstance(op, AddColumn | AddFilledColumn)
+    }
+    for operation in operations:
+        table = getattr(operation, "table", None)
+        if isinstance(table, str) and table in renamed_tables:
+            new |= {(table, column) for column in _mentioned(operation)}
+    return new
+
+
+def _mentioned(operation: Operation) -> set[str]:
+    """Every column an operation's check could name (all words, to be safe)."""
+    return set(re.findall(r"\w+", repr(operation)))
+
+
+def preflight_checks(operations: Sequence[Operation]) -> list[Snippet]:
+    """The checks of existing rows that steps of ``operations`` need, in order; none for
+    a step on a column the same revision adds (it holds only its default)."""
+    added = _new_columns(operations)
+    checks = []
+    for operation in operations:
+        if isinstance(operation, AddUniqueConstraint) and operation.concurrently:
+            columns = operation.constraint.columns
+            if not any((operation.table, name) in added for name in columns):
+                checks.append(
+                    _steps_call(
+                        "no_duplicates",
+                        quote_identifier(operation.table),
+                        operation.constraint.name,
+                        ", ".join(map(quote_identifier, columns)),
+                    )
+                )
+        elif isinstance(operation, AddCheckConstraint) and operation.validate_later:
+            mentioned = set(re.findall(r"\w+", operation.constraint.expression))
+            if not any(name in mentioned for table, name in added if table == operation.table):
+                checks.append(
+                    _steps_call(
+                        "no_violations",
+                        quote_identifier(operation.table),
+                        f"the check {operation.constraint.name}",
+                        escape_text(operation.constraint.expression),
+                    )
+                )
+        elif isinstance(operation, AlterColumn):
+            checks += _fits(operation)
+        elif isinstance(operation, RequireColumn):
+            table, column = operation.table, operation.column.name
+            checks.append(
+                _steps_call("no_nulls", quote_identifier(table), quote_identifier(column))
+            )
+    return checks
+
+
+@render_operation.register
+def render_require_column(operation: RequireColumn) -> Snippet:
+    """Add the temporary check, NOT VALID: no scan while the lock is held."""
+    column = quote_identifier(operation.column.name)
+    return execute(
+        f"ALTER TABLE {quote_identifier(operation.table)} ADD CONSTRAINT "
+        f"{quote_identifier(operation.check_name)} CHECK ({column} IS NOT NULL) NOT VALID"
+    )
+
+
+@render_validation.register
+def render_require_column_validation(operation: RequireColumn) -> Snippet:
+    """Validate the check, SET NOT NULL (no scan: the check proves it), drop the check."""
+    table = quote_identifier(operation.table)
+    column = quote_identifier(operation.column.name)
+    check = quote_identifier(operation.check_name)
+    return execute(
+        sql.validate_if_present(operation.table, operation.check_name),
+        f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL",
+        f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}",
+    )

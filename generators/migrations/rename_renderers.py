@@ -1,0 +1,120 @@
+"""Renderers of renames, of a role moving to a new name and of filled tenant columns.
+
+``migrations.renderers`` registers every function of ``RENDERERS`` on its dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from entityforge.generators import sql
+from entityforge.generators.migrations import sql_renames as renames_sql
+from entityforge.generators.migrations.code import (
+    OP,
+    Snippet,
+    call,
+    column,
+    column_type,
+    execute,
+    join,
+)
+from entityforge.migrate.operations.renames import (
+    RenameColumn,
+    RenameConstraint,
+    RenameEnum,
+    RenameIndex,
+    RenameRole,
+    RenameTable,
+    RenameTrigger,
+)
+from entityforge.migrate.operations.tenancy import (
+    AddFilledColumn,
+    DropFilledColumn,
+    ReplacePrimaryKey,
+)
+
+
+def _op_call(function: str, *arguments: str) -> Snippet:
+    return Snippet(call(f"op.{function}", arguments), frozenset({OP}))
+
+
+def render_rename_table(operation: RenameTable) -> Snippet:
+    return _op_call("rename_table", repr(operation.old), repr(operation.new))
+
+
+def render_rename_column(operation: RenameColumn) -> Snippet:
+    return _op_call(
+        "alter_column",
+        repr(operation.table),
+        repr(operation.old),
+        f"new_column_name={operation.new!r}",
+    )
+
+
+def render_rename_constraint(operation: RenameConstraint) -> Snippet:
+    return execute(renames_sql.rename_constraint(operation.table, operation.old, operation.new))
+
+
+def render_rename_index(operation: RenameIndex) -> Snippet:
+    return execute(renames_sql.rename_index(operation.old, operation.new))
+
+
+def render_rename_enum(operation: RenameEnum) -> Snippet:
+    return execute(renames_sql.rename_enum(operation.old, operation.new))
+
+
+def render_rename_trigger(operation: RenameTrigger) -> Snippet:
+    return execute(renames_sql.rename_trigger(operation.table, operation.old, operation.new))
+
+
+def render_rename_role(operation: RenameRole) -> Snippet:
+    grants = [
+        sql.grant_privileges(table, operation.new, privileges)
+        for table, privileges in operation.grants
+    ]
+    return execute(
+        renames_sql.take_over_role(operation),
+        sql.grant_schema_usage(operation.new),
+        *grants,
+        renames_sql.release_role(operation),
+    )
+
+
+def render_add_filled_column(operation: AddFilledColumn) -> Snippet:
+    """Add the column nullable, fill it from the parent rows, then require it."""
+    nullable = column(replace(operation.column, nullable=True))
+    added = Snippet(
+        call("op.add_column", [repr(operation.table), nullable.text]), nullable.imports
+    )
+    fill = execute(
+        *renames_sql.fill_column(operation.table, operation.column.name, operation.fill)
+    )
+    type_ = column_type(operation.column.type)
+    arguments = [repr(operation.table), repr(operation.column.name)]
+    arguments += [f"existing_type={type_.text}", "nullable=False"]
+    required = Snippet(call("op.alter_column", arguments), type_.imports | {OP})
+    return join([Snippet(added.text, added.imports | {OP}), fill, required])
+
+
+def render_drop_filled_column(operation: DropFilledColumn) -> Snippet:
+    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+
+
+def render_replace_primary_key(operation: ReplacePrimaryKey) -> Snippet:
+    return execute(*renames_sql.replace_primary_key(operation.table, operation.new_columns))
+
+
+RENDERERS: tuple[Callable[[Any], Snippet], ...] = (
+    render_rename_table,
+    render_rename_column,
+    render_rename_constraint,
+    render_rename_index,
+    render_rename_enum,
+    render_rename_trigger,
+    render_rename_role,
+    render_add_filled_column,
+    render_drop_filled_column,
+    render_replace_primary_key,
+)

@@ -1,0 +1,408 @@
+"""One registered renderer per operation: the Python statements of a revision's body.
+
+``render_operation`` dispatches on the operation's type (``functools.singledispatch``);
+an operation without a renderer raises ``TypeError``. Upgrade and downgrade go through
+the same renderers: a downgrade is the rendering of the inverted operations. The
+renderers of renames and fills live in ``migrations.rename_renderers`` and are registered
+here.
+
+``render_validation`` gives the statement that validates a constraint added
+``NOT VALID`` (``validate_later``), which the revision runs after its transaction.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from entityforge.generators import sql
+from entityforge.generators.migrations import key_renderers, rename_renderers, search_renderers
+from entityforge.generators.migrations import sql_citus as citus_sql
+from entityforge.generators.migrations.code import (
+    OP,
+    SA,
+    STEPS_IMPORT,
+    Snippet,
+    call,
+    column,
+    column_type,
+    execute,
+    final_name,
+    index_arguments,
+    join,
+    names,
+    on_delete,
+    python_string,
+    server_default,
+    table_constraints,
+)
+from entityforge.generators.sql import escape_text
+from entityforge.migrate import operations as ops
+from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
+from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.operations.ids import CreateUuidv7Function, DropUuidv7Function
+from entityforge.migrate.operations.tenancy import MovePrimaryKey
+from entityforge.naming import quote_identifier
+from entityforge.schema import ColumnType
+
+
+def drop_invalid_index(name: str) -> Snippet:
+    """Drop what an interrupted concurrent build of the index left, if it is invalid."""
+    return Snippet(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
+
+
+@singledispatch
+def render_operation(operation: ops.Operation) -> Snippet:
+    raise TypeError(f"no renderer registered for {type(operation).__name__}")
+
+
+def _op_call(function: str, *arguments: str, exploded: bool = False) -> Snippet:
+    return Snippet(call(f"op.{function}", arguments, exploded=exploded), frozenset({OP}))
+
+
+def _optional_string(text: str | None) -> str:
+    return "None" if text is None else python_string(text)
+
+
+@render_operation.register
+def render_create_extension(operation: ops.CreateExtension) -> Snippet:
+    return execute(sql.create_extension(operation.name))
+
+
+@render_operation.register
+def render_drop_extension(operation: ops.DropExtension) -> Snippet:
+    return execute(sql.drop_extension(operation.name))
+
+
+@render_operation.register
+def render_create_role(operation: ops.CreateRole) -> Snippet:
+    return execute(
+        sql.create_role(operation.name, operation.bypass_rls),
+        sql.grant_schema_usage(operation.name),
+    )
+
+
+@render_operation.register
+def render_drop_role(operation: ops.DropRole) -> Snippet:
+    return execute(sql.drop_role(operation.name))
+
+
+@render_operation.register
+def render_create_enum(operation: ops.CreateEnum) -> Snippet:
+    return execute(sql.create_enum(operation.enum))
+
+
+@render_operation.register
+def render_drop_enum(operation: ops.DropEnum) -> Snippet:
+    return execute(sql.drop_enum(operation.enum.name))
+
+
+@render_operation.register
+def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
+    """Drop what holds constants of the type, swap the type, create them again."""
+    dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
+    created = [render_operation(dependent) for dependent in operation.dependents]
+    return join([*dropped, execute(*sql.alter_enum(operation)), *created])
+
+
+@render_operation.register
+def render_change_enum_storage(operation: ChangeEnumStorage) -> Snippet:
+    """Drop what holds constants of the old type, convert, create them again."""
+    dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
+    created = [render_operation(dependent) for dependent in operation.dependents]
+    return join([*dropped, execute(*sql.change_enum_storage(operation)), *created])
+
+
+@render_operation.register
+def render_add_enum_values(operation: ops.AddEnumValues) -> Snippet:
+    return execute(
+        *sql.add_enum_values(operation.name, operation.old_values, operation.new_values)
+    )
+
+
+@render_operation.register
+def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Snippet:
+    return execute(sql.create_updated_at_function())
+
+
+@render_operation.register
+def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
+    return execute(sql.drop_updated_at_function())
+
+
+@render_operation.register
+def render_create_uuidv7_function(operation: CreateUuidv7Function) -> Snippet:
+    return execute(sql.create_uuidv7_function())
+
+
+@render_operation.register
+def render_drop_uuidv7_function(operation: DropUuidv7Function) -> Snippet:
+    return execute(sql.drop_uuidv7_function())
+
+
+@render_operation.register
+def render_create_table(operation: ops.CreateTable) -> Snippet:
+    table = operation.table
+    snippets = [column(c) for c in table.columns]
+    columns = join(snippets)
+    # One argument per column: a column's text may span lines (a long server default).
+    arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
+    if table.comment is not None:
+        arguments.append(f"comment={python_string(table.comment)}")
+    text = call("op.create_table", arguments, exploded=True)
+    return Snippet(text, columns.imports | {OP, SA})
+
+
+@render_operation.register
+def render_drop_table(operation: ops.DropTable) -> Snippet:
+    return _op_call("drop_table", repr(operation.table.name))
+
+
+@render_operation.register
+def render_alter_table_comment(operation: ops.AlterTableComment) -> Snippet:
+    existing = f"existing_comment={_optional_string(operation.old_comment)}"
+    if operation.new_comment is None:
+        return _op_call("drop_table_comment", repr(operation.table), existing)
+    comment = python_string(operation.new_comment)
+    return _op_call("create_table_comment", repr(operation.table), comment, existing)
+
+
+@render_operation.register
+def render_add_column(operation: ops.AddColumn) -> Snippet:
+    added = column(operation.column)
+    snippet = _op_call("add_column", repr(operation.table), added.text)
+    return Snippet(snippet.text, snippet.imports | added.imports)
+
+
+@render_operation.register
+def render_drop_column(operation: ops.DropColumn) -> Snippet:
+    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+
+
+@render_operation.register
+def render_alter_column(operation: ops.AlterColumn) -> Snippet:
+    old, new = operation.old, operation.new
+    existing_type = column_type(old.type)
+    imports = existing_type.imports | {OP, SA}
+    arguments = [repr(operation.table), repr(new.name), f"existing_type={existing_type.text}"]
+    if old.type != new.type:
+        new_type = column_type(new.type)
+        imports |= new_type.imports
+        arguments.append(f"type_={new_type.text}")
+        using = _conversion(quote_identifier(new.name), old.type, new.type)
+        if using is not None:
+            arguments.append(f"postgresql_using={python_string(using)}")
+    if old.nullable != new.nullable:
+        arguments.append(f"nullable={new.nullable}")
+    else:
+        arguments.append(f"existing_nullable={old.nullable}")
+    old_default, new_default = sql.default_expression(old), sql.default_expression(new)
+    if old_default != new_default:
+        arguments.append(f"server_default={server_default(new_default)}")
+        arguments.append(f"existing_server_default={server_default(old_default)}")
+    if old.comment != new.comment:
+        arguments.append(f"comment={_optional_string(new.comment)}")
+        arguments.append(f"existing_comment={_optional_string(old.comment)}")
+    return Snippet(call("op.alter_column", arguments, exploded=True), imports)
+
+
+def _conversion(column: str, old: ColumnType, new: ColumnType) -> str | None:
+    """The ``USING`` expression of a type change, ``None`` for PostgreSQL's own.
+
+    A string target gets the value as text and PostgreSQL's assignment cast, which fails
+    on a value too long for it where an explicit cast would cut it short; from one string
+    type to another, no expression at all, so that a widening stays a catalog change.
+    """
+    strings = ("string", "text")
+    if new.name in strings:
+        return None if old.name in strings else f"{column}::text"
+    cast = "::text::" if new.name == "enum" else "::"
+    return f"{column}{cast}{sql.sql_type(new)}"
+
+
+@render_operation.register
+def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
+    unique = operation.constraint
+    if operation.concurrently:
+        index = _op_call(
+            "create_index",
+            final_name(unique.name),
+            repr(operation.table),
+            names(unique.columns),
+            "unique=True",
+            "postgresql_concurrently=True",
+            "if_not_exists=True",
+            exploded=True,
+        )
+        return join(
+            [
+                drop_invalid_index(unique.name),
+                index,
+                execute(sql.unique_using_index(operation.table, unique.name)),
+            ]
+        )
+    return _op_call(
+        "create_unique_constraint",
+        final_name(unique.name),
+        repr(operation.table),
+        names(unique.columns),
+    )
+
+
+@render_operation.register
+def render_drop_unique(operation: ops.DropUniqueConstraint) -> Snippet:
+    if operation.concurrently:
+        # In an autocommit block, where a rerun may find it gone already.
+        return execute(sql.drop_constraint_if_exists(operation.table, operation.constraint.name))
+    name = final_name(operation.constraint.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="unique"')
+
+
+@render_operation.register
+def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
+    check = operation.constraint
+    return _op_call(
+        "create_check_constraint",
+        final_name(check.name),
+        repr(operation.table),
+        python_string(escape_text(check.expression)),
+        *(["postgresql_not_valid=True"] if operation.validate_later else []),
+    )
+
+
+@render_operation.register
+def render_drop_check(operation: ops.DropCheckConstraint) -> Snippet:
+    name = final_name(operation.constraint.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="check"')
+
+
+@render_operation.register
+def render_add_foreign_key(operation: ops.AddForeignKey) -> Snippet:
+    fk = operation.foreign_key
+    return _op_call(
+        "create_foreign_key",
+        final_name(fk.name),
+        repr(operation.table),
+        repr(fk.referred_table),
+        names(fk.columns),
+        names(fk.referred_columns),
+        *on_delete(fk),
+        *(["postgresql_not_valid=True"] if operation.validate_later else []),
+        exploded=True,
+    )
+
+
+@render_operation.register
+def render_drop_foreign_key(operation: ops.DropForeignKey) -> Snippet:
+    name = final_name(operation.foreign_key.name)
+    return _op_call("drop_constraint", name, repr(operation.table), 'type_="foreignkey"')
+
+
+@render_operation.register
+def render_create_index(operation: ops.CreateIndex) -> Snippet:
+    arguments = index_arguments(operation.table, operation.index)
+    if operation.concurrently:
+        arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
+    snippet = _op_call("create_index", *arguments, exploded=True)
+    if operation.concurrently:
+        snippet = join([drop_invalid_index(operation.index.name), snippet])
+    if operation.index.where is None and not any(c.hashed for c in operation.index.columns):
+        return snippet
+    return Snippet(snippet.text, snippet.imports | {SA})
+
+
+@render_operation.register
+def render_drop_index(operation: ops.DropIndex) -> Snippet:
+    arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
+    if operation.concurrently:
+        arguments += ["postgresql_concurrently=True", "if_exists=True"]
+    return _op_call("drop_index", *arguments)
+
+
+@render_operation.register
+def render_create_trigger(operation: ops.CreateUpdatedAtTrigger) -> Snippet:
+    return execute(sql.create_updated_at_trigger(operation.table))
+
+
+@render_operation.register
+def render_drop_trigger(operation: ops.DropUpdatedAtTrigger) -> Snippet:
+    return execute(sql.drop_updated_at_trigger(operation.table))
+
+
+@render_operation.register
+def render_enable_rls(operation: ops.EnableRowLevelSecurity) -> Snippet:
+    return execute(*sql.enable_row_level_security(operation.table))
+
+
+@render_operation.register
+def render_disable_rls(operation: ops.DisableRowLevelSecurity) -> Snippet:
+    return execute(*sql.disable_row_level_security(operation.table))
+
+
+@render_operation.register
+def render_create_policy(operation: ops.CreateTenantPolicy) -> Snippet:
+    return execute(sql.create_tenant_policy(operation.table, operation.column, operation.setting))
+
+
+@render_operation.register
+def render_drop_policy(operation: ops.DropTenantPolicy) -> Snippet:
+    return execute(sql.drop_tenant_policy(operation.table))
+
+
+@render_operation.register
+def render_grant(operation: ops.GrantPrivileges) -> Snippet:
+    return execute(sql.grant_privileges(operation.table, operation.role, operation.privileges))
+
+
+@render_operation.register
+def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
+    return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
+
+
+@render_operation.register
+def render_distribute(operation: DistributeTable) -> Snippet:
+    return execute(
+        citus_sql.distribute_table(operation.table, operation.column, operation.colocate_with)
+    )
+
+
+@render_operation.register
+def render_undistribute(operation: UndistributeTable) -> Snippet:
+    return execute(citus_sql.undistribute_table(operation.table))
+
+
+for _renderer in (
+    *rename_renderers.RENDERERS,
+    *key_renderers.RENDERERS,
+    *search_renderers.RENDERERS,
+):
+    render_operation.register(_renderer)
+
+
+@singledispatch
+def render_validation(operation: ops.Operation) -> Snippet | None:
+    """The statement validating what ``operation`` added ``NOT VALID``, if anything."""
+    return None
+
+
+@render_validation.register
+def render_foreign_key_validation(operation: ops.AddForeignKey) -> Snippet | None:
+    if not operation.validate_later:
+        return None
+    return execute(sql.validate_constraint(operation.table, operation.foreign_key.name))
+
+
+@render_validation.register
+def render_check_validation(operation: ops.AddCheckConstraint) -> Snippet | None:
+    if not operation.validate_later:
+        return None
+    return execute(sql.validate_constraint(operation.table, operation.constraint.name))
+
+
+@render_validation.register
+def render_moved_key_validation(operation: MovePrimaryKey) -> Snippet | None:
+    """The foreign keys a moved primary key took over, added back ``NOT VALID``."""
+    if not operation.referencing:
+        return None
+    return join(
+        execute(sql.validate_constraint(child, fk.name)) for child, fk in operation.referencing
+    )

@@ -1,0 +1,61 @@
+"""Renderers of the search functions of tenant tables (``entityforge.migrate.operations.search``).
+
+``migrations.renderers`` registers every function of ``RENDERERS`` on its dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from entityforge.generators.migrations.code import Snippet, execute
+from entityforge.generators.sql import quote_literal, sql_type
+from entityforge.migrate.operations.search import (
+    CreateSearchFunction,
+    DropSearchFunction,
+    SearchFunction,
+)
+from entityforge.naming import quote_identifier
+
+
+def _signature(function: SearchFunction) -> str:
+    return f"{quote_identifier(function.search.function)}({sql_type(function.argument)})"
+
+
+def create_search_function(function: SearchFunction) -> tuple[str, ...]:
+    """The function, its owner (the admin role: row-level security does not bind it),
+    and who may execute it (the reader and the writer, nobody else)."""
+    search, tenancy, roles = function.search, function.tenancy, function.roles
+    setting = quote_literal(tenancy.setting)
+    body = (
+        f"SELECT id FROM public.{quote_identifier(function.table)} "
+        f"WHERE {quote_identifier(tenancy.column)} = "
+        f"NULLIF(pg_catalog.current_setting({setting}, true), '')::uuid "
+        # ``$1``, not ``value``: in a SQL function a column of that name would win.
+        f"AND {quote_identifier(search.column)} {search.operator} $1"
+    )
+    signature = _signature(function)
+    return (
+        f"CREATE FUNCTION {quote_identifier(search.function)}"
+        f"(value {sql_type(function.argument)}) RETURNS SETOF uuid\n"
+        "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n"
+        f"AS $fn${body}$fn$",
+        f"ALTER FUNCTION {signature} OWNER TO {quote_identifier(roles.admin)}",
+        f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION {signature} TO "
+        f"{quote_identifier(roles.reader)}, {quote_identifier(roles.writer)}",
+    )
+
+
+def render_create_search_function(operation: CreateSearchFunction) -> Snippet:
+    return execute(*create_search_function(operation.function))
+
+
+def render_drop_search_function(operation: DropSearchFunction) -> Snippet:
+    return execute(f"DROP FUNCTION IF EXISTS {_signature(operation.function)}")
+
+
+RENDERERS: tuple[Callable[[Any], Snippet], ...] = (
+    render_create_search_function,
+    render_drop_search_function,
+)

@@ -1,0 +1,193 @@
+"""Column declarations of the models: SQLAlchemy types, annotations and server defaults.
+
+Everything here turns a catalog column into Python source (a ``Code`` fragment with its
+imports). SQL that ends up inside ``text(...)`` is built here, correctly quoted, so the
+templates only place finished strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from entityforge.catalog import ENUM_LENGTH, Column
+from entityforge.generators.python_source import (
+    Code,
+    Symbols,
+    call,
+    sole_argument,
+    string_literal,
+)
+from entityforge.generators.sql import escape_text, literal_default
+from entityforge.schema import ColumnType
+
+SQLALCHEMY = "sqlalchemy"
+# Where a default's literal stands once black has split ``mapped_column(...)``: after
+# ``server_default=`` at the arguments' indent, or alone inside ``text(...)``.
+ARGUMENT_INDENT = 8
+
+
+_SIMPLE_TYPES = {
+    "text": "Text",
+    "smallint": "SmallInteger",
+    "integer": "Integer",
+    "bigint": "BigInteger",
+    "float": "Double",
+    "boolean": "Boolean",
+    "date": "Date",
+    "time": "Time",
+    "interval": "Interval",
+    "uuid": "Uuid",
+    "bytes": "LargeBinary",
+}
+# Python types: a builtin, or (module, name) to import.
+_PYTHON_TYPES: dict[str, str | tuple[str, str]] = {
+    "string": "str",
+    "text": "str",
+    "smallint": "int",
+    "integer": "int",
+    "bigint": "int",
+    "float": "float",
+    "boolean": "bool",
+    "bytes": "bytes",
+    "decimal": ("decimal", "Decimal"),
+    "date": ("datetime", "date"),
+    "datetime": ("datetime", "datetime"),
+    "time": ("datetime", "time"),
+    "interval": ("datetime", "timedelta"),
+}
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """How a module refers to things: its symbols, the package and the enum classes."""
+
+    symbols: Symbols
+    package: str
+    enum_classes: tuple[tuple[str, str], ...] = ()  # (column, StrEnum class of the module)
+
+    def enum_class(self, column: str) -> str:
+        return dict(self.enum_classes)[column]
+
+    def sqlalchemy(self, name: str) -> Code:
+        return self.symbols.name(SQLALCHEMY, name)
+
+    def postgresql(self, name: str) -> Code:
+        """``postgresql.<name>`` from ``sqlalchemy.dialects``."""
+        return self.symbols.name("sqlalchemy.dialects", "postgresql").wrap("", f".{name}")
+
+    def base(self, name: str) -> Code:
+        return self.symbols.name(".base", name)
+
+
+def column_type(column: Column, names: ModelNames) -> Code:
+    """A field column's SQLAlchemy type; a nullable json column stores ``None`` as SQL NULL,
+    and so does a nullable column with a default.
+
+    ``none_as_null`` makes ``None`` mean one thing however it is written (omitted,
+    given to ``create`` or ``update``, or in ``bulk_create``), so ``filters={col: None}``
+    (``IS NULL``) finds every such row; JSON's own ``null`` is ``JSON.NULL``.
+    """
+    # The ORM leaves ``None`` out of an INSERT unless the type evaluates it, and a default
+    # would fill the column: with one, ``None`` given must still be NULL (omitted is the
+    # default).
+    defaulted = column.default is not None or column.default_sql is not None
+    if column.type.name == "json" and column.nullable:
+        if defaulted:
+            return call(names.base("NullableJSONB"))
+        return call(names.postgresql("JSONB"), "none_as_null=True")
+    type_ = sqlalchemy_type(column.type, names, column.name)
+    if column.nullable and defaulted:
+        instance = type_ if type_.text.endswith(")") else type_.wrap("", "()")
+        return instance.wrap("", ".evaluates_none()")
+    return type_
+
+
+def sqlalchemy_type(type_: ColumnType, names: ModelNames, column: str) -> Code:
+    """The SQLAlchemy type expression of a column (``String(200)``, ``postgresql.JSONB``)."""
+    if type_.name in _SIMPLE_TYPES:
+        return names.sqlalchemy(_SIMPLE_TYPES[type_.name])
+    if type_.name == "string":
+        return call(names.sqlalchemy("String"), str(type_.max_length))
+    if type_.name == "decimal":
+        if type_.precision is None:
+            return call(names.sqlalchemy("Numeric"))
+        arguments = [str(v) for v in (type_.precision, type_.scale) if v is not None]
+        return call(names.sqlalchemy("Numeric"), *arguments)
+    if type_.name == "datetime":
+        return call(names.sqlalchemy("DateTime"), "timezone=True")
+    if type_.name == "json":
+        return names.postgresql("JSONB")
+    if type_.name == "array":
+        assert type_.item is not None
+        return call(names.postgresql("ARRAY"), sqlalchemy_type(type_.item, names, column))
+    if type_.name == "enum" and type_.enum_name is None:
+        # varchar and the table's check on the labels (``ck_<table>_<column>_values``).
+        return call(
+            names.sqlalchemy("Enum"),
+            names.enum_class(column),
+            "native_enum=False",
+            f"length={ENUM_LENGTH}",
+            names.base("enum_values").wrap("values_callable="),
+        )
+    if type_.name == "enum":
+        return call(
+            names.sqlalchemy("Enum"),
+            names.enum_class(column),
+            f"name={type_.enum_name!r}",
+            names.base("enum_values").wrap("values_callable="),
+        )
+    raise ValueError(f"no SQLAlchemy type for column type {type_.name!r}")
+
+
+def _json_shape(column: Column) -> str:
+    """What a json column is known to hold: ``object``, ``array`` or anything."""
+    return column.default.kind if column.default else "scalar"
+
+
+def python_type(column: Column, names: ModelNames) -> Code:
+    """The Python type a column holds (without ``| None``)."""
+    type_ = column.type
+    if type_.name == "json":
+        any_ = names.symbols.name("typing", "Any")
+        shape = _json_shape(column)
+        if shape == "object":
+            return any_.wrap("dict[str, ", "]")
+        return any_.wrap("list[", "]") if shape == "array" else any_
+    if type_.name == "array":
+        assert type_.item is not None
+        return python_type(Column(column.name, type_.item), names).wrap("list[", "]")
+    if type_.name == "enum":
+        return Code(names.enum_class(column.name))
+    if type_.name == "uuid":
+        return names.symbols.module("uuid").wrap("", ".UUID")
+    python = _PYTHON_TYPES[type_.name]
+    if isinstance(python, str):
+        return Code(python)
+    return names.symbols.name(*python)
+
+
+def mapped_annotation(column: Column, names: ModelNames) -> tuple[Code, bool]:
+    """``Mapped[...]`` for a column, and whether it states the column's nullability."""
+    inner = python_type(column, names)
+    states_nullability = column.type.name != "json" or _json_shape(column) != "scalar"
+    if column.nullable and states_nullability:
+        inner = inner.wrap("", " | None")
+    mapped = names.symbols.name("sqlalchemy.orm", "Mapped")
+    return inner.wrap(f"{mapped.text}[", "]").with_imports(mapped.imports), states_nullability
+
+
+def server_default(column: Column, names: ModelNames) -> Code | None:
+    """``server_default=...`` for a column's literal or SQL default, if it has one."""
+    if column.default_sql is not None:
+        sql = sole_argument(escape_text(column.default_sql), ARGUMENT_INDENT + 4)
+        return call(names.sqlalchemy("text"), sql).wrap("server_default=")
+    if column.default is None:
+        return None
+    value = column.default.value
+    if isinstance(value, str) and column.type.name not in ("json", "array"):
+        literal = string_literal(value, ARGUMENT_INDENT, "server_default=", ",")
+        return Code(f"server_default={literal}")
+    sql = sole_argument(
+        escape_text(literal_default(column.default, column.type)), ARGUMENT_INDENT + 4
+    )
+    return call(names.sqlalchemy("text"), sql).wrap("server_default=")

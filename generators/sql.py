@@ -1,0 +1,393 @@
+"""The raw SQL statements revisions execute: roles, enum types, triggers, RLS, grants.
+
+Identifiers go through ``naming.quote_identifier`` and string literals through
+``quote_literal``; callers emit the resulting text into Python with ``repr``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from entityforge import naming
+from entityforge.catalog import ENUM_LENGTH, Column, EnumType
+from entityforge.migrate.operations import AlterEnum
+from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.naming import quote_identifier
+from entityforge.schema import ColumnType, DefaultValue, JsonValue
+
+_SQL_TYPES = {
+    "text": "text",
+    "smallint": "smallint",
+    "integer": "integer",
+    "bigint": "bigint",
+    "float": "double precision",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamptz",
+    "time": "time",
+    "interval": "interval",
+    "uuid": "uuid",
+    "json": "jsonb",
+    "bytes": "bytea",
+}
+
+# ``:name`` inside ``text()`` is a bind parameter; SQLAlchemy's own pattern, escaped with ``\``.
+_BIND_PARAMETER = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
+# ``text()`` turns ``\:name`` (and ``\:``) into ``:name``; another ``\`` keeps the one written.
+_ESCAPED_COLON = re.compile(r"\\(:\w*)(?![:\w])")
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal (standard-conforming: only quotes are doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_type(column_type: ColumnType) -> str:
+    """The PostgreSQL type of a column, as a cast target."""
+    name = column_type.name
+    if name == "string":
+        return f"varchar({column_type.max_length})"
+    if name == "decimal":
+        if column_type.precision is None:
+            return "numeric"
+        return f"numeric({column_type.precision}, {column_type.scale or 0})"
+    if name == "enum":
+        if column_type.enum_name is None:
+            return f"varchar({ENUM_LENGTH})"
+        return quote_identifier(column_type.enum_name)
+    if name == "array":
+        assert column_type.item is not None
+        return f"{sql_type(column_type.item)}[]"
+    return _SQL_TYPES[name]
+
+
+def default_expression(column: Column) -> str | None:
+    """The SQL of a column's server default: ``default_sql`` as written, or the literal."""
+    if column.default_sql is not None:
+        return column.default_sql
+    if column.default is None:
+        return None
+    return literal_default(column.default, column.type)
+
+
+def literal_default(default: DefaultValue, column_type: ColumnType) -> str:
+    """A literal default as a SQL expression of the column's type."""
+    if column_type.name == "json":
+        document = json.dumps(_json_data(default), ensure_ascii=False)
+        return f"{quote_literal(document)}::jsonb"
+    if column_type.name == "array" and isinstance(default.value, tuple):
+        if not default.value:
+            return f"'{{}}'::{sql_type(column_type)}"
+        items = ", ".join(_scalar_literal(item) for item in default.value)
+        return f"ARRAY[{items}]::{sql_type(column_type)}"
+    return _scalar_literal(default.value)
+
+
+def _scalar_literal(value: JsonValue) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return repr(value)
+        return quote_literal({math.inf: "Infinity", -math.inf: "-Infinity"}.get(value, "NaN"))
+    if isinstance(value, str):
+        return quote_literal(value)
+    raise ValueError(f"not a scalar default: {value!r}")
+
+
+def _json_data(default: DefaultValue) -> object:
+    """The JSON document a default holds (mappings are stored as key/value pairs)."""
+    if default.kind == "object" and isinstance(default.value, tuple):
+        return {str(pair[0]): _json_plain(pair[1]) for pair in default.value}  # type: ignore[index]
+    return _json_plain(default.value)
+
+
+def _json_plain(value: JsonValue) -> object:
+    if isinstance(value, tuple):
+        return [_json_plain(item) for item in value]
+    return value
+
+
+def create_extension(name: str) -> str:
+    return f"CREATE EXTENSION IF NOT EXISTS {quote_identifier(name)}"
+
+
+def drop_extension(name: str) -> str:
+    return f"DROP EXTENSION IF EXISTS {quote_identifier(name)}"
+
+
+def create_role(name: str, bypass_rls: bool) -> str:
+    """Create a NOLOGIN role unless it exists (another database may have made it)."""
+    attributes = "NOLOGIN BYPASSRLS" if bypass_rls else "NOLOGIN"
+    return do_block(
+        f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(name)}) THEN",
+        "    BEGIN",
+        f"        CREATE ROLE {quote_identifier(name)} {attributes};",
+        "    EXCEPTION WHEN duplicate_object OR unique_violation THEN",
+        "        NULL;",
+        "    END;",
+        "END IF;",
+    )
+
+
+def grant_schema_usage(role: str) -> str:
+    return f"GRANT USAGE ON SCHEMA public TO {quote_identifier(role)}"
+
+
+def drop_role(name: str) -> str:
+    """Revoke the schema USAGE, then drop the role when nothing depends on it any more:
+    no object it owns and no privilege it holds, in this database or any other."""
+    literal = quote_literal(name)
+    return do_block(
+        f"IF EXISTS (SELECT FROM pg_roles WHERE rolname = {literal}) THEN",
+        f"    REVOKE USAGE ON SCHEMA public FROM {quote_identifier(name)};",
+        "    IF NOT EXISTS (",
+        "        SELECT FROM pg_shdepend",
+        "        WHERE refclassid = 'pg_authid'::regclass",
+        f"          AND refobjid = (SELECT oid FROM pg_roles WHERE rolname = {literal})",
+        "    ) THEN",
+        f"        DROP ROLE {quote_identifier(name)};",
+        "    END IF;",
+        "END IF;",
+    )
+
+
+def do_block(*lines: str) -> str:
+    body = "\n".join(f"    {line}" for line in lines)
+    if "$$" in body:
+        raise ValueError("a DO block body cannot contain $$")
+    return f"DO $$\nBEGIN\n{body}\nEND\n$$"
+
+
+def create_enum(enum: EnumType) -> str:
+    labels = ", ".join(quote_literal(value) for value in enum.values)
+    return f"CREATE TYPE {quote_identifier(enum.name)} AS ENUM ({labels})"
+
+
+def drop_enum(name: str) -> str:
+    return f"DROP TYPE {quote_identifier(name)}"
+
+
+def add_enum_values(
+    name: str, old_values: tuple[str, ...], new_values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``ADD VALUE`` for each new label, placed where ``new_values`` puts it."""
+    present = list(old_values)
+    statements = []
+    for position, value in enumerate(new_values):
+        if value in present:
+            continue
+        if position == 0:
+            place = f" BEFORE {quote_literal(present[0])}" if present else ""
+        else:
+            place = f" AFTER {quote_literal(new_values[position - 1])}"
+        statements.append(
+            f"ALTER TYPE {quote_identifier(name)} ADD VALUE IF NOT EXISTS "
+            f"{quote_literal(value)}{place}"
+        )
+        present.append(value)
+    return tuple(statements)
+
+
+def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
+    """Replace the labels: rename the old type, create the new one, convert every column
+    through text (dropping and restoring defaults, which hold the old type), drop the old."""
+    name = quote_identifier(operation.name)
+    old_name = quote_identifier(naming.replaced_enum_name(operation.name))
+    statements = [
+        f"{_alter_column(use.table, use.before.name)} DROP DEFAULT"
+        for use in operation.uses
+        if default_expression(use.before) is not None or default_expression(use.after) is not None
+    ]
+    statements.append(f"ALTER TYPE {name} RENAME TO {old_name}")
+    statements.append(create_enum(EnumType(operation.name, operation.new_values)))
+    for use in operation.uses:
+        column = quote_identifier(use.after.name)
+        statements.append(
+            f"{_alter_column(use.table, use.after.name)} TYPE {name} USING {column}::text::{name}"
+        )
+        default = default_expression(use.after)
+        if default is not None:
+            statements.append(f"{_alter_column(use.table, use.after.name)} SET DEFAULT {default}")
+    statements.append(f"DROP TYPE {old_name}")
+    return tuple(statements)
+
+
+def change_enum_storage(operation: ChangeEnumStorage) -> tuple[str, ...]:
+    """Convert a column between an enum type and ``varchar`` through text, its default
+    dropped first (it holds the old type) and set again."""
+    alter = _alter_column(operation.table, operation.after.name)
+    column = quote_identifier(operation.after.name)
+    target = sql_type(operation.after.type)
+    statements = []
+    if default_expression(operation.before) is not None:
+        statements.append(f"{alter} DROP DEFAULT")
+    statements.append(f"{alter} TYPE {target} USING {column}::text::{target}")
+    default = default_expression(operation.after)
+    if default is not None:
+        statements.append(f"{alter} SET DEFAULT {default}")
+    return tuple(statements)
+
+
+# RFC 9562's version 7 from a random version 4 UUID: the first 48 bits become the Unix
+# time in milliseconds, and setting bits 52 and 53 turns version 4 (0100) into 7 (0111).
+UUIDV7_BODY = (
+    "SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) "
+    "FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
+)
+
+
+def uuidv7_function(name: str) -> str:
+    """``CREATE FUNCTION name()``: a version 7 UUID, as PostgreSQL 18's ``uuidv7()``."""
+    return (
+        f"CREATE FUNCTION {name}() RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE\n"
+        f"AS $fn${UUIDV7_BODY}$fn$"
+    )
+
+
+def create_uuidv7_function() -> str:
+    """``public.uuidv7()`` on a server older than PostgreSQL 18, which has it built in."""
+    create = uuidv7_function("public.uuidv7").replace("\n", "\n    ")
+    return do_block(
+        "IF current_setting('server_version_num')::int < 180000",
+        "   AND to_regprocedure('public.uuidv7()') IS NULL THEN",
+        f"    {create};",
+        "END IF;",
+    )
+
+
+def drop_uuidv7_function() -> str:
+    return "DROP FUNCTION IF EXISTS public.uuidv7()"
+
+
+def _alter_column(table: str, column: str) -> str:
+    return f"ALTER TABLE {quote_identifier(table)} ALTER COLUMN {quote_identifier(column)}"
+
+
+def create_updated_at_function() -> str:
+    return (
+        f"CREATE FUNCTION {quote_identifier(naming.UPDATED_AT_FUNCTION)}() RETURNS trigger\n"
+        "LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "    NEW.updated_at := clock_timestamp();\n"
+        "    RETURN NEW;\n"
+        "END\n"
+        "$$"
+    )
+
+
+def drop_updated_at_function() -> str:
+    return f"DROP FUNCTION {quote_identifier(naming.UPDATED_AT_FUNCTION)}()"
+
+
+def create_updated_at_trigger(table: str) -> str:
+    trigger = quote_identifier(naming.trigger_name(table))
+    return (
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {quote_identifier(table)}\n"
+        f"FOR EACH ROW EXECUTE FUNCTION {quote_identifier(naming.UPDATED_AT_FUNCTION)}()"
+    )
+
+
+def drop_updated_at_trigger(table: str) -> str:
+    return (
+        f"DROP TRIGGER {quote_identifier(naming.trigger_name(table))} ON {quote_identifier(table)}"
+    )
+
+
+def enable_row_level_security(table: str) -> tuple[str, ...]:
+    return (
+        f"ALTER TABLE {quote_identifier(table)} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_identifier(table)} FORCE ROW LEVEL SECURITY",
+    )
+
+
+def disable_row_level_security(table: str) -> tuple[str, ...]:
+    return (
+        f"ALTER TABLE {quote_identifier(table)} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_identifier(table)} DISABLE ROW LEVEL SECURITY",
+    )
+
+
+def tenant_condition(column: str, setting: str) -> str:
+    """The policy's test, reading the setting once per statement (an InitPlan)."""
+    return (
+        f"{quote_identifier(column)} = "
+        f"(SELECT NULLIF(current_setting({quote_literal(setting)}, true), '')::uuid)"
+    )
+
+
+def create_tenant_policy(table: str, column: str, setting: str) -> str:
+    condition = tenant_condition(column, setting)
+    policy = quote_identifier(naming.TENANT_POLICY)
+    return (
+        f"CREATE POLICY {policy} ON {quote_identifier(table)} FOR ALL\n"
+        f"USING ({condition})\n"
+        f"WITH CHECK ({condition})"
+    )
+
+
+def drop_tenant_policy(table: str) -> str:
+    return f"DROP POLICY {quote_identifier(naming.TENANT_POLICY)} ON {quote_identifier(table)}"
+
+
+def grant_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
+    return (
+        f"GRANT {', '.join(privileges)} ON {quote_identifier(table)} TO {quote_identifier(role)}"
+    )
+
+
+def revoke_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
+    on_table = quote_identifier(table)
+    return f"REVOKE {', '.join(privileges)} ON {on_table} FROM {quote_identifier(role)}"
+
+
+def validate_constraint(table: str, name: str) -> str:
+    return f"ALTER TABLE {quote_identifier(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
+
+
+def _constraint_exists(table: str, name: str) -> str:
+    return (
+        "EXISTS (SELECT FROM pg_constraint WHERE conname = "
+        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_identifier(table))}::regclass)"
+    )
+
+
+def unique_using_index(table: str, name: str) -> str:
+    """Attach a unique index built concurrently as the table's unique constraint, unless
+    an earlier, interrupted run did."""
+    quoted = quote_identifier(name)
+    return do_block(
+        f"IF NOT {_constraint_exists(table, name)} THEN",
+        f"    ALTER TABLE {quote_identifier(table)} "
+        f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted};",
+        "END IF;",
+    )
+
+
+def validate_if_present(table: str, name: str) -> str:
+    """Validate a constraint unless a rerun finds it gone (a temporary one)."""
+    return do_block(
+        f"IF {_constraint_exists(table, name)} THEN",
+        f"    {validate_constraint(table, name)};",
+        "END IF;",
+    )
+
+
+def drop_constraint_if_exists(table: str, name: str) -> str:
+    return (
+        f"ALTER TABLE {quote_identifier(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
+    )
+
+
+def escape_text(sql: str) -> str:
+    """SQL for ``text()``: colons that would read as bind parameters are escaped, and
+    backslashes before colons doubled, so ``text()`` gives back exactly ``sql``."""
+    kept = _ESCAPED_COLON.sub(lambda match: "\\" + match.group(0), sql)
+    return _BIND_PARAMETER.sub(lambda match: "\\" + match.group(0), kept)
