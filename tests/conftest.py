@@ -23,6 +23,9 @@ from tests.projects import psql_url
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPECS = REPO_ROOT / "tests" / "specs"
 EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
+# Whole generated projects, each with its own tests/ and conftest.py: data, not tests of
+# this repository (tests/test_golden.py compares them).
+collect_ignore_glob = ["golden/*"]
 
 
 def _sqlalchemy_url(server_uri: str) -> str:
