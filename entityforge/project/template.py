@@ -8,7 +8,8 @@ from pathlib import Path
 from entityforge.errors import GenerationError
 from entityforge.naming import PLAIN_IDENTIFIER
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+# The entityforge package: its examples, and the template beside it or inside it.
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 EXAMPLE_SPEC = PACKAGE_DIR / "examples" / "entities.yaml"
 
 

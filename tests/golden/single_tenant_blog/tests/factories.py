@@ -127,8 +127,9 @@ async def new_values(session: AsyncSession, model: type[Base], **overrides: Any)
     """Valid values for a new ``model`` row; required parents not given are inserted first."""
     values = FACTORIES[model].process_kwargs(**overrides)
     for attribute, parent in REQUIRED_PARENTS.get(model, {}).items():
-        if attribute not in values:
-            values[attribute] = (await insert(session, parent)).id
+        if attribute in values:
+            continue
+        values[attribute] = (await insert(session, parent)).id
     return values
 
 

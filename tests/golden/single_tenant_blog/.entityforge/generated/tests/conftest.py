@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import create_engine, create_session_factory, session_scope
+from app.db import create_engine, create_session_factory
 from tests.factories import SEED
 from tests.postgres import SessionDatabase, session_database
 
@@ -45,6 +45,11 @@ async def sessions(database: SessionDatabase) -> AsyncIterator[async_sessionmake
 
 @pytest.fixture
 async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction, committed when the test ends."""
-    async with session_scope(sessions) as session:
+    """One transaction, rolled back when the test ends.
+
+    No row outlives its test: the tests would otherwise share every row, and a unique
+    key over a few enum values would run out of them.
+    """
+    async with sessions() as session, session.begin():
         yield session
+        await session.rollback()
