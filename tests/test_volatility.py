@@ -9,6 +9,7 @@ import pytest
 
 from entityforge.errors import SpecError, SpecErrors
 from entityforge.spec import load_schema_text
+from entityforge.spec.sql import set_returning_functions
 from entityforge.spec.volatility import non_immutable_calls, non_immutable_functions
 from tests.projects import psql_url
 
@@ -24,6 +25,40 @@ def test_the_shipped_table_is_what_pg_proc_says(server_url: str) -> None:
     with psycopg.connect(psql_url(server_url)) as connection:
         names = {row[0] for row in connection.execute(NON_IMMUTABLE_NAMES)}
     assert names == non_immutable_functions()
+
+
+# Read from pg_proc: built-in functions that return sets in every overload.
+SET_RETURNING_NAMES = """
+    SELECT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace
+    GROUP BY proname HAVING bool_and(proretset)
+"""
+
+
+def test_the_shipped_set_returning_table_is_what_pg_proc_says(server_url: str) -> None:
+    with psycopg.connect(psql_url(server_url)) as connection:
+        names = {row[0] for row in connection.execute(SET_RETURNING_NAMES)}
+    assert names == set_returning_functions()
+
+
+@pytest.mark.parametrize(
+    ("place", "line"),
+    [
+        ('{type: integer, default_sql: "generate_series(1, 3)"}', "6:39"),
+        ('{type: integer, check: "n < unnest(ARRAY[1, 2])"}', "6:33"),
+    ],
+)
+def test_a_set_returning_function_is_refused(place: str, line: str) -> None:
+    text = textwrap.dedent(f"""\
+        version: 1
+        entities:
+          Task:
+            fields:
+              title: text
+              n: {place}
+        """)
+    with pytest.raises((SpecError, SpecErrors)) as error:
+        load_schema_text(text)
+    assert str(error.value).startswith(f"entities.yaml:{line}: "), str(error.value)
 
 
 def test_calls_are_found_in_the_parse_tree() -> None:

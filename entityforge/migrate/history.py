@@ -22,7 +22,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from entityforge.catalog import Catalog
@@ -323,12 +323,29 @@ def next_start(graph: Graph) -> Start:
     return Start(heads, state, catalogs)
 
 
+@lru_cache(maxsize=4)
+def project_history(
+    revisions: tuple[tuple[str, str], ...], snapshots: tuple[tuple[str, str], ...] = ()
+) -> Graph:
+    """``read_graph`` of a project's files, read once for the several stages of one
+    generation that need it (table names, enum storage, the next revision)."""
+    return read_graph(revisions, snapshots)
+
+
+@lru_cache(maxsize=4)
+def project_start(
+    revisions: tuple[tuple[str, str], ...], snapshots: tuple[tuple[str, str], ...] = ()
+) -> Start:
+    """``next_start`` of a project's history, worked out once per generation."""
+    return next_start(project_history(revisions, snapshots))
+
+
 def recorded_state(
     revisions: tuple[tuple[str, str], ...], snapshots: tuple[tuple[str, str], ...] = ()
 ) -> Catalog | None:
     """The schema the revisions lead to (their heads' schemas merged, with several);
     None before the first revision."""
-    return next_start(read_graph(revisions, snapshots)).state
+    return project_start(revisions, snapshots).state
 
 
 def recorded_schema(

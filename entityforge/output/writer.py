@@ -70,22 +70,6 @@ def _flush(staging: str) -> None:
         os.close(fd)
 
 
-def write_files(root: Path, files: Mapping[str, str]) -> list[str]:
-    """Write every file whose text differs from what is on disk; return what was written.
-
-    Files whose text is already on disk are not touched, so their modification time
-    stays as it was.
-    """
-    written = []
-    for relative in sorted(files):
-        path = root / relative
-        if read_text(path) == files[relative]:
-            continue
-        write_atomic(path, files[relative])
-        written.append(relative)
-    return written
-
-
 def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from functools import cache
+from importlib import resources
+
 from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
@@ -238,6 +241,20 @@ def _refuse_aggregate(call: ast.FuncCall) -> None:
             f"the SQL expression may not call the aggregate function {name}()",
             hint="a check or default sees one row; aggregates see many",
         )
+    if name.lower() in set_returning_functions():
+        raise SqlExpressionError(
+            f"the SQL expression may not call the set-returning function {name}()",
+            hint="a check, default or index predicate takes one value; it returns rows",
+        )
+
+
+@cache
+def set_returning_functions() -> frozenset[str]:
+    """Built-in functions that return sets (read once from ``pg_proc``, shipped as data):
+    PostgreSQL refuses them in checks, defaults and index predicates."""
+    text = resources.files("entityforge.spec").joinpath("set_returning_functions.txt")
+    lines = text.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def _column_name(ref: ast.ColumnRef) -> str:

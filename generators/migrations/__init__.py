@@ -50,7 +50,7 @@ from entityforge.generators.migrations.safety import check_revision
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.diff import compare_catalogs
-from entityforge.migrate.history import Graph, Start, next_start, read_graph
+from entityforge.migrate.history import Graph, Start, project_history, project_start
 from entityforge.migrate.operations import Operation, invert
 from entityforge.migrate.renames import strip_renames
 from entityforge.migrate.snapshot import (
@@ -73,13 +73,13 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render("migrations/migration_steps.py.jinja"),
     }
-    graph = read_graph(ctx.revisions, ctx.snapshots)
+    graph = project_history(ctx.revisions, ctx.snapshots)
     files.update(
         (snapshot_path(package, revision), text)
         for name, text in ctx.snapshots
         if (revision := name.removesuffix(".json")) in graph.snapshots
     )
-    start = next_start(graph)
+    start = project_start(ctx.revisions, ctx.snapshots)
     operations = compare_catalogs(start.state, ctx.catalog)
     if not operations and len(start.parents) <= 1:
         return files

@@ -60,7 +60,7 @@ _TENANT_HINT = (
 
 
 @dataclass(frozen=True)
-class Problem:
+class Refusal:
     """One refused change: ``subject`` (``table.column``, a table or a type), what it
     does, and how to get what was meant."""
 
@@ -93,19 +93,19 @@ def check_revision(
     raise GenerationError("\n".join(sections), hint="; ".join(hints))
 
 
-def _section(title: str, problems: list[Problem]) -> str:
-    lines = "\n".join(f"  {problem}" for problem in problems)
+def _section(title: str, refusals: list[Refusal]) -> str:
+    lines = "\n".join(f"  {problem}" for problem in refusals)
     return f"the new revision {title}:\n{lines}"
 
 
-def rewriting_changes(operations: Sequence[Operation]) -> list[Problem]:
+def rewriting_changes(operations: Sequence[Operation]) -> list[Refusal]:
     """Steps that rewrite a table, each table with what rewrites it."""
-    return [Problem(table, what, _REWRITE_HINT) for table, what in rewrite_changes(operations)]
+    return [Refusal(table, what, _REWRITE_HINT) for table, what in rewrite_changes(operations)]
 
 
-def impossible_changes(operations: Sequence[Operation]) -> list[Problem]:
+def impossible_changes(operations: Sequence[Operation]) -> list[Refusal]:
     """Required columns without a default added to tables that exist (and have rows)."""
-    problems = []
+    refusals = []
     for operation in operations:
         if not isinstance(operation, AddColumn):
             continue
@@ -115,44 +115,44 @@ def impossible_changes(operations: Sequence[Operation]) -> list[Problem]:
         subject = f"{operation.table}.{column.name}"
         if column.role == "tenant":
             what = "the table becomes tenant-scoped, but no row's tenant can be derived"
-            problems.append(Problem(subject, what, _TENANT_HINT))
+            refusals.append(Refusal(subject, what, _TENANT_HINT))
         elif column.role == "reference":
             what = "a required relation, without a value for the existing rows"
-            problems.append(Problem(subject, what, _REQUIRED_HINT))
+            refusals.append(Refusal(subject, what, _REQUIRED_HINT))
         else:
-            problems.append(
-                Problem(subject, "a required column without a default", _REQUIRED_HINT)
+            refusals.append(
+                Refusal(subject, "a required column without a default", _REQUIRED_HINT)
             )
-    return problems
+    return refusals
 
 
-def destructive_changes(operations: Sequence[Operation]) -> list[Problem]:
+def destructive_changes(operations: Sequence[Operation]) -> list[Refusal]:
     """Dropped tables and columns, removed enum labels, narrowed types."""
-    problems: list[Problem] = []
+    refusals: list[Refusal] = []
     for operation in operations:
         if isinstance(operation, DropTable):
             rename = _probable_table_rename(operation, operations)
             what = f"table dropped with its rows{rename}"
-            problems.append(Problem(operation.table.name, what, _DESTRUCTIVE_HINT))
+            refusals.append(Refusal(operation.table.name, what, _DESTRUCTIVE_HINT))
         elif isinstance(operation, DropColumn):
             what = f"column dropped with its data{_probable_column_rename(operation, operations)}"
             subject = f"{operation.table}.{operation.column.name}"
-            problems.append(Problem(subject, what, _DESTRUCTIVE_HINT))
+            refusals.append(Refusal(subject, what, _DESTRUCTIVE_HINT))
         elif isinstance(operation, AlterEnum) and operation.removed_values:
             removed = ", ".join(operation.removed_values)
             what = f"labels removed ({removed}): an upgrade fails while rows hold them"
-            problems.append(Problem(operation.name, what, _DESTRUCTIVE_HINT))
+            refusals.append(Refusal(operation.name, what, _DESTRUCTIVE_HINT))
         elif isinstance(operation, AlterColumn):
             narrowed = narrowing(operation.old.type, operation.new.type)
             if narrowed:
                 subject = f"{operation.table}.{operation.new.name}"
-                problems.append(Problem(subject, narrowed, _DESTRUCTIVE_HINT))
+                refusals.append(Refusal(subject, narrowed, _DESTRUCTIVE_HINT))
         else:
-            problems += _enum_problems(operation, operations)
-    return problems
+            refusals += _enum_problems(operation, operations)
+    return refusals
 
 
-def _enum_problems(operation: Operation, operations: Sequence[Operation]) -> list[Problem]:
+def _enum_problems(operation: Operation, operations: Sequence[Operation]) -> list[Refusal]:
     """Labels removed from the check of a ``varchar`` enum column; an enum column whose
     storage changes (the table is rewritten)."""
     if isinstance(operation, ChangeEnumStorage):
@@ -166,7 +166,7 @@ def _enum_problems(operation: Operation, operations: Sequence[Operation]) -> lis
             else f"stored as the enum type {after.enum_name} instead of {sql_type(before)}: "
             "the conversion rewrites the table and its indexes under an ACCESS EXCLUSIVE lock"
         )
-        return [Problem(subject, what, _REWRITE_HINT)]
+        return [Refusal(subject, what, _REWRITE_HINT)]
     if not isinstance(operation, AddCheckConstraint) or not operation.constraint.values:
         return []
     new = operation.constraint
@@ -188,7 +188,7 @@ def _enum_problems(operation: Operation, operations: Sequence[Operation]) -> lis
         f"labels removed ({', '.join(removed)}): the new check does not validate while rows "
         "hold them"
     )
-    return [Problem(f"{operation.table}.{column}", what, _DESTRUCTIVE_HINT)]
+    return [Refusal(f"{operation.table}.{column}", what, _DESTRUCTIVE_HINT)]
 
 
 def narrowing(old: ColumnType, new: ColumnType) -> str | None:
