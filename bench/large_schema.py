@@ -6,7 +6,7 @@ separate process, as a user runs it) on a new database of the benchmark server
 (``DATABASE_URL`` or an embedded one, default settings), then ``alembic check``. It
 prints the server's lock settings, the revisions written, the tables created and the
 wall times. One transaction creating a thousand tables fails with ``out of shared
-memory`` on such a server; the generated parts each commit (``migrations.parts``).
+memory`` on such a server; the generated parts each commit (``entityforge.migrate.plan``).
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ import ast
 from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Index, Table
+from entityforge.catalog.sql import default_expression, sql_type
 from entityforge.generators import GenerationContext
 from entityforge.generators.erd import drawn_foreign_keys, mermaid, neighbourhood
 from entityforge.generators.migrations.renderers import render_operation
-from entityforge.generators.sql import default_expression, sql_type
 from entityforge.generators.templating import render
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff import compare_catalogs

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Column, ForeignKey, Table
-from entityforge.generators.sql import sql_type
+from entityforge.catalog.sql import sql_type
 
 FORMATS = ("mermaid", "dot")
 

@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from entityforge.catalog import Catalog, Column, ForeignKey, Table
-from entityforge.generators.sql import sql_type
+from entityforge.catalog.sql import sql_type
 from entityforge.schema import ColumnType
 
 # A row as the tests handle it: column name → text PostgreSQL casts to the column's type

@@ -13,8 +13,8 @@ from entityforge.catalog import Catalog, Column, Table, build_catalog
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import generate
-from entityforge.generators.migrations.parts import TABLES_PER_PART
 from entityforge.migrate.history import read_graph
+from entityforge.migrate.plan import TABLES_PER_PART
 from entityforge.migrate.snapshot import (
     apply_change,
     catalog_from_entries,

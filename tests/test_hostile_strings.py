@@ -25,7 +25,7 @@ import pytest
 from psycopg import sql
 from ruamel.yaml import YAML
 
-from entityforge.generators.sql import quote_literal
+from entityforge.catalog.sql import quote_literal
 from entityforge.schema import Schema
 from entityforge.spec import load_schema_text
 from tests.inprocess import generate_project, imported, run_alembic, unique_package

@@ -26,7 +26,7 @@ import pytest
 from psycopg import sql
 
 from entityforge.catalog import Catalog, ForeignKey, Table, build_catalog
-from entityforge.generators.sql import sql_type
+from entityforge.catalog.sql import sql_type
 from entityforge.spec import load_schema
 from tests.login_roles import LoginRole, login_role, writer_login_violations
 from tests.projects import REPO_ROOT, alembic, new_project, psql_url

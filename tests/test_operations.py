@@ -26,7 +26,6 @@ from entityforge.catalog.grants import WRITE
 from entityforge.errors import GenerationError
 from entityforge.generators.migrations import render_revision
 from entityforge.generators.migrations.renderers import render_operation, render_validation
-from entityforge.generators.migrations.safety import narrowing
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations.renames import (
@@ -44,6 +43,7 @@ from entityforge.migrate.operations.tenancy import (
     DropFilledColumn,
     ReplacePrimaryKey,
 )
+from entityforge.migrate.safety import narrowing
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
 

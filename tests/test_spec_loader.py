@@ -15,8 +15,8 @@ import pytest
 from psycopg import sql
 
 from entityforge.catalog import build_catalog
+from entityforge.catalog.sql import sql_type as column_sql_type
 from entityforge.errors import SpecError
-from entityforge.generators.sql import sql_type as column_sql_type
 from entityforge.schema import (
     CheckSpec,
     ColumnType,

@@ -1,13 +1,10 @@
-"""Alembic scaffolding and the next revision: the difference from the recorded schema.
+"""Alembic scaffolding and the next revision's files, from its plan.
 
-The project's revisions are read as text, never imported (``entityforge.migrate.history``). With
-one head, the schema it leads to is the starting point; if the spec's catalog differs
-from it, one new revision holds the operations between the two and its downgrade their
-inversion. With several heads (two branches that each generated a revision, merged in
-git), the new revision is a merge revision (Alembic's: a tuple of parents) whose
-upgrade takes the database from the branches' changes merged together to the spec.
-A revision that would destroy data, or could not run on tables with rows, is refused
-before anything is written (``migrations.safety``).
+``entityforge.migrate.plan`` decides the revision: its parents (one head, or several
+heads to merge, as two branches that each generated a revision leave after a git
+merge), its operations, their refusal when they would destroy data or could not run on
+tables with rows, and its message. This module turns the plan into Alembic revision
+modules: the operations as the upgrade, their inversion as the downgrade.
 
 The schema the first revision creates is written to its snapshot
 (``app/alembic/schema/<revision>.json``, one entry a line, written once); every later
@@ -25,9 +22,8 @@ revision's transaction has committed, so that the scan holds no lock that blocks
 from __future__ import annotations
 
 import hashlib
-import re
 
-from entityforge.catalog import Catalog, Table
+from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import parts as revision_parts
 from entityforge.generators.migrations.code import (
@@ -44,28 +40,26 @@ from entityforge.generators.migrations.live import (
     resumable,
     with_rewrite_guards,
 )
-from entityforge.generators.migrations.messages import describe, slug
 from entityforge.generators.migrations.renderers import render_operation, render_validation
-from entityforge.generators.migrations.safety import check_revision
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
-from entityforge.migrate.diff import compare_catalogs
-from entityforge.migrate.history import Graph, Start, project_history, project_start
+from entityforge.migrate.history import project_history
+from entityforge.migrate.messages import slug
 from entityforge.migrate.operations import Operation, invert
-from entityforge.migrate.renames import strip_renames
+from entityforge.migrate.plan import RevisionPlan, plan_revision
 from entityforge.migrate.snapshot import (
     Change,
-    change_between,
     entries,
     snapshot_text,
 )
 
-INITIAL_MESSAGE = "initial"
 REVISION_ID_LENGTH = 12
 SNAPSHOT_DIR = "schema"
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
+    """The Alembic scaffolding, the snapshots the history keeps, and the files of the next
+    revision as ``plan_revision`` plans it."""
     package = ctx.package
     files = {
         "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
@@ -73,60 +67,48 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render("migrations/migration_steps.py.jinja"),
     }
-    graph = project_history(ctx.revisions, ctx.snapshots)
+    known = project_history(ctx.revisions, ctx.snapshots).snapshots
     files.update(
         (snapshot_path(package, revision), text)
         for name, text in ctx.snapshots
-        if (revision := name.removesuffix(".json")) in graph.snapshots
+        if (revision := name.removesuffix(".json")) in known
     )
-    start = project_start(ctx.revisions, ctx.snapshots)
-    operations = compare_catalogs(start.state, ctx.catalog)
-    if not operations and len(start.parents) <= 1:
-        return files
-    check_revision(
-        operations, allow_destructive=ctx.allow_destructive, allow_rewrite=ctx.allow_rewrite
+    plan = plan_revision(
+        ctx.catalog,
+        ctx.revisions,
+        ctx.snapshots,
+        message=ctx.message,
+        allow_destructive=ctx.allow_destructive,
+        allow_rewrite=ctx.allow_rewrite,
     )
-    message = ctx.message or _message(graph, start, operations, ctx.catalog)
-    state = strip_renames(ctx.catalog)
-    parts = revision_parts.split(operations)
-    parents = start.parents
-    changes = {
-        parent: change_between(parent_state, state)
-        for parent, parent_state in zip(parents, start.parent_states, strict=True)
-    }
-    for index, part in enumerate(parts):
+    if plan is not None:
+        files.update(plan_files(plan, package))
+    return files
+
+
+def plan_files(plan: RevisionPlan, package: str) -> dict[str, str]:
+    """The revision files of ``plan`` (and the first revision's snapshot)."""
+    files = {}
+    parents = plan.parents
+    for index, part in enumerate(plan.parts):
         name, text, revision = render_revision(
-            part,
+            part.operations,
             parents=parents,
-            message=message if len(parts) == 1 else f"{message}, part {index + 1} of {len(parts)}",
-            changes=changes if index == 0 else {},
-            number=f"{graph.next_number + index:04d}",
-            commits=(index > 0, index < len(parts) - 1),
+            message=part.message,
+            changes=dict(plan.changes) if index == 0 else {},
+            number=f"{part.number:04d}",
+            commits=(part.commits_first, part.commits_last),
             package=package,
         )
         files[f"{package}/alembic/versions/{name}"] = text
-        if not parents:
-            files[snapshot_path(package, revision)] = snapshot_text(revision, entries(state))
+        if plan.initial and index == 0:
+            files[snapshot_path(package, revision)] = snapshot_text(revision, entries(plan.state))
         parents = (revision,)
     return files
 
 
 def snapshot_path(package: str, revision: str) -> str:
     return f"{package}/alembic/{SNAPSHOT_DIR}/{revision}.json"
-
-
-def _message(
-    graph: Graph, start: Start, operations: tuple[Operation, ...], catalog: Catalog
-) -> str:
-    if start.state is None:
-        return INITIAL_MESSAGE
-    tenancy = catalog.tenancy
-    described = describe(operations, tenancy.column if tenancy else None)
-    if len(start.parents) == 1:
-        return described
-    branches = [re.sub(r"^\d+_", "", graph.files[head].name[:-3]) for head in start.parents]
-    merged = f"merge {' and '.join(branches)}"
-    return f"{merged}; {described}" if operations else merged
 
 
 def render_revision(
@@ -142,7 +124,7 @@ def render_revision(
     """``(file name, text, revision id)`` of a revision module: ``operations`` as its
     upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
     ``commits`` says whether the upgrade and the downgrade first commit what the
-    revisions before them did (``migrations.parts``)."""
+    revisions before them did (``entityforge.migrate.plan``)."""
     upgrade = _body(operations, "upgrade")
     downgrade = _body(invert(operations), "downgrade")
     if commits[0]:

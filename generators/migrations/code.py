@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
-from entityforge.generators import sql
+from entityforge.catalog import sql as catalog_sql
 from entityforge.generators.sql import escape_text
 from entityforge.schema import ColumnType
 
@@ -166,7 +166,7 @@ def server_default(expression: str | None) -> str:
 def column(column_: Column) -> Snippet:
     type_ = column_type(column_.type)
     arguments = [repr(column_.name), type_.text]
-    default = sql.default_expression(column_)
+    default = catalog_sql.default_expression(column_)
     if default is not None:
         arguments.append(f"server_default={server_default(default)}")
     arguments.append(f"nullable={column_.nullable}")

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations.code import (
     OP,
@@ -27,7 +28,6 @@ from entityforge.generators.migrations.code import (
     python_string,
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
-from entityforge.generators.migrations.rewrites import rewrites
 from entityforge.generators.sql import escape_text
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -39,6 +39,7 @@ from entityforge.migrate.operations import (
 from entityforge.migrate.operations.live import RequireColumn
 from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 from entityforge.migrate.operations.tenancy import AddFilledColumn
+from entityforge.migrate.rewrites import rewrites
 from entityforge.naming import quote_identifier
 
 AUTOCOMMIT = "with op.get_context().autocommit_block():"
@@ -105,7 +106,7 @@ def _fits(operation: AlterColumn) -> list[Snippet]:
     short in an explicit cast or round a number to fewer decimals without a word."""
     old, new = operation.old.type, operation.new.type
     column = quote_identifier(operation.new.name)
-    target = f"{sql.sql_type(new)} for {column}"
+    target = f"{catalog_sql.sql_type(new)} for {column}"
     if new.name == "string" and (
         old.name != "string" or (old.max_length or 0) > (new.max_length or 0)
     ):

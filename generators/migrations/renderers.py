@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations import key_renderers, rename_renderers, search_renderers
 from entityforge.generators.migrations import sql_citus as citus_sql
@@ -195,7 +196,9 @@ def render_alter_column(operation: ops.AlterColumn) -> Snippet:
         arguments.append(f"nullable={new.nullable}")
     else:
         arguments.append(f"existing_nullable={old.nullable}")
-    old_default, new_default = sql.default_expression(old), sql.default_expression(new)
+    old_default, new_default = catalog_sql.default_expression(old), catalog_sql.default_expression(
+        new
+    )
     if old_default != new_default:
         arguments.append(f"server_default={server_default(new_default)}")
         arguments.append(f"existing_server_default={server_default(old_default)}")
@@ -216,7 +219,7 @@ def _conversion(column: str, old: ColumnType, new: ColumnType) -> str | None:
     if new.name in strings:
         return None if old.name in strings else f"{column}::text"
     cast = "::text::" if new.name == "enum" else "::"
-    return f"{column}{cast}{sql.sql_type(new)}"
+    return f"{column}{cast}{catalog_sql.sql_type(new)}"
 
 
 @render_operation.register

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from entityforge.catalog.sql import quote_literal, sql_type
 from entityforge.generators.migrations.code import Snippet, execute
-from entityforge.generators.sql import quote_literal, sql_type
 from entityforge.migrate.operations.search import (
     CreateSearchFunction,
     DropSearchFunction,

@@ -8,7 +8,8 @@ Citus present. A table already distributed (a revision run again) is left as it 
 
 from __future__ import annotations
 
-from entityforge.generators.sql import do_block, quote_literal
+from entityforge.catalog.sql import quote_literal
+from entityforge.generators.sql import do_block
 from entityforge.naming import quote_identifier
 
 _CITUS_PRESENT = "IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN"

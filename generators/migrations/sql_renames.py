@@ -5,7 +5,8 @@ from the parent rows. Identifiers are quoted, literals too; callers emit the tex
 from __future__ import annotations
 
 from entityforge import naming
-from entityforge.generators.sql import do_block, quote_literal
+from entityforge.catalog.sql import quote_literal
+from entityforge.generators.sql import do_block
 from entityforge.migrate.operations.renames import RenameRole
 from entityforge.migrate.operations.tenancy import ColumnFill
 from entityforge.naming import quote_identifier

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entityforge.catalog import ENUM_LENGTH, Column
+from entityforge.catalog.sql import literal_default
 from entityforge.generators.python_source import (
     Code,
     Symbols,
@@ -17,7 +18,7 @@ from entityforge.generators.python_source import (
     sole_argument,
     string_literal,
 )
-from entityforge.generators.sql import escape_text, literal_default
+from entityforge.generators.sql import escape_text
 from entityforge.schema import ColumnType
 
 SQLALCHEMY = "sqlalchemy"

@@ -7,7 +7,7 @@ same table (a table dropped while one with the same columns appears) is reported
 probable rename. Impossible ones fail on a table with rows whatever the flag: a required
 column without a default, including a new required relation and the tenant column of a
 table becoming tenant-scoped whose tenants cannot be derived. Rewriting ones hold an
-ACCESS EXCLUSIVE lock while every row is written again (``migrations.rewrites``); they
+ACCESS EXCLUSIVE lock while every row is written again (``migrate.rewrites``); they
 are written only with ``--allow-rewrite``.
 """
 
@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from entityforge.catalog import Column
+from entityforge.catalog.sql import default_expression, sql_type
 from entityforge.errors import GenerationError
-from entityforge.generators.migrations.rewrites import rewrite_changes
-from entityforge.generators.sql import default_expression, sql_type
 from entityforge.migrate.operations import (
     AddCheckConstraint,
     AddColumn,
@@ -32,6 +31,7 @@ from entityforge.migrate.operations import (
     Operation,
 )
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.rewrites import rewrite_changes
 from entityforge.schema import ColumnType
 
 _INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}

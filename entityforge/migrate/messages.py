@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from entityforge.catalog import Column, Index, Table
-from entityforge.generators.migrations.safety import narrowing
 from entityforge.migrate import operations as ops
 from entityforge.migrate.operations import ids, renames, search, tenancy
+from entityforge.migrate.safety import narrowing
 
 SLUG_LENGTH = 60
 

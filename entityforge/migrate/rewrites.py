@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from entityforge.generators.sql import sql_type
+from entityforge.catalog.sql import sql_type
 from entityforge.migrate.operations import AddColumn, AlterColumn, AlterEnum, Operation
 from entityforge.schema import ColumnType
 
