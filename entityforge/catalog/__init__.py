@@ -8,7 +8,7 @@ Each revision records the catalog it leads to; the next revision is the differen
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from entityforge import naming
@@ -233,11 +233,13 @@ class Catalog:
         return any(c.default_sql == ID_DEFAULT for t in self.tables for c in t.columns)
 
 
+@lru_cache(maxsize=8)
 def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) -> Catalog:
     """Derive every table, key, index and type the schema's database holds.
 
     ``native_enums`` names the enum types the recorded schema has: their columns keep
-    them unless the spec says ``defaults: {enums: check}``.
+    them unless the spec says ``defaults: {enums: check}``. Both are immutable, and so is
+    the catalog: validating a spec and generating from it build it once.
     """
     schema = _with_enum_storage(schema, native_enums)
     tables = [_entity_table(schema, entity) for entity in schema.entities]
