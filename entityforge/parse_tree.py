@@ -8,7 +8,10 @@ helpers say so once, and raise ``MissingPart`` should a tree ever hold otherwise
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pglast import ast, parse_sql
@@ -56,3 +59,48 @@ def numeric_value(value: ast.Integer | ast.Float) -> Decimal:
     if isinstance(value, ast.Integer):
         return Decimal(required(value.ival, "Integer.ival"))
     return Decimal(required(value.fval, "Float.fval"))
+
+
+def node_attributes(node: ast.Node) -> tuple[str, ...]:
+    """The attribute names of a pglast node (its class declares them as ``__slots__``)."""
+    return tuple(type(node).__slots__)  # type: ignore[attr-defined]
+
+
+def walk_nodes(node: ast.Node) -> Iterator[ast.Node]:
+    """Every node under ``node`` (itself included), depth first."""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            children = [getattr(item, attribute) for attribute in node_attributes(item)]
+            stack.extend(reversed(children))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+
+
+@dataclass(frozen=True)
+class References:
+    """What an expression refers to: the columns it names and the functions it calls (by
+    their last name, lower-case)."""
+
+    columns: frozenset[str]
+    functions: frozenset[str]
+
+
+@lru_cache(maxsize=4096)
+def references(expression: str) -> References:
+    """What ``expression`` (a check, predicate or default the spec stage validated)
+    refers to, read from its parse tree: once per expression."""
+    columns: set[str] = set()
+    functions: set[str] = set()
+    for node in walk_nodes(select_target(expression)):
+        if isinstance(node, ast.ColumnRef):
+            last = required(node.fields, "ColumnRef.fields")[-1]
+            if isinstance(last, ast.String) and last.sval is not None:
+                columns.add(last.sval)
+        elif isinstance(node, ast.FuncCall) and node.funcname:
+            last = node.funcname[-1]
+            if isinstance(last, ast.String) and last.sval is not None:
+                functions.add(last.sval.lower())
+    return References(frozenset(columns), frozenset(functions))

@@ -16,11 +16,11 @@ A default is volatile when it calls one of the functions ``VOLATILE_FUNCTIONS`` 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from entityforge.catalog.sql import sql_type
 from entityforge.migrate.operations import AddColumn, AlterColumn, AlterEnum, Operation
+from entityforge.parse_tree import references
 from entityforge.schema import ColumnType
 
 VOLATILE_FUNCTIONS = frozenset(
@@ -41,14 +41,13 @@ VOLATILE_FUNCTIONS = frozenset(
         "gen_random_bytes",
     }
 )
-_CALL = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)\s*\(")
 
 
 def volatile_default(expression: str | None) -> bool:
     """Whether a ``default_sql`` calls a volatile function (the last name of a call)."""
     if expression is None:
         return False
-    return any(name.lower() in VOLATILE_FUNCTIONS for name in _CALL.findall(expression))
+    return not references(expression).functions.isdisjoint(VOLATILE_FUNCTIONS)
 
 
 def type_change_rewrites(old: ColumnType, new: ColumnType) -> bool:

@@ -9,7 +9,6 @@ pglast's deparsed text, the form migrations and models emit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,6 +16,8 @@ from importlib import resources
 from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from pglast.stream import RawStream
+
+from entityforge.parse_tree import node_attributes, walk_nodes
 
 _PREFIX = "SELECT "
 
@@ -177,7 +178,7 @@ def _is_bare_select(statement: ast.SelectStmt) -> bool:
         return False
     return all(
         not getattr(statement, attribute)
-        for attribute in _attributes(statement)
+        for attribute in node_attributes(statement)
         if attribute not in _ALLOWED_SELECT_ATTRIBUTES
     )
 
@@ -189,24 +190,6 @@ def _parse_problem(error: ParseError, text: str) -> str:
         if 0 < position <= len(text) + 1:
             return f"{message}, at character {position} of the expression"
     return message
-
-
-def walk_nodes(node: ast.Node) -> Iterator[ast.Node]:
-    """Every node under ``node`` (itself included), depth first."""
-    stack: list[object] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ast.Node):
-            yield item
-            children = [getattr(item, attribute) for attribute in _attributes(item)]
-            stack.extend(reversed(children))
-        elif isinstance(item, list | tuple):
-            stack.extend(reversed(item))
-
-
-def _attributes(node: ast.Node) -> tuple[str, ...]:
-    """The attribute names of a pglast node (its class declares them as ``__slots__``)."""
-    return tuple(type(node).__slots__)  # type: ignore[attr-defined]
 
 
 def _refuse_forbidden(node: ast.Node) -> None:

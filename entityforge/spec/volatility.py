@@ -14,8 +14,7 @@ from importlib import resources
 
 from pglast import ast
 
-from entityforge.parse_tree import required, select_target
-from entityforge.spec.sql import walk_nodes
+from entityforge.parse_tree import required, select_target, walk_nodes
 
 
 @cache

@@ -26,7 +26,6 @@ and a tenant column is filled from the row's parent (``entityforge.migrate.diff.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
@@ -69,6 +68,7 @@ from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
 from entityforge.migrate.operations.tenancy import ReplacePrimaryKey
 from entityforge.migrate.renames import rename_to_match, strip_renames
+from entityforge.parse_tree import references
 
 
 class _HasName(Protocol):
@@ -140,7 +140,7 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
 def _mentions_dropped_column(predicate: str, before: Table, after: Table) -> bool:
     kept = {column.name for column in after.columns}
     dropped = {column.name for column in before.columns} - kept
-    return any(re.search(rf"\b{re.escape(name)}\b", predicate) for name in dropped)
+    return not references(predicate).columns.isdisjoint(dropped)
 
 
 @dataclass(frozen=True)

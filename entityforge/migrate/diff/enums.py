@@ -11,7 +11,6 @@ in-place addition is undone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -25,6 +24,7 @@ from entityforge.migrate.operations import (
     Operation,
 )
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.parse_tree import references
 
 Labels = tuple[str, ...]
 
@@ -122,7 +122,7 @@ def storage_change(
     old: Catalog, new: Catalog, table: str, before: Column, after: Column
 ) -> ChangeEnumStorage:
     """The conversion of a column between an enum type and ``varchar`` with a check."""
-    mentions = re.compile(rf"\b{re.escape(before.name)}\b")
+    mentions = frozenset({before.name})
     new_tables = {item.name: item for item in new.tables}
     old_table = next(item for item in old.tables if item.name == table)
     dependents = [
@@ -145,22 +145,22 @@ def _dependents(tables: tuple[Table, ...], enum_name: str) -> list[Operation]:
         columns = [c.name for c in table.columns if c.type.enum_name == enum_name]
         if not columns:
             continue
-        mentions = re.compile(r"\b(" + "|".join(map(re.escape, columns)) + r")\b")
-        operations += _mentioning(table, mentions)
+        operations += _mentioning(table, frozenset(columns))
     return operations
 
 
-def _mentioning(table: Table, mentions: re.Pattern[str]) -> list[Operation]:
-    """Creations of the table's partial indexes and checks whose SQL ``mentions`` finds."""
+def _mentioning(table: Table, mentions: frozenset[str]) -> list[Operation]:
+    """Creations of the table's partial indexes and checks whose SQL names a column of
+    ``mentions``."""
     operations: list[Operation] = [
         CreateIndex(table.name, index)
         for index in table.indexes
-        if index.where and mentions.search(index.where)
+        if index.where and not references(index.where).columns.isdisjoint(mentions)
     ]
     operations += [
         AddCheckConstraint(table.name, check)
         for check in table.checks
-        if mentions.search(check.expression)
+        if not references(check.expression).columns.isdisjoint(mentions)
     ]
     return operations
 
