@@ -19,6 +19,7 @@ from entityforge.rows.sources import (
     PatternText,
     Source,
     UniqueChoice,
+    UniqueMoment,
     UniqueNumber,
     UniqueText,
     Varying,
@@ -72,6 +73,9 @@ def source_expression(column: ColumnSpec, source: Source) -> Expression | None:
             start.helpers | {"unique_number"},
             start.imports,
         )
+    if isinstance(source, UniqueMoment):
+        helper = "unique_day" if column.kind == "date" else "unique_moment"
+        return Expression(f"Use({helper}, {_days(source.start.days)})", frozenset({helper}))
     assert isinstance(source, Varying)
     return None
 

@@ -112,17 +112,22 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
 
 
 UNIQUE_INTERVAL = frozenset({"unique_interval"})
+# Helpers that count from the run's start.
+MOMENT_HELPERS = frozenset({"moment", "day", "unique_moment", "unique_day"})
 
 
 def _json_arrays(entity: Entity) -> list[FactoryField]:
-    """A json field whose default is an array is a list in its model (polyfactory would
-    make a dict of it): its factory gives an empty list."""
+    """json fields polyfactory would fill wrongly: one whose default is an array is a list
+    in its model (polyfactory makes a dict), and a nullable one with a default has a type
+    of the models' own (``NullableJSONB``), which polyfactory does not know."""
     lists = _list_fields(entity)
-    return [
-        FactoryField(naming.attribute_name(f.name), "Use(list)")
-        for f in entity.fields
-        if f.name in lists
-    ]
+    fields = []
+    for f in entity.fields:
+        if f.name in lists:
+            fields.append(FactoryField(naming.attribute_name(f.name), "Use(list)"))
+        elif f.type.name == "json" and f.nullable and (f.default or f.default_sql):
+            fields.append(FactoryField(naming.attribute_name(f.name), "Use(dict)"))
+    return fields
 
 
 def _list_fields(entity: Entity) -> frozenset[str]:
@@ -359,11 +364,11 @@ def _test_overrides(catalog: Catalog, schema: Schema) -> set[Expression]:
 def _datetime_names(helpers: set[str], imports: set[tuple[str, str]]) -> list[str]:
     """What the factories import from ``datetime``, in isort's order."""
     names = {name for module, name in imports if module == "datetime"}
-    if helpers & {"moment", "day"}:
+    if helpers & MOMENT_HELPERS:
         names |= {"UTC", "datetime", "timedelta"}
     if "unique_interval" in helpers:
         names.add("timedelta")
-    if "day" in helpers:
+    if helpers & {"day", "unique_day"}:
         names.add("date")
     return list(isort_order(names))
 
@@ -388,10 +393,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         database_filled=database_filled_columns(ctx.catalog),
         helpers=helpers,
         uses_use=bool(
-            helpers
-            & {"unique_text", "unique_number", "pattern_text", "unique_choice", "unique_interval"}
+            helpers & {"unique_text", "unique_number", "pattern_text", "unique_choice"}
+            | helpers & {"unique_interval", "unique_moment", "unique_day"}
         ),
-        uses_moments=bool(helpers & {"moment", "day"}),
+        uses_moments=bool(helpers & MOMENT_HELPERS),
         datetime_names=_datetime_names(helpers, imports),
         uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
         uses_new_parent=NEW_PARENT in overrides,

@@ -125,7 +125,8 @@ def test_random_checks_give_factories_a_row_for_every_table() -> None:
 
 
 def test_random_checks_give_green_generated_suites(tmp_path_factory, server_url: str) -> None:
-    """Each example runs a whole generated suite: two by default, the long profile's many."""
+    """Each example runs a whole generated suite: two fixed ones by default, the long
+    profile's many random ones."""
     from entityforge.catalog import build_catalog
     from entityforge.rows.tables import row_capacity
     from entityforge.spec import load_schema_text
@@ -133,7 +134,9 @@ def test_random_checks_give_green_generated_suites(tmp_path_factory, server_url:
     from tests.projects import new_project
     from tests.test_generated_tests import outcome_counts, run_project_tests
 
-    @settings(PROFILE, max_examples=PROFILE.max_examples if LONG else 2)
+    # By default two fixed draws (a suite is a minute each), the same on every run so
+    # that main stays green; the long profile explores.
+    @settings(PROFILE, max_examples=PROFILE.max_examples if LONG else 2, derandomize=not LONG)
     @given(doc=specs_with_checks())
     def check(doc: dict) -> None:
         # A unique key over one enum value lets a table hold a single row: its listing

@@ -34,6 +34,7 @@ from entityforge.rows.sources import (
     PatternText,
     Source,
     UniqueChoice,
+    UniqueMoment,
     UniqueNumber,
     UniqueText,
 )
@@ -45,6 +46,7 @@ NUMBER_TYPES = frozenset({"smallint", "integer", "bigint", "decimal", "float"})
 TEXT_TYPES = frozenset({"string", "text"})
 # Small domains: a unique key over them takes their values in turn.
 CHOICE_TYPES = frozenset({"enum", "boolean"})
+MOMENT_TYPES = frozenset({"datetime", "date"})
 # The widest letters a unique text family counts with when the column allows more.
 UNIQUE_TEXT_WIDTH = 12
 _SMALL_NUMBERS = (1, 0, 2, 10, 100, -1)
@@ -129,8 +131,8 @@ def literal_candidates(
 def family_candidates(
     column: ColumnSpec, facts: CheckFacts, derived: Sequence[object]
 ) -> list[Source]:
-    """Families of fresh values for a unique column (text, numbers, or the values of an
-    enum or a boolean in turn), best first."""
+    """Families of fresh values for a unique column (text, numbers, moments, or the values
+    of an enum or a boolean in turn), best first."""
     assert column.column_type is not None
     if column.kind in CHOICE_TYPES:
         values = [v for v in literal_candidates(column, facts, derived) if v is not None]
@@ -148,6 +150,10 @@ def family_candidates(
                 alphabets.insert(0, "wide")
             families += [UniqueText(width, alphabet) for alphabet in alphabets]
         return families
+    if column.kind in MOMENT_TYPES:
+        step = Fraction(1) if column.kind == "date" else Fraction(1, 24 * 60)
+        moments = [v for v in literal_candidates(column, facts, derived) if isinstance(v, Moment)]
+        return [UniqueMoment(moment, step) for moment in moments if moment.days.denominator == 1]
     starts = [v for v in literal_candidates(column, facts, derived) if isinstance(v, Decimal)]
     families = [UniqueNumber(start) for start in starts if fits(column, start + 10**5)]
     return families or [UniqueNumber(start) for start in starts if fits(column, start + 100)]

@@ -20,6 +20,7 @@ from pglast import ast
 from entityforge.parse_tree import column_name
 from entityforge.rows.candidates import (
     CHOICE_TYPES,
+    MOMENT_TYPES,
     NUMBER_TYPES,
     TEXT_TYPES,
     ColumnSpec,
@@ -34,7 +35,7 @@ from entityforge.rows.values import NOW
 
 # Kinds of unique column a family of values exists for; other unique columns keep
 # polyfactory's random values unless a check reads them.
-FAMILY_KINDS = NUMBER_TYPES | TEXT_TYPES | CHOICE_TYPES
+FAMILY_KINDS = NUMBER_TYPES | TEXT_TYPES | CHOICE_TYPES | MOMENT_TYPES
 # Check evaluations one search may spend before it gives up.
 BUDGET = 20_000
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from entityforge.rows.patterns import draw, drawing_regex
+from entityforge.rows.values import Moment
 
 # How many of a family's values the solver checks before trusting it.
 SAMPLES = 40
@@ -116,4 +118,15 @@ class UniqueChoice:
         return self.values
 
 
-Source = Fixed | Varying | UniqueText | PatternText | UniqueNumber | UniqueChoice
+@dataclass(frozen=True)
+class UniqueMoment:
+    """``start``, then a ``step`` (a minute, or a day for dates) later each row."""
+
+    start: Moment
+    step: Fraction
+
+    def samples(self) -> tuple[object, ...]:
+        return tuple(Moment(self.start.days + k * self.step) for k in (0, 1, 2, 10, 100))
+
+
+Source = Fixed | Varying | UniqueText | PatternText | UniqueNumber | UniqueChoice | UniqueMoment

@@ -178,8 +178,12 @@ REQUIRED_PARENTS: dict[type[Base], dict[str, type[Base]]] = {
 }
 
 
-async def new_values(session: AsyncSession, model: type[Base], **overrides: Any) -> dict[str, Any]:
-    """Valid values for a new ``model`` row; required parents not given are inserted first."""
+async def new_values(
+    session: AsyncSession, model: type[Base], /, **overrides: Any
+) -> dict[str, Any]:
+    """Valid values for a new ``model`` row; required parents not given are inserted first.
+
+    ``session`` and ``model`` are positional: a field may bear either name."""
     values = FACTORIES[model].process_kwargs(**overrides)
     for attribute, parent in REQUIRED_PARENTS.get(model, {}).items():
         if attribute in values:
@@ -188,7 +192,7 @@ async def new_values(session: AsyncSession, model: type[Base], **overrides: Any)
     return values
 
 
-async def insert(session: AsyncSession, model: type[M], **overrides: Any) -> M:
+async def insert(session: AsyncSession, model: type[M], /, **overrides: Any) -> M:
     """Insert a valid ``model`` row through its repository, in the session's tenant.
 
     A row the application may not insert is inserted and committed by the admin, when
@@ -203,7 +207,7 @@ async def insert(session: AsyncSession, model: type[M], **overrides: Any) -> M:
     return row
 
 
-async def link(session: AsyncSession, table: str, **keys: uuid.UUID) -> dict[str, uuid.UUID]:
+async def link(session: AsyncSession, table: str, /, **keys: uuid.UUID) -> dict[str, uuid.UUID]:
     """Insert a row into a many-to-many junction table; return its primary key."""
     junction = Base.metadata.tables[table]
     row = dict(keys)
