@@ -9,6 +9,7 @@ The view-models below hold every decision; the templates only lay them out.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass, replace
 from typing import Literal, TypedDict
@@ -193,12 +194,25 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
     named = [(u.name, u.columns) for u in table.uniques]
     named += [(i.name, i.column_names) for i in table.indexes if i.unique]
     wanted = set(unique_column_sets(catalog, entity))
+    # A key over one enum value lets one row be: a second row breaks it, whatever else
+    # it duplicates, so only such keys are tested there.
+    single = {key for key in wanted if _choices(table, key) == 1}
     cases = []
     for name, columns in named:
         own = tuple(column for column in columns if column != tenant)
         if own in wanted and not any(set(other) < set(own) for other in wanted):
+            if single and own not in single:
+                continue
             cases.append(UniqueKeyCase(name, tuple(naming.attribute_name(c) for c in own)))
     return tuple(cases)
+
+
+def _choices(table: Table, key: tuple[str, ...]) -> int | None:
+    """How many rows a key over enum and boolean columns allows (None: any number)."""
+    types = [table.column(name).type for name in key]
+    if not all(t.name in ("enum", "boolean") for t in types):
+        return None
+    return math.prod(len(t.values) if t.name == "enum" else 2 for t in types)
 
 
 def optional_parents(

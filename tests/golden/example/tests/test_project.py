@@ -62,10 +62,11 @@ async def test_list_pages_through_rows_in_id_order(session: AsyncSession) -> Non
 async def test_list_filters_by_value_and_by_list(session: AsyncSession) -> None:
     first = await insert(session, Project)
     second = await insert(session, Project)
+    ids = [first.id, second.id]
     repository = ProjectRepository(session)
-    both = await repository.list(filters={"id": [first.id, second.id]})
+    both = await repository.list(filters={"id": ids})
     assert {row.id for row in both.items} == {first.id, second.id}
-    filters = {"id": [first.id, second.id], PROBE: getattr(first, PROBE)}
+    filters = {"id": ids, PROBE: getattr(first, PROBE)}
     assert [row.id for row in (await repository.list(filters=filters)).items] == [first.id]
 
 

@@ -60,10 +60,11 @@ async def test_list_pages_through_rows_in_id_order(session: AsyncSession) -> Non
 async def test_list_filters_by_value_and_by_list(session: AsyncSession) -> None:
     first = await insert(session, Author)
     second = await insert(session, Author)
+    ids = [first.id, second.id]
     repository = AuthorRepository(session)
-    both = await repository.list(filters={"id": [first.id, second.id]})
+    both = await repository.list(filters={"id": ids})
     assert {row.id for row in both.items} == {first.id, second.id}
-    filters = {"id": [first.id, second.id], PROBE: getattr(first, PROBE)}
+    filters = {"id": ids, PROBE: getattr(first, PROBE)}
     assert [row.id for row in (await repository.list(filters=filters)).items] == [first.id]
 
 
@@ -107,10 +108,10 @@ async def test_delete_hides_the_row_until_restored(session: AsyncSession) -> Non
 
 
 async def test_deleted_rows_show_when_asked(session: AsyncSession) -> None:
-    kept = await insert(session, Author)
-    deleted = await insert(session, Author)
     repository = AuthorRepository(session)
+    deleted = await insert(session, Author)
     assert await repository.delete(deleted.id)
+    kept = await insert(session, Author)
     ids = [kept.id, deleted.id]
     assert [row.id for row in (await repository.list(filters={"id": ids})).items] == [kept.id]
     everything = await repository.list(filters={"id": ids}, include_deleted=True)

@@ -50,10 +50,11 @@ async def test_list_pages_through_rows_in_id_order(session: AsyncSession) -> Non
 async def test_list_filters_by_value_and_by_list(session: AsyncSession) -> None:
     first = await insert(session, Comment)
     second = await insert(session, Comment)
+    ids = [first.id, second.id]
     repository = CommentRepository(session)
-    both = await repository.list(filters={"id": [first.id, second.id]})
+    both = await repository.list(filters={"id": ids})
     assert {row.id for row in both.items} == {first.id, second.id}
-    filters = {"id": [first.id, second.id], PROBE: getattr(first, PROBE)}
+    filters = {"id": ids, PROBE: getattr(first, PROBE)}
     assert [row.id for row in (await repository.list(filters=filters)).items] == [first.id]
 
 
@@ -97,10 +98,10 @@ async def test_delete_hides_the_row_until_restored(session: AsyncSession) -> Non
 
 
 async def test_deleted_rows_show_when_asked(session: AsyncSession) -> None:
-    kept = await insert(session, Comment)
-    deleted = await insert(session, Comment)
     repository = CommentRepository(session)
+    deleted = await insert(session, Comment)
     assert await repository.delete(deleted.id)
+    kept = await insert(session, Comment)
     ids = [kept.id, deleted.id]
     assert [row.id for row in (await repository.list(filters={"id": ids})).items] == [kept.id]
     everything = await repository.list(filters={"id": ids}, include_deleted=True)
