@@ -61,6 +61,12 @@ def numeric_value(value: ast.Integer | ast.Float) -> Decimal:
     return Decimal(required(value.fval, "Float.fval"))
 
 
+def function_name(call: ast.FuncCall) -> str:
+    """The name a call calls, its last part, lower-case (``pg_catalog.NOW()`` → ``now``)."""
+    last = required(call.funcname, "FuncCall.funcname")[-1]
+    return str(last.sval).lower()
+
+
 def node_attributes(node: ast.Node) -> tuple[str, ...]:
     """The attribute names of a pglast node (its class declares them as ``__slots__``)."""
     return tuple(type(node).__slots__)  # type: ignore[attr-defined]
@@ -99,8 +105,6 @@ def references(expression: str) -> References:
             last = required(node.fields, "ColumnRef.fields")[-1]
             if isinstance(last, ast.String) and last.sval is not None:
                 columns.add(last.sval)
-        elif isinstance(node, ast.FuncCall) and node.funcname:
-            last = node.funcname[-1]
-            if isinstance(last, ast.String) and last.sval is not None:
-                functions.add(last.sval.lower())
+        elif isinstance(node, ast.FuncCall):
+            functions.add(function_name(node))
     return References(frozenset(columns), frozenset(functions))

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from pglast import ast, parse_sql
+from pglast import ast
 from pglast.parser import ParseError
+
+from entityforge.parse_tree import (
+    MissingPart,
+    column_name,
+    function_name,
+    required,
+    select_target,
+)
 
 # Alembic's bookkeeping table is the migration tool's, not the schema's.
 IGNORED_TABLES = frozenset({"alembic_version"})
@@ -271,28 +279,19 @@ def index_element(element: str) -> tuple[str | None, bool]:
     """An index element's column and whether it is held as ``md5(column)`` (also with the
     cast to text a varchar column gets); ``(None, False)`` for any other expression."""
     try:
-        (statement,) = parse_sql(f"SELECT {element}")
-    except (ParseError, ValueError):
+        node = select_target(element)
+    except (ParseError, ValueError, MissingPart):
         return None, False
-    assert isinstance(statement.stmt, ast.SelectStmt) and statement.stmt.targetList
-    node = statement.stmt.targetList[0].val
     digest = False
-    if isinstance(node, ast.FuncCall) and _function_name(node) == "md5" and node.args:
+    if isinstance(node, ast.FuncCall) and function_name(node) == "md5" and node.args:
         if len(node.args) != 1:
             return None, False
         node, digest = node.args[0], True
         if isinstance(node, ast.TypeCast):
-            node = node.arg
+            node = required(node.arg, "TypeCast.arg")
     if isinstance(node, ast.ColumnRef) and node.fields and len(node.fields) == 1:
-        field = node.fields[0]
-        if isinstance(field, ast.String) and field.sval is not None:
-            return field.sval, digest
+        return column_name(node), digest
     return None, False
-
-
-def _function_name(call: ast.FuncCall) -> str:
-    names = [part.sval or "" for part in call.funcname or () if isinstance(part, ast.String)]
-    return names[-1] if names else ""
 
 
 _TABLES = """

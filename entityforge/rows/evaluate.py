@@ -20,6 +20,7 @@ from pglast import ast, enums
 
 from entityforge.parse_tree import (
     column_name,
+    function_name,
     numeric_value,
     required,
     required_list,
@@ -289,7 +290,7 @@ def _numeric(operator: str, left: Decimal, right: Decimal) -> Decimal:
 
 
 def _function(node: ast.FuncCall, row: Row) -> object:
-    name = required(node.funcname, "FuncCall.funcname")[-1].sval.lower()
+    name = function_name(node)
     arguments = [evaluate(arg, row) for arg in node.args or ()]
     if name == "num_nonnulls":
         return Decimal(sum(value is not None for value in arguments))

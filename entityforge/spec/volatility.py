@@ -14,7 +14,7 @@ from importlib import resources
 
 from pglast import ast
 
-from entityforge.parse_tree import required, select_target, walk_nodes
+from entityforge.parse_tree import function_name, required, select_target, walk_nodes
 
 
 @cache
@@ -29,8 +29,8 @@ def non_immutable_calls(expression: str) -> tuple[str, ...]:
     node = select_target(expression)
     found: list[str] = []
     for child in walk_nodes(node):
-        if isinstance(child, ast.FuncCall) and child.funcname:
-            name = child.funcname[-1].sval.lower()
+        if isinstance(child, ast.FuncCall):
+            name = function_name(child)
             if name in non_immutable_functions():
                 found.append(f"{name}()")
         elif isinstance(child, ast.SQLValueFunction):
