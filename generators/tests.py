@@ -9,7 +9,6 @@ The view-models below hold every decision; the templates only lay them out.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, replace
 from typing import Literal, TypedDict
@@ -27,7 +26,7 @@ from entityforge.generators.fixtures import (
     with_parent,
 )
 from entityforge.generators.templating import render
-from entityforge.rows.tables import row_capacity, unique_column_sets
+from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
 # Every field type but datetime comes back equal to what went in (a factory's naive
@@ -196,7 +195,7 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
     wanted = set(unique_column_sets(catalog, entity))
     # A key over one enum value lets one row be: a second row breaks it, whatever else
     # it duplicates, so only such keys are tested there.
-    single = {key for key in wanted if _choices(table, key) == 1}
+    single = {key for key in wanted if key_capacity(table.column(c).type for c in key) == 1}
     cases = []
     for name, columns in named:
         own = tuple(column for column in columns if column != tenant)
@@ -205,14 +204,6 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
                 continue
             cases.append(UniqueKeyCase(name, tuple(naming.attribute_name(c) for c in own)))
     return tuple(cases)
-
-
-def _choices(table: Table, key: tuple[str, ...]) -> int | None:
-    """How many rows a key over enum and boolean columns allows (None: any number)."""
-    types = [table.column(name).type for name in key]
-    if not all(t.name in ("enum", "boolean") for t in types):
-        return None
-    return math.prod(len(t.values) if t.name == "enum" else 2 for t in types)
 
 
 def optional_parents(

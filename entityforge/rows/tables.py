@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from entityforge.catalog import SOFT_DELETE_PREDICATE, Catalog
 from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.solver import TableChecks, check_columns, filled_values
 from entityforge.rows.values import Opaque
-from entityforge.schema import DefaultValue, Entity, Field, Schema
+from entityforge.schema import ColumnType, DefaultValue, Entity, Field, Schema
 
 
 def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...], ...]:
@@ -52,18 +53,27 @@ def row_capacity(schema: Schema, catalog: Catalog, entity: Entity) -> int | None
     return _capacity(schema, catalog, entity, frozenset())
 
 
+def key_capacity(types: Iterable[ColumnType]) -> int | None:
+    """How many rows a unique key over columns of ``types`` allows: the product of their
+    values' counts if all are enum or boolean columns (nullable ones too, as a factory
+    gives them a value in every row), else None (any number)."""
+    counts = []
+    for type_ in types:
+        if type_.name not in ("enum", "boolean"):
+            return None
+        counts.append(len(type_.values) if type_.name == "enum" else 2)
+    return math.prod(counts)
+
+
 def _capacity(
     schema: Schema, catalog: Catalog, entity: Entity, seen: frozenset[str]
 ) -> int | None:
-    columns = {column.name: column for column in catalog.table(entity.table).columns}
+    table = catalog.table(entity.table)
     capacities = []
     for key in unique_column_sets(catalog, entity):
-        found = [columns[name] for name in key]
-        # Nullable ones too: a factory gives them a value in every row.
-        if all(c.type.name in ("enum", "boolean") for c in found):
-            capacities.append(
-                math.prod(len(c.type.values) if c.type.name == "enum" else 2 for c in found)
-            )
+        capacity = key_capacity(table.column(name).type for name in key)
+        if capacity is not None:
+            capacities.append(capacity)
     for relation in entity.relations:
         if relation.kind != "one_to_one" or relation.nullable or relation.target in seen:
             continue
