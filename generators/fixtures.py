@@ -101,7 +101,7 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
         if expression is not None:
             fields.append(_field(name, expression))
     given = {field.attribute for field in fields}
-    fields += [field for field in _json_arrays(entity) if field.attribute not in given]
+    fields += [field for field in _json_fields(entity) if field.attribute not in given]
     # polyfactory's lengths of time are all zero: a unique one needs its own.
     fields += [
         FactoryField(naming.attribute_name(c.name), "Use(unique_interval)", UNIQUE_INTERVAL)
@@ -114,9 +114,21 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
 UNIQUE_INTERVAL = frozenset({"unique_interval"})
 # Helpers that count from the run's start.
 MOMENT_HELPERS = frozenset({"moment", "day", "unique_moment", "unique_day"})
+# Helpers a factory calls through polyfactory's ``Use``.
+USE_HELPERS = frozenset(
+    {
+        "unique_text",
+        "unique_number",
+        "pattern_text",
+        "unique_choice",
+        "unique_interval",
+        "unique_moment",
+        "unique_day",
+    }
+)
 
 
-def _json_arrays(entity: Entity) -> list[FactoryField]:
+def _json_fields(entity: Entity) -> list[FactoryField]:
     """json fields polyfactory would fill wrongly: one whose default is an array is a list
     in its model (polyfactory makes a dict), and a nullable one with a default has a type
     of the models' own (``NullableJSONB``), which polyfactory does not know."""
@@ -392,10 +404,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
         helpers=helpers,
-        uses_use=bool(
-            helpers & {"unique_text", "unique_number", "pattern_text", "unique_choice"}
-            | helpers & {"unique_interval", "unique_moment", "unique_day"}
-        ),
+        uses_use=bool(helpers & USE_HELPERS),
         uses_moments=bool(helpers & MOMENT_HELPERS),
         datetime_names=_datetime_names(helpers, imports),
         uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
