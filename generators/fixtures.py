@@ -114,6 +114,8 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
 UNIQUE_INTERVAL = frozenset({"unique_interval"})
 # Helpers that count from the run's start.
 MOMENT_HELPERS = frozenset({"moment", "day", "unique_moment", "unique_day"})
+# The import of a factory attribute that calls a builtin through polyfactory's ``Use``.
+USE = frozenset({("polyfactory", "Use")})
 # Helpers a factory calls through polyfactory's ``Use``.
 USE_HELPERS = frozenset(
     {
@@ -136,9 +138,9 @@ def _json_fields(entity: Entity) -> list[FactoryField]:
     fields = []
     for f in entity.fields:
         if f.name in lists:
-            fields.append(FactoryField(naming.attribute_name(f.name), "Use(list)"))
+            fields.append(FactoryField(naming.attribute_name(f.name), "Use(list)", imports=USE))
         elif f.type.name == "json" and f.nullable and (f.default or f.default_sql):
-            fields.append(FactoryField(naming.attribute_name(f.name), "Use(dict)"))
+            fields.append(FactoryField(naming.attribute_name(f.name), "Use(dict)", imports=USE))
     return fields
 
 
@@ -404,7 +406,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
         helpers=helpers,
-        uses_use=bool(helpers & USE_HELPERS),
+        uses_use=bool(helpers & USE_HELPERS) or bool(imports & USE),
         uses_moments=bool(helpers & MOMENT_HELPERS),
         datetime_names=_datetime_names(helpers, imports),
         uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
