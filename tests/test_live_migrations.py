@@ -249,6 +249,46 @@ def test_duplicates_stop_a_unique_key_before_anything_changes(
     ]
 
 
+TAGGED = BEFORE.replace(
+    "      note: {type: text, nullable: true}\n",
+    "      note: {type: text, nullable: true}\n"
+    "    relations:\n"
+    "      tag: {kind: many_to_one, target: Tag, nullable: true, on_delete: set_null}\n",
+)
+
+
+def test_rows_referring_to_nothing_stop_a_foreign_key_before_anything_changes(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = migrated(new_project, database_url, TAGGED)
+    # Rows written while the key was not enforced (a restore, a replica's apply).
+    execute(
+        database_url,
+        "SET session_replication_role = replica",
+        "UPDATE items SET tag_id = gen_random_uuid() WHERE code IN ('c1', 'c2')",
+    )
+    project = project.write(
+        load_schema_text(TAGGED.replace("on_delete: set_null", "on_delete: cascade")),
+        with_models=True,
+    )
+    failed = spawn_upgrade(project, database_url)
+    output, _ = failed.communicate(timeout=120)
+    assert failed.returncode != 0
+    assert (
+        "table items: 2 rows refer to no row of tags through (tenant_id, tag_id), so the "
+        "foreign key fk_items_tenant_id_tag_id_tags cannot be validated"
+    ) in output
+    assert_at(database_url, project, 0)
+    on_delete = "SELECT confdeltype FROM pg_constraint WHERE conname = :name"
+    name = "fk_items_tenant_id_tag_id_tags"
+    assert query(database_url, on_delete, name=name) == [("n",)]
+
+    execute(database_url, "UPDATE items SET tag_id = NULL WHERE code IN ('c1', 'c2')")
+    project.alembic(database_url, "upgrade", "head")
+    assert query(database_url, on_delete, name=name) == [("c",)]
+    project.alembic(database_url, "check")
+
+
 REQUIRED = BEFORE.replace("note: {type: text, nullable: true}", "note: text")
 
 

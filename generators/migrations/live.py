@@ -32,8 +32,10 @@ from entityforge.generators.sql import escape_text
 from entityforge.migrate.operations import (
     AddCheckConstraint,
     AddColumn,
+    AddForeignKey,
     AddUniqueConstraint,
     AlterColumn,
+    CreateTable,
     Operation,
 )
 from entityforge.migrate.operations.live import RequireColumn
@@ -195,6 +197,8 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Snippet]:
                         escape_text(operation.constraint.expression),
                     )
                 )
+        elif isinstance(operation, AddForeignKey) and operation.validate_later:
+            checks += _no_orphans(operation, operations, added)
         elif isinstance(operation, AlterColumn):
             checks += _fits(operation)
         elif isinstance(operation, RequireColumn):
@@ -203,6 +207,35 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Snippet]:
                 _steps_call("no_nulls", quote_identifier(table), quote_identifier(column))
             )
     return checks
+
+
+def _no_orphans(
+    operation: AddForeignKey, operations: Sequence[Operation], added: set[tuple[str, str]]
+) -> list[Snippet]:
+    """The check that existing rows refer to existing ones, for a foreign key validated
+    after it is added; none when its columns are new, or its table is created or renamed
+    by the revision (the count runs before the revision touches anything)."""
+    fk = operation.foreign_key
+    if any((operation.table, name) in added for name in fk.columns):
+        return []
+    later = {op.table.name for op in operations if isinstance(op, CreateTable)}
+    later |= {op.new for op in operations if isinstance(op, RenameTable)}
+    if fk.referred_table in later:
+        return []
+    pairs = zip(fk.columns, fk.referred_columns, strict=True)
+    match = " AND ".join(
+        f"r.{quote_identifier(key)} = t.{quote_identifier(column)}" for column, key in pairs
+    )
+    return [
+        _steps_call(
+            "no_orphans",
+            quote_identifier(operation.table),
+            fk.name,
+            ", ".join(map(quote_identifier, fk.columns)),
+            quote_identifier(fk.referred_table),
+            match,
+        )
+    ]
 
 
 @render_operation.register

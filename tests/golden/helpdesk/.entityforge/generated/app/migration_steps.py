@@ -208,6 +208,22 @@ def no_violations(table: str, what: str, condition: str) -> None:
         raise MigrationRefused(f"{problem}; change them and run the migration again")
 
 
+def no_orphans(table: str, constraint: str, columns: str, referred: str, match: str) -> None:
+    """Stop before validating a foreign key while rows of ``table`` refer to no row of
+    ``referred`` (``match`` pairs ``t.`` columns with ``r.`` ones); a row holding NULL in
+    any of ``columns`` refers to nothing, and passes."""
+    orphans = _count(
+        f"SELECT count(*) FROM {table} AS t WHERE ({columns}) IS NOT NULL "
+        f"AND NOT EXISTS (SELECT FROM {referred} AS r WHERE {match})"
+    )
+    if orphans:
+        raise MigrationRefused(
+            f"table {table}: {orphans} rows refer to no row of {referred} through "
+            f"({columns}), so the foreign key {constraint} cannot be validated; fix or "
+            "remove them and run the migration again"
+        )
+
+
 def rewrite_allowed(table: str, what: str) -> None:
     """Refuse a step that rewrites ``table`` (``what`` says which) when it is big."""
     limits = current_limits()
