@@ -3,7 +3,8 @@
 Each test migrates a database holding rows while another session holds a lock: the
 migration's lock wait ends at its lock timeout and is retried; a migration killed in a
 concurrent index build (the process, or its backend) reaches head when run again; steps
-that would fail on existing rows stop first, naming the table and the row count.
+that would fail on existing rows stop first, naming the table and the row count; a
+second run of the migrations waits for the first, holding no table lock.
 """
 
 from __future__ import annotations
@@ -228,6 +229,54 @@ def test_a_lock_wait_ends_at_the_lock_timeout_and_is_retried(
     assert "lock wait timed out" in output
     assert_at_head(database_url, project)
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
+
+
+RUN_LOCK = 0x65666D6967726174
+
+
+def migration_backend(url: str, other: psycopg.Connection, timeout: float = 30.0) -> int:
+    """The pid of the one session on the database besides ``other`` and the caller's."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(
+            url,
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> :other",
+            other=other.info.backend_pid,
+        )
+        if rows:
+            return int(rows[0][0])
+        time.sleep(0.05)
+    raise AssertionError("no run of the migrations connected")
+
+
+def test_a_second_run_waits_for_the_first_and_then_has_nothing_to_do(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = migrated(new_project, database_url).write(load_schema_text(AFTER), with_models=True)
+    # Another run of the migrations: it holds the migration lock.
+    with holding(database_url, f"SELECT pg_advisory_lock({RUN_LOCK})") as other:
+        other.commit()
+        impatient = spawn_upgrade(project, database_url, concurrent_run_wait="1")
+        output, _ = impatient.communicate(timeout=120)
+        assert impatient.returncode != 0
+        assert "another run of the migrations has held this database's migration lock" in output
+        waiting = spawn_upgrade(project, database_url)
+        waiter = migration_backend(database_url, other)
+        time.sleep(1)
+        assert waiting.poll() is None
+        assert_at(database_url, project, 0)
+        locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND pid = :pid"
+        assert query(database_url, locks, pid=waiter) == [(0,)]
+    output, _ = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, output
+    assert "another run of the migrations holds the migration lock; waiting" in output
+    assert_at_head(database_url, project)
+    advisory = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    assert query(database_url, advisory) == [(0,)]
 
 
 def test_duplicates_stop_a_unique_key_before_anything_changes(

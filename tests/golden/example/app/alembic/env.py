@@ -9,6 +9,8 @@ transaction of its own: each revision runs in one, which it commits before the s
 that run outside of any (``CREATE INDEX CONCURRENTLY``, in
 ``op.get_context().autocommit_block()``).
 
+One run at a time migrates a database: a second run waits for the first to end (a
+session advisory lock, ``migration_steps.one_run_at_a_time``), then finds nothing to do.
 Lock waits and statements are bounded (see the package's ``migration_steps`` module): a
 revision whose lock wait timed out is rolled back, which releases its locks, and run
 again after a pause, at most ``lock_retries`` times.
@@ -65,6 +67,11 @@ def run_migrations_on(connection: Connection) -> None:
     limits = migration_steps.read_limits(config)
     migration_steps.apply_limits(connection, limits)
     connection.commit()
+    with migration_steps.one_run_at_a_time(connection, limits):
+        run_revisions(connection, limits)
+
+
+def run_revisions(connection: Connection, limits: migration_steps.Limits) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

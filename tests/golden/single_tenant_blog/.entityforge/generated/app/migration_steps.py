@@ -25,6 +25,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 from alembic import op
@@ -33,6 +36,10 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 LOCK_NOT_AVAILABLE = "55P03"
+# The advisory lock key of a run of the migrations ("efmigrat"); advisory locks are per
+# database, so runs on other databases do not wait for it.
+RUN_LOCK = 0x65666D6967726174
+RUN_LOCK_POLL = 0.5
 ENVIRONMENT_PREFIX = "MIGRATION_"
 MARK_PREFIX = "entityforge in progress:"
 log = logging.getLogger("alembic.migration_steps")
@@ -53,6 +60,8 @@ class Limits:
     """Seconds before the first retry; each further retry waits twice as long."""
     allow_rewrite: bool = False
     rewrite_row_limit: int = 10000
+    concurrent_run_wait: float = 900.0
+    """Seconds to wait for another run of the migrations on the same database to end."""
 
 
 def read_limits(config: Config | None) -> Limits:
@@ -95,6 +104,40 @@ def apply_limits(connection: Connection, limits: Limits) -> None:
             text("SELECT set_config(:name, :value, false)"),
             {"name": name, "value": getattr(limits, name)},
         )
+
+
+@contextmanager
+def one_run_at_a_time(connection: Connection, limits: Limits) -> Iterator[None]:
+    """Hold the database's migration lock (a session advisory lock) while the block runs.
+
+    Two deploys that start ``alembic upgrade head`` together would otherwise run the same
+    revision side by side, each from its own transaction and autocommit blocks. The second
+    waits, without taking any table lock, for at most ``concurrent_run_wait`` seconds; it
+    then finds the revisions applied and has nothing to do.
+    """
+    deadline = time.monotonic() + limits.concurrent_run_wait
+    logged = False
+    while not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": RUN_LOCK}):
+        connection.rollback()
+        if time.monotonic() >= deadline:
+            raise MigrationRefused(
+                "another run of the migrations has held this database's migration lock "
+                f"for {limits.concurrent_run_wait:g} s; run again when it has ended (or "
+                "raise concurrent_run_wait)"
+            )
+        if not logged:
+            log.info("another run of the migrations holds the migration lock; waiting")
+            logged = True
+        time.sleep(RUN_LOCK_POLL)
+    connection.commit()
+    try:
+        yield
+    finally:
+        # A lost connection has lost its lock too.
+        if not connection.invalidated:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RUN_LOCK})
+            connection.commit()
 
 
 def current_limits() -> Limits:
