@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from entityforge import memo
 from entityforge.catalog.index_warnings import index_warnings
 from entityforge.catalog.table_names import keep_recorded_table_names
 from entityforge.errors import GenerationError
@@ -314,11 +315,14 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
         inputs = render_cache.inputs_digest(config, spec_text, history_inputs(config))
         if render_cache.is_current(config, inputs):
             return replace(plan_changes(config, *_last_outputs(config)), spec_text=spec_text)
-    with collector_paused():
-        schema = load_schema(spec_path)
-        context = generation_context(schema, config, options)
-        plan = plan_changes(config, *build_outputs(schema, config, options, context))
-    return replace(plan, spec_text=spec_text, warnings=index_warnings(context.catalog))
+    try:
+        with collector_paused():
+            schema = load_schema(spec_path)
+            context = generation_context(schema, config, options)
+            plan = plan_changes(config, *build_outputs(schema, config, options, context))
+        return replace(plan, spec_text=spec_text, warnings=index_warnings(context.catalog))
+    finally:
+        memo.forget()
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Column, ForeignKey, Table
 from entityforge.catalog.sql import sql_type
+from entityforge.memo import by_identity
 
 FORMATS = ("mermaid", "dot")
 
@@ -31,12 +32,14 @@ class Edge:
     unique: bool
 
 
+@by_identity
 def diagram_type(column: Column) -> str:
     """The column's SQL type as one Mermaid word: ``numeric(12, 2)`` → ``numeric_12_2``."""
     text = sql_type(column.type).replace("[]", "_array").strip('"')
     return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]+", "_", text)).strip("_")
 
 
+@by_identity
 def drawn_foreign_keys(catalog: Catalog, table: Table) -> tuple[ForeignKey, ...]:
     """The table's foreign keys but the plain tenant reference."""
     tenant = catalog.tenancy.column if catalog.tenancy else None
@@ -76,6 +79,7 @@ def column_keys(catalog: Catalog, table: Table, column: Column) -> str:
     return ", ".join(keys)
 
 
+@by_identity
 def unique_columns(catalog: Catalog, table: Table) -> frozenset[tuple[str, ...]]:
     """The column sets unique in the table, the leading tenant column left out."""
     tenant = catalog.tenancy.column if catalog.tenancy else None
@@ -115,14 +119,19 @@ def mermaid(
 
 def neighbourhood(catalog: Catalog, table: Table) -> tuple[Table, ...]:
     """``table`` and the tables it references or that reference it, in catalog order."""
-    near = {table.name}
-    for other in catalog.tables:
-        for fk in drawn_foreign_keys(catalog, other):
-            if other.name == table.name:
-                near.add(fk.referred_table)
-            elif fk.referred_table == table.name:
-                near.add(other.name)
+    near = _neighbours(catalog)[table.name]
     return tuple(t for t in catalog.tables if t.name in near)
+
+
+@by_identity
+def _neighbours(catalog: Catalog) -> dict[str, set[str]]:
+    """Each table's name with the names of the tables it is drawn next to (its own too)."""
+    near = {table.name: {table.name} for table in catalog.tables}
+    for table in catalog.tables:
+        for fk in drawn_foreign_keys(catalog, table):
+            near[table.name].add(fk.referred_table)
+            near.setdefault(fk.referred_table, {fk.referred_table}).add(table.name)
+    return near
 
 
 def _dot_text(text: str) -> str:

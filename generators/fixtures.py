@@ -17,6 +17,7 @@ from entityforge.catalog import Catalog
 from entityforge.generators import GenerationContext
 from entityforge.generators.factory_values import NEW_PARENT, Expression, source_expression
 from entityforge.generators.templating import render
+from entityforge.memo import by_identity
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
 from entityforge.rows.solver import NoRow, Row, TableChecks, check_columns, solve
 from entityforge.rows.sources import Fixed
@@ -56,6 +57,7 @@ class EntityFactoryView:
     distinct: str | None
 
 
+@by_identity
 def distinct_column(catalog: Catalog, entity: Entity) -> str | None:
     """A column whose values differ in every row: a unique one, or a free text field.
 
@@ -79,6 +81,7 @@ def _reads(checks: TableChecks, name: str) -> tuple[str, ...]:
     return check_columns(dict(checks.checks)[name])
 
 
+@by_identity
 def solved_row(catalog: Catalog, entity: Entity) -> tuple[TableChecks, Row]:
     """The entity's solver view and the row its factory follows.
 
@@ -172,6 +175,7 @@ def _parents(entity: Entity, row: Row, required: bool) -> tuple[tuple[str, str],
     return tuple(found)
 
 
+@by_identity
 def entity_factory_view(catalog: Catalog, entity: Entity) -> EntityFactoryView:
     checks, row = solved_row(catalog, entity)
     distinct = distinct_column(catalog, entity)
@@ -259,6 +263,7 @@ class CheckViolation:
     skipped: str | None = None
 
 
+@by_identity
 def check_violations(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, ...]:
     """For each of the spec's checks, the row that breaks it and keeps every other."""
     checks, base = solved_row(catalog, entity)
@@ -316,6 +321,7 @@ def _overrides(
     return tuple(overrides)
 
 
+@by_identity
 def with_parent(catalog: Catalog, entity: Entity, column: str, nulled: bool) -> Overrides | None:
     """What a row pointing ``column`` at a parent also sets to keep its checks.
 

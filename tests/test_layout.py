@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Earliest first; a stage may import itself and anything listed before it.
 STAGES = (
-    ("errors", "naming", "schema", "parse_tree", "project"),
+    ("errors", "memo", "naming", "schema", "parse_tree", "project"),
     ("catalog",),
     ("rows",),
     ("spec",),

@@ -16,12 +16,14 @@ from decimal import Decimal
 
 from entityforge import naming
 from entityforge.catalog import SOFT_DELETE_PREDICATE, Catalog
+from entityforge.memo import by_identity
 from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.solver import TableChecks, check_columns, filled_values
 from entityforge.rows.values import Opaque
 from entityforge.schema import ColumnType, DefaultValue, Entity, Field, Schema
 
 
+@by_identity
 def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...], ...]:
     """The column sets the database keeps unique among an entity's rows, tenant left out.
 
@@ -44,6 +46,7 @@ def unique_column_sets(catalog: Catalog, entity: Entity) -> tuple[tuple[str, ...
     return tuple(result)
 
 
+@by_identity
 def row_capacity(schema: Schema, catalog: Catalog, entity: Entity) -> int | None:
     """How many rows of ``entity`` one tenant can hold; None when nothing bounds it.
 
@@ -91,6 +94,7 @@ def spec_checks(entity: Entity) -> tuple[tuple[str, str, str], ...]:
     return tuple((naming.check_name(entity.table, name), name, text) for name, text in found)
 
 
+@by_identity
 def table_checks(catalog: Catalog, entity: Entity, distinct: str | None = None) -> TableChecks:
     """The solver's view of an entity; ``distinct`` is a column to give fresh values too."""
     unique = {column for columns in unique_column_sets(catalog, entity) for column in columns}
