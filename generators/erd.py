@@ -103,11 +103,7 @@ def mermaid(
         if not attributes:
             lines.append(f'    "{table.name}"')
             continue
-        lines.append(f'    "{table.name}" {{')
-        for column in table.columns:
-            keys = column_keys(catalog, table, column)
-            lines.append(f"        {diagram_type(column)} {column.name} {keys}".rstrip())
-        lines.append("    }")
+        lines.extend(_attributes(catalog, table))
     for edge in edges(catalog, chosen):
         if edge.parent not in names:
             continue
@@ -115,6 +111,16 @@ def mermaid(
         child = "o|" if edge.unique else "o{"
         lines.append(f'    "{edge.parent}" {parent}--{child} "{edge.child}" : "{edge.label}"')
     return "\n".join(lines) + "\n"
+
+
+@by_identity
+def _attributes(catalog: Catalog, table: Table) -> tuple[str, ...]:
+    """The table's block of an ``erDiagram``: one line per column, with its keys."""
+    lines = [f'    "{table.name}" {{']
+    for column in table.columns:
+        keys = column_keys(catalog, table, column)
+        lines.append(f"        {diagram_type(column)} {column.name} {keys}".rstrip())
+    return (*lines, "    }")
 
 
 def neighbourhood(catalog: Catalog, table: Table) -> tuple[Table, ...]:

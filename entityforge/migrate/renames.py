@@ -59,15 +59,20 @@ class _TableRename:
 
 def strip_renames(catalog: Catalog) -> Catalog:
     """The catalog without ``renamed_from``: what the database holds."""
-    tables = tuple(
-        replace(
-            table,
-            renamed_from=None,
-            columns=tuple(replace(column, renamed_from=None) for column in table.columns),
-        )
-        for table in catalog.tables
-    )
+    tables = tuple(_without_renames(table) for table in catalog.tables)
+    if all(new is old for new, old in zip(tables, catalog.tables, strict=True)):
+        return catalog
     return replace(catalog, tables=tables)
+
+
+def _without_renames(table: Table) -> Table:
+    if not table.renamed_from and not any(column.renamed_from for column in table.columns):
+        return table
+    columns = tuple(
+        replace(column, renamed_from=None) if column.renamed_from else column
+        for column in table.columns
+    )
+    return replace(table, renamed_from=None, columns=columns)
 
 
 def rename_to_match(old: Catalog, new: Catalog) -> Renamed:
