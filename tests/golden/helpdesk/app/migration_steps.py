@@ -16,9 +16,9 @@ steps of autocommit blocks look at the catalog before acting (a leftover invalid
 dropped and built again, a valid one kept, a constraint added only when missing).
 
 Checks before a step that can fail on existing data (``no_duplicates``, ``no_nulls``,
-``no_violations``) stop the revision with the table, the constraint and the number of
-rows in the way, before anything is locked. A step that rewrites a table with more than
-``rewrite_row_limit`` rows is refused unless allowed (``allow_rewrite``).
+``no_violations``, ``no_orphans``) stop the revision with the table, the constraint and
+the number of rows in the way, before anything is locked. A step that rewrites a table
+with more than ``rewrite_row_limit`` rows is refused unless allowed (``allow_rewrite``).
 """
 
 from __future__ import annotations
