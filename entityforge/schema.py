@@ -32,6 +32,48 @@ FieldTypeName = Literal[
 ]
 FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defined]
 
+
+@dataclass(frozen=True)
+class Spelling:
+    """How a field type is written in PostgreSQL, SQLAlchemy and Python.
+
+    ``sql`` is the type as a cast target and ``udt`` as the catalog names it
+    (``information_schema.columns.udt_name``), both None where parameters decide
+    (``varchar(200)``, an enum's own type, an array of its item). ``sqlalchemy`` is the
+    type's class, in ``sqlalchemy.dialects.postgresql`` when ``dialect``. ``python`` is
+    what a value of the column is: a builtin, ``module.name`` (the module imported),
+    ``(module, name)`` (the name imported), or None where the column decides (an enum's
+    class, a json value's shape, an array's items).
+    """
+
+    sqlalchemy: str
+    sql: str | None = None
+    udt: str | None = None
+    python: str | tuple[str, str] | None = None
+    dialect: bool = False
+
+
+SPELLINGS: dict[str, Spelling] = {
+    "string": Spelling("String", python="str"),
+    "text": Spelling("Text", "text", "text", "str"),
+    "smallint": Spelling("SmallInteger", "smallint", "int2", "int"),
+    "integer": Spelling("Integer", "integer", "int4", "int"),
+    "bigint": Spelling("BigInteger", "bigint", "int8", "int"),
+    "decimal": Spelling("Numeric", python=("decimal", "Decimal")),
+    "float": Spelling("Double", "double precision", "float8", "float"),
+    "boolean": Spelling("Boolean", "boolean", "bool", "bool"),
+    "date": Spelling("Date", "date", "date", ("datetime", "date")),
+    "datetime": Spelling("DateTime", "timestamptz", "timestamptz", ("datetime", "datetime")),
+    "time": Spelling("Time", "time", "time", ("datetime", "time")),
+    "interval": Spelling("Interval", "interval", "interval", ("datetime", "timedelta")),
+    "uuid": Spelling("Uuid", "uuid", "uuid", "uuid.UUID"),
+    "json": Spelling("JSONB", "jsonb", "jsonb", dialect=True),
+    "enum": Spelling("Enum"),
+    "bytes": Spelling("LargeBinary", "bytea", "bytea", "bytes"),
+    "array": Spelling("ARRAY", dialect=True),
+}
+"""Every field type's spelling: the one table a new type is added to."""
+
 IndexMethod = Literal["btree", "gin", "gist", "brin", "trgm"]
 INDEX_METHODS: tuple[str, ...] = IndexMethod.__args__  # type: ignore[attr-defined]
 

@@ -77,10 +77,22 @@ class Symbols:
         return Code(item.bound_name, frozenset({item}))
 
 
-def call(function: Code, *arguments: Code | str) -> Code:
-    """``function(arg, ...)``; plain strings are arguments without imports."""
+def call(function: Code | str, *arguments: Code | str, exploded: bool = False) -> Code:
+    """``function(arg, ...)``; plain strings are source without imports. ``exploded`` puts
+    one argument per line, each with a trailing comma, which keeps black from joining them.
+    """
+    callee = function if isinstance(function, Code) else Code(function)
     parts = [argument if isinstance(argument, Code) else Code(argument) for argument in arguments]
-    return Code.join(parts).wrap(f"{function.text}(", ")").with_imports(function.imports)
+    imports = callee.imports.union(*(part.imports for part in parts))
+    if exploded:
+        body = "".join(indent(f"{part.text},") + "\n" for part in parts)
+        return Code(f"{callee.text}(\n{body})", imports)
+    return Code(f"{callee.text}({', '.join(part.text for part in parts)})", imports)
+
+
+def indent(text: str, prefix: str = INDENT) -> str:
+    """``text`` with each line that is not empty indented by ``prefix``."""
+    return "\n".join(prefix + line if line else line for line in text.split("\n"))
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
@@ -162,7 +174,7 @@ def string_literal(value: str, indent: int, prefix: str = "", suffix: str = "") 
     room = LINE_LENGTH - indent - len(INDENT)
     if len(literal) <= room:
         return f"({literal})"
-    return "(" + " ".join(repr(piece) for piece in _pieces(value, room - 2)) + ")"
+    return "(" + " ".join(repr(piece) for piece in pieces(value, room - 2)) + ")"
 
 
 def sole_argument(value: str, indent: int) -> str:
@@ -172,28 +184,33 @@ def sole_argument(value: str, indent: int) -> str:
     return literal[1:-1] if literal.startswith("(") else literal
 
 
-def _pieces(value: str, width: int) -> list[str]:
+def pieces(value: str, width: int, *, lines: bool = False) -> list[str]:
     """``value`` cut after whitespace into pieces whose literals take at most ``width``
-    columns where possible (escapes and wide characters counted as shown)."""
-    pieces: list[str] = []
+    columns where possible (escapes and wide characters counted as shown); with
+    ``lines``, also after every newline, so that each line of SQL reads as a line."""
+    if lines:
+        if "\n" not in value and shown_width(value) <= width:
+            return [value]
+        return [piece for line in value.splitlines(keepends=True) for piece in pieces(line, width)]
+    cut: list[str] = []
     current = ""
     for token in re.findall(r"\S+\s*|\s+", value):
         word = token.rstrip()
-        if word and _shown(word) > width:
+        if word and shown_width(word) > width:
             # A piece without spaces may run long: style checkers let a lone word be.
-            pieces += [current, word] if current else [word]
+            cut += [current, word] if current else [word]
             current = token[len(word) :]
-        elif current and _shown(current + token) > width:
-            pieces.append(current)
+        elif current and shown_width(current + token) > width:
+            cut.append(current)
             current = token
         else:
             current += token
     if current:
-        pieces.append(current)
-    return pieces
+        cut.append(current)
+    return cut
 
 
-def _shown(text: str) -> int:
+def shown_width(text: str) -> int:
     """The columns ``text`` takes inside a string literal, as black and ruff count them:
     escapes such as ``\\n`` in full, wide (East Asian) characters twice."""
     shown = repr(text)[1:-1]

@@ -25,6 +25,7 @@ from entityforge.catalog import (
 from entityforge.catalog.grants import WRITE
 from entityforge.errors import GenerationError
 from entityforge.generators.migrations import render_revision
+from entityforge.generators.migrations.code import SA
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff import compare_catalogs
@@ -476,7 +477,7 @@ def test_render_partial_unique_index() -> None:
     index = Index("uq_t_a", (IndexColumn("a"),), unique=True, where="deleted_at IS NULL")
     snippet = render_operation(ops.CreateIndex("t", index))
     assert "    postgresql_where=sa.text('deleted_at IS NULL'),\n" in snippet.text
-    assert "import sqlalchemy as sa" in snippet.imports
+    assert SA in snippet.imports
 
 
 def test_render_tenant_policy() -> None:

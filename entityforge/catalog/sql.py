@@ -8,23 +8,7 @@ import math
 
 from entityforge.catalog import ENUM_LENGTH, Column
 from entityforge.naming import quote_identifier
-from entityforge.schema import ColumnType, DefaultValue, JsonValue
-
-_SQL_TYPES = {
-    "text": "text",
-    "smallint": "smallint",
-    "integer": "integer",
-    "bigint": "bigint",
-    "float": "double precision",
-    "boolean": "boolean",
-    "date": "date",
-    "datetime": "timestamptz",
-    "time": "time",
-    "interval": "interval",
-    "uuid": "uuid",
-    "json": "jsonb",
-    "bytes": "bytea",
-}
+from entityforge.schema import SPELLINGS, ColumnType, DefaultValue, JsonValue
 
 
 def quote_literal(text: str) -> str:
@@ -48,7 +32,9 @@ def sql_type(column_type: ColumnType) -> str:
     if name == "array":
         assert column_type.item is not None
         return f"{sql_type(column_type.item)}[]"
-    return _SQL_TYPES[name]
+    sql = SPELLINGS[name].sql
+    assert sql is not None, f"{name} is spelled by its parameters"
+    return sql
 
 
 def default_expression(column: Column) -> str | None:

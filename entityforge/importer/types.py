@@ -18,22 +18,9 @@ from pglast.parser import ParseError
 
 from entityforge.importer.live import LiveColumn, LiveType
 from entityforge.parse_tree import required
+from entityforge.schema import SPELLINGS
 
-_SAME = {
-    "text": "text",
-    "int2": "smallint",
-    "int4": "integer",
-    "int8": "bigint",
-    "float8": "float",
-    "bool": "boolean",
-    "date": "date",
-    "timestamptz": "datetime",
-    "time": "time",
-    "interval": "interval",
-    "uuid": "uuid",
-    "jsonb": "json",
-    "bytea": "bytes",
-}
+_SAME = {spelling.udt: name for name, spelling in SPELLINGS.items() if spelling.udt}
 # Stored differently by the spec's type: (type, what changes).
 _NEAR = {
     "float4": ("float", "real becomes double precision"),

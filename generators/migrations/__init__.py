@@ -26,14 +26,7 @@ import hashlib
 from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import parts as revision_parts
-from entityforge.generators.migrations.code import (
-    STEPS,
-    STEPS_IMPORT,
-    Snippet,
-    indent,
-    join,
-    statements_in_block,
-)
+from entityforge.generators.migrations.code import STEPS, STEPS_IMPORT, join, statements_in_block
 from entityforge.generators.migrations.live import (
     live_steps,
     preflight_checks,
@@ -41,6 +34,7 @@ from entityforge.generators.migrations.live import (
     with_rewrite_guards,
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
+from entityforge.generators.python_source import Code, Import, indent, render_imports
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.history import project_history
@@ -128,21 +122,22 @@ def render_revision(
     upgrade = _body(operations, "upgrade")
     downgrade = _body(invert(operations), "downgrade")
     if commits[0]:
-        upgrade = join([revision_parts.COMMIT, Snippet(""), upgrade])
+        upgrade = join([revision_parts.COMMIT, Code(""), upgrade])
     if commits[1]:
-        downgrade = join([revision_parts.COMMIT, Snippet(""), downgrade])
+        downgrade = join([revision_parts.COMMIT, Code(""), downgrade])
     revision = _revision_id(parents, message, upgrade.text, downgrade.text, changes)
     text = render(
         "migrations/revision.py.jinja",
         message=_docstring_line(message),
         revision=revision,
         parents=parents,
-        imports=_import_lines(
-            frozenset(
-                line.format(package=package) if line == STEPS_IMPORT else line
-                for line in upgrade.imports | downgrade.imports
-            )
-        ),
+        imports=render_imports(
+            (
+                Import(package, STEPS) if item == STEPS_IMPORT else item
+                for item in upgrade.imports | downgrade.imports
+            ),
+            first_party=package,
+        ).splitlines(),
         breaking=[_docstring_line(line) for line in breaking_changes(operations)],
         notice=NOTICE,
         upgrade=indent(upgrade.text),
@@ -168,14 +163,14 @@ def _docstring_line(message: str) -> str:
     return line.replace('"""', '\\"\\"\\"')
 
 
-def _body(operations: tuple[Operation, ...], direction: str) -> Snippet:
+def _body(operations: tuple[Operation, ...], direction: str) -> Code:
     """The rendered operations: runs of steps that cannot run in a transaction block in
     autocommit blocks, the validations of ``NOT VALID`` constraints in the last one.
 
     A transactional run that an autocommit block follows commits before the revision
     does; it records that it ran, so that a rerun after an interruption skips it."""
     if not operations:
-        return Snippet("pass")
+        return Code("pass")
     operations = live_steps(operations)
     runs: list[tuple[bool, list[Operation]]] = []
     for operation in operations:
@@ -199,22 +194,22 @@ def _body(operations: tuple[Operation, ...], direction: str) -> Snippet:
     if validations:
         checked = join(validations)
         if blocks[-1][0]:
-            blocks[-1] = (True, join([blocks[-1][1], Snippet(""), checked]))
+            blocks[-1] = (True, join([blocks[-1][1], Code(""), checked]))
         else:
             blocks.append((True, checked))
     return resumable(blocks, direction, preflight_checks(operations))
 
 
-def _statements(operations: list[Operation], *, nested: bool) -> Snippet:
+def _statements(operations: list[Operation], *, nested: bool) -> Code:
     """The rendered operations, a blank line between groups about different things;
     ``nested`` when they stand in a block of the upgrade rather than in its body."""
-    snippets: list[Snippet] = []
+    snippets: list[Code] = []
     previous: str | None = None
     with statements_in_block(nested):
         for operation in operations:
             subject = _subject(operation)
             if previous is not None and subject != previous:
-                snippets.append(Snippet(""))
+                snippets.append(Code(""))
             snippets.append(with_rewrite_guards(operation, render_operation(operation)))
             previous = subject
     return join(snippets)
@@ -228,13 +223,3 @@ def _subject(operation: Operation) -> str:
     if isinstance(table, str):
         return table
     return type(operation).__name__
-
-
-def _import_lines(imports: frozenset[str]) -> list[str]:
-    """``import x`` lines first, then ``from x import y``, each sorted (isort's order)."""
-    first_party = [line for line in imports if line.endswith(f" import {STEPS}")]
-    plain = sorted(line for line in imports if line.startswith("import "))
-    from_imports = sorted(
-        line for line in imports if line.startswith("from ") and line not in first_party
-    )
-    return plain + from_imports + (["", *first_party] if first_party else [])

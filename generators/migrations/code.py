@@ -1,12 +1,11 @@
 """Building blocks of a revision's Python: calls, string literals, columns, types.
 
-Everything returns text, or a ``Snippet``: text and the imports it needs, recorded as
-data so that a revision imports exactly what it uses.
+Everything returns text, or ``Code``: text and the imports it needs, recorded as data so
+that a revision imports exactly what it uses.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,14 +13,16 @@ from dataclasses import dataclass
 
 from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
 from entityforge.catalog import sql as catalog_sql
+from entityforge.generators.column_types import sqlalchemy_type
+from entityforge.generators.python_source import Code, Import, call, indent, pieces, shown_width
 from entityforge.generators.sql import escape_text
 from entityforge.schema import ColumnType
 
-SA = "import sqlalchemy as sa"
-POSTGRESQL = "from sqlalchemy.dialects import postgresql"
-OP = "from alembic import op"
+SA = Import("sqlalchemy", alias="sa")
+POSTGRESQL = Import("sqlalchemy.dialects", "postgresql")
+OP = Import("alembic", "op")
 STEPS = "migration_steps"
-STEPS_IMPORT = "from {package} import migration_steps"
+STEPS_IMPORT = Import("{package}", STEPS)
 """The import of the project's ``migration_steps``; the revision fills in ``{package}``."""
 # The longest string literal (quotes included) put on one line: a statement's argument
 # sits at indent 12 inside a block of the upgrade (an autocommit block), at indent 8 in
@@ -35,34 +36,36 @@ NESTED_ROOM = 76
 CHECK_IN_TABLE_ROOM = 86
 _statement_room: ContextVar[int] = ContextVar("statement_room", default=STATEMENT_ROOM)
 
-_SIMPLE_TYPES = {
-    "text": "sa.Text()",
-    "smallint": "sa.SmallInteger()",
-    "integer": "sa.Integer()",
-    "bigint": "sa.BigInteger()",
-    "float": "sa.Double()",
-    "boolean": "sa.Boolean()",
-    "date": "sa.Date()",
-    "datetime": "sa.DateTime(timezone=True)",
-    "time": "sa.Time()",
-    "interval": "sa.Interval()",
-    "uuid": "sa.Uuid()",
-    "bytes": "sa.LargeBinary()",
-}
-
 
 @dataclass(frozen=True)
-class Snippet:
-    """Python source and the import statements it needs."""
+class RevisionNames:
+    """A revision names SQLAlchemy through ``sa`` and ``postgresql`` and spells an enum by
+    its labels, as the database holds it when the revision runs."""
 
-    text: str
-    imports: frozenset[str] = frozenset()
+    instances: bool = True
+
+    def sqlalchemy(self, name: str) -> Code:
+        return Code(f"sa.{name}", frozenset({SA}))
+
+    def postgresql(self, name: str) -> Code:
+        return Code(f"postgresql.{name}", frozenset({POSTGRESQL}))
+
+    def enum_type(self, type_: ColumnType, column: str) -> Code:
+        if type_.enum_name is None:
+            return Code(f"sa.String({ENUM_LENGTH})", frozenset({SA}))
+        labels = [repr(value) for value in type_.values]
+        arguments = [*labels, f"name={type_.enum_name!r}", "create_type=False"]
+        return call(self.postgresql("ENUM"), *arguments)
 
 
-def join(snippets: Iterable[Snippet], separator: str = "\n") -> Snippet:
-    items = tuple(snippets)
-    imports = frozenset().union(*(snippet.imports for snippet in items))
-    return Snippet(separator.join(snippet.text for snippet in items), imports)
+def column_type(type_: ColumnType) -> Code:
+    """The SQLAlchemy type of a column, the way the models declare it."""
+    return sqlalchemy_type(type_, RevisionNames(), "")
+
+
+def join(parts: Iterable[Code], separator: str = "\n") -> Code:
+    """Statements, one after the other, with the imports of all."""
+    return Code.join(parts, separator)
 
 
 def python_string(text: str, room: int = NESTED_ROOM, whole: int | None = None) -> str:
@@ -70,46 +73,28 @@ def python_string(text: str, room: int = NESTED_ROOM, whole: int | None = None) 
 
     ``whole`` is the room where the literal stands, when it is known: a literal that fits
     there stays whole (ruff would join its pieces again, black would not)."""
-    if "\n" not in text and whole is not None and len(repr(text)) <= whole:
+    if "\n" not in text and whole is not None and shown_width(text) + 2 <= whole:
         return repr(text)
-    pieces = _pieces(text, room)
+    pieces = _literal_pieces(text, room)
     if len(pieces) == 1:
         return repr(pieces[0])
     return "(\n" + "\n".join(repr(piece) for piece in pieces) + "\n)"
 
 
-def _pieces(text: str, room: int) -> list[str]:
-    """Cut after each newline, and after spaces where a line's literal would not fit in
-    ``room`` characters, so black never has to leave a line too long."""
-    if "\n" not in text and len(repr(text)) <= room:
-        return [text]
-    pieces: list[str] = []
-    for line in text.splitlines(keepends=True):
-        current = ""
-        for word in re.split(r"(?<= )", line):
-            if current and len(repr(current + word)) > room:
-                pieces.append(current)
-                current = ""
-            current += word
-        pieces.append(current)
-    return pieces
+def _literal_pieces(text: str, room: int) -> list[str]:
+    """``text`` cut into literals of at most ``room`` columns, quotes included, a line of
+    SQL to a literal or more."""
+    return pieces(text, room - 2, lines=True)
 
 
-def call(function: str, arguments: Iterable[str], *, exploded: bool = False) -> str:
-    """A call; ``exploded`` puts one argument per line (a trailing comma keeps it so)."""
-    items = list(arguments)
-    if not exploded:
-        return f"{function}({', '.join(items)})"
-    return f"{function}(\n" + "".join(indent(f"{item},") + "\n" for item in items) + ")"
-
-
-def indent(text: str, prefix: str = "    ") -> str:
-    return "\n".join(prefix + line if line else line for line in text.split("\n"))
+def op(function: str) -> Code:
+    """Alembic's ``op.<function>``, to call."""
+    return Code(f"op.{function}", frozenset({OP}))
 
 
 def call_with_string(function: str, text: str, room: int = NESTED_ROOM) -> str:
     """A call whose one argument is a string, long text cut into pieces on their own lines."""
-    pieces = _pieces(text, room)
+    pieces = _literal_pieces(text, room)
     if len(pieces) == 1:
         return f"{function}({pieces[0]!r})"
     return f"{function}(\n" + "".join(indent(repr(piece)) + "\n" for piece in pieces) + ")"
@@ -126,53 +111,29 @@ def statements_in_block(nested: bool) -> Iterator[None]:
         _statement_room.reset(token)
 
 
-def execute(*statements: str) -> Snippet:
+def execute(*statements: str) -> Code:
     """``op.execute`` of each statement; Alembic wraps a string in ``text()``."""
     room = _statement_room.get()
     text = "\n".join(
         call_with_string("op.execute", escape_text(statement), room) for statement in statements
     )
-    return Snippet(text, frozenset({OP}))
-
-
-def column_type(type_: ColumnType) -> Snippet:
-    """The SQLAlchemy type of a column, the way the models declare it."""
-    if type_.name in _SIMPLE_TYPES:
-        return Snippet(_SIMPLE_TYPES[type_.name], frozenset({SA}))
-    if type_.name == "string":
-        return Snippet(f"sa.String({type_.max_length})", frozenset({SA}))
-    if type_.name == "decimal":
-        arguments = [str(n) for n in (type_.precision, type_.scale) if n is not None]
-        return Snippet(call("sa.Numeric", arguments), frozenset({SA}))
-    if type_.name == "json":
-        return Snippet("postgresql.JSONB()", frozenset({POSTGRESQL}))
-    if type_.name == "enum" and type_.enum_name is None:
-        return Snippet(f"sa.String({ENUM_LENGTH})", frozenset({SA}))
-    if type_.name == "enum":
-        labels = [repr(value) for value in type_.values]
-        arguments = [*labels, f"name={type_.enum_name!r}", "create_type=False"]
-        return Snippet(call("postgresql.ENUM", arguments), frozenset({POSTGRESQL}))
-    if type_.name == "array":
-        assert type_.item is not None
-        item = column_type(type_.item)
-        return Snippet(f"postgresql.ARRAY({item.text})", item.imports | {POSTGRESQL})
-    raise ValueError(f"no SQLAlchemy type for {type_.name}")
+    return Code(text, frozenset({OP}))
 
 
 def server_default(expression: str | None) -> str:
     return "None" if expression is None else call_with_string("sa.text", escape_text(expression))
 
 
-def column(column_: Column) -> Snippet:
+def column(column_: Column) -> Code:
     type_ = column_type(column_.type)
-    arguments = [repr(column_.name), type_.text]
+    arguments: list[Code | str] = [repr(column_.name), type_]
     default = catalog_sql.default_expression(column_)
     if default is not None:
         arguments.append(f"server_default={server_default(default)}")
     arguments.append(f"nullable={column_.nullable}")
     if column_.comment is not None:
         arguments.append(f"comment={python_string(column_.comment)}")
-    return Snippet(call("sa.Column", arguments), type_.imports | {SA})
+    return call(Code("sa.Column", frozenset({SA})), *arguments)
 
 
 def names(items: Iterable[str]) -> str:
@@ -193,23 +154,21 @@ def on_delete(foreign_key: ForeignKey) -> list[str]:
 def table_constraints(table: Table) -> list[str]:
     """Primary key, foreign keys, uniques and checks as ``op.create_table`` arguments."""
     pk = [*map(repr, table.primary_key), f"name={final_name(table.primary_key_name)}"]
-    constraints = [call("sa.PrimaryKeyConstraint", pk)]
+    constraints = [call("sa.PrimaryKeyConstraint", *pk).text]
     for fk in table.foreign_keys:
         referred = [f"{fk.referred_table}.{name}" for name in fk.referred_columns]
         arguments = [names(fk.columns), names(referred), f"name={final_name(fk.name)}"]
-        constraints.append(call("sa.ForeignKeyConstraint", [*arguments, *on_delete(fk)]))
+        constraints.append(call("sa.ForeignKeyConstraint", *arguments, *on_delete(fk)).text)
     constraints += [
-        call("sa.UniqueConstraint", [*map(repr, u.columns), f"name={final_name(u.name)}"])
+        call("sa.UniqueConstraint", *map(repr, u.columns), f"name={final_name(u.name)}").text
         for u in table.uniques
     ]
     constraints += [
         call(
             "sa.CheckConstraint",
-            [
-                python_string(escape_text(c.expression), whole=CHECK_IN_TABLE_ROOM),
-                f"name={final_name(c.name)}",
-            ],
-        )
+            python_string(escape_text(c.expression), whole=CHECK_IN_TABLE_ROOM),
+            f"name={final_name(c.name)}",
+        ).text
         for c in table.checks
     ]
     return constraints

@@ -10,7 +10,8 @@ from typing import Any
 
 from entityforge import naming
 from entityforge.catalog import ForeignKey
-from entityforge.generators.migrations.code import Snippet, execute
+from entityforge.generators.migrations.code import execute
+from entityforge.generators.python_source import Code
 from entityforge.migrate.operations.tenancy import BuildKeyIndex, DiscardKeyIndex, MovePrimaryKey
 from entityforge.naming import quote_identifier
 
@@ -19,14 +20,14 @@ def _listing(columns: tuple[str, ...]) -> str:
     return ", ".join(quote_identifier(column) for column in columns)
 
 
-def render_build_key_index(operation: BuildKeyIndex) -> Snippet:
+def render_build_key_index(operation: BuildKeyIndex) -> Code:
     return execute(
         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {quote_identifier(operation.name)} "
         f"ON {quote_identifier(operation.table)} ({_listing(operation.columns)})"
     )
 
 
-def render_discard_key_index(operation: DiscardKeyIndex) -> Snippet:
+def render_discard_key_index(operation: DiscardKeyIndex) -> Code:
     return execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_identifier(operation.name)}")
 
 
@@ -44,7 +45,7 @@ def add_foreign_key_not_valid(table: str, fk: ForeignKey) -> str:
     )
 
 
-def render_move_primary_key(operation: MovePrimaryKey) -> Snippet:
+def render_move_primary_key(operation: MovePrimaryKey) -> Code:
     table = quote_identifier(operation.table)
     key = quote_identifier(naming.primary_key_name(operation.table))
     prebuilt = operation.primary_key_index is not None
@@ -64,7 +65,7 @@ def render_move_primary_key(operation: MovePrimaryKey) -> Snippet:
     return execute(*statements)
 
 
-RENDERERS: tuple[Callable[[Any], Snippet], ...] = (
+RENDERERS: tuple[Callable[[Any], Code], ...] = (
     render_build_key_index,
     render_discard_key_index,
     render_move_primary_key,

@@ -20,14 +20,12 @@ from entityforge.generators.migrations.code import (
     OP,
     STEPS,
     STEPS_IMPORT,
-    Snippet,
-    call,
     execute,
-    indent,
     join,
     python_string,
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
+from entityforge.generators.python_source import Code, call, indent
 from entityforge.generators.sql import escape_text
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -74,36 +72,35 @@ def _makes_required(operation: Operation) -> bool:
 
 
 def resumable(
-    blocks: Sequence[tuple[bool, Snippet]], direction: str, checks: Sequence[Snippet] = ()
-) -> Snippet:
+    blocks: Sequence[tuple[bool, Code]], direction: str, checks: Sequence[Code] = ()
+) -> Code:
     """The body's runs (``(outside a transaction, text)``), resumable after a kill,
     after the ``checks`` that stop it before a step that would fail on existing rows."""
-    steps = STEPS_IMPORT
     last_autocommit = max((i for i, (outside, _) in enumerate(blocks) if outside), default=-1)
-    parts: list[Snippet] = [join(checks)] if checks else []
+    parts: list[Code] = [join(checks)] if checks else []
     recorded = 0
     for position, (outside, snippet) in enumerate(blocks):
         if outside:
-            limited = join([Snippet(f"{STEPS}.limit_waits()", frozenset({steps})), snippet])
-            parts.append(Snippet(f"{AUTOCOMMIT}\n{indent(limited.text)}", limited.imports | {OP}))
+            limited = join([Code(f"{STEPS}.limit_waits()", frozenset({STEPS_IMPORT})), snippet])
+            parts.append(Code(f"{AUTOCOMMIT}\n{indent(limited.text)}", limited.imports | {OP}))
         elif position < last_autocommit:
             recorded += 1
-            parts.append(_recorded(snippet, direction, recorded, steps))
+            parts.append(_recorded(snippet, direction, recorded))
         else:
             parts.append(snippet)
     if recorded:
-        parts.append(Snippet(f"{STEPS}.forget()", frozenset({steps})))
+        parts.append(Code(f"{STEPS}.forget()", frozenset({STEPS_IMPORT})))
     return join(parts, separator="\n\n")
 
 
-def _recorded(snippet: Snippet, direction: str, part: int, steps: str) -> Snippet:
+def _recorded(snippet: Code, direction: str, part: int) -> Code:
     arguments = f"revision, {direction!r}, {part}"
     record = f"{STEPS}.record({arguments})"
     text = f"if not {STEPS}.done({arguments}):\n{indent(snippet.text)}\n{indent(record)}"
-    return Snippet(text, snippet.imports | {steps})
+    return Code(text, snippet.imports | {STEPS_IMPORT})
 
 
-def _fits(operation: AlterColumn) -> list[Snippet]:
+def _fits(operation: AlterColumn) -> list[Code]:
     """A check that every value fits a narrower type, which would otherwise cut a string
     short in an explicit cast or round a number to fewer decimals without a word."""
     old, new = operation.old.type, operation.new.type
@@ -132,7 +129,7 @@ def _fits(operation: AlterColumn) -> list[Snippet]:
     ]
 
 
-def with_rewrite_guards(operation: Operation, snippet: Snippet) -> Snippet:
+def with_rewrite_guards(operation: Operation, snippet: Code) -> Code:
     """``snippet`` after a check, for each table it rewrites, that the table is small or
     the run allows rewrites (``migration_steps.rewrite_allowed``)."""
     guards = [
@@ -142,9 +139,9 @@ def with_rewrite_guards(operation: Operation, snippet: Snippet) -> Snippet:
     return join([*guards, snippet]) if guards else snippet
 
 
-def _steps_call(function: str, *arguments: str) -> Snippet:
-    text = call(f"{STEPS}.{function}", [python_string(argument) for argument in arguments])
-    return Snippet(text, frozenset({STEPS_IMPORT}))
+def _steps_call(function: str, *arguments: str) -> Code:
+    steps = Code(f"{STEPS}.{function}", frozenset({STEPS_IMPORT}))
+    return call(steps, *map(python_string, arguments))
 
 
 def _new_columns(operations: Sequence[Operation]) -> set[tuple[str, str]]:
@@ -169,7 +166,7 @@ def _mentioned(operation: Operation) -> set[str]:
     return set(re.findall(r"\w+", repr(operation)))
 
 
-def preflight_checks(operations: Sequence[Operation]) -> list[Snippet]:
+def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
     """The checks of existing rows that steps of ``operations`` need, in order; none for
     a step on a column the same revision adds (it holds only its default)."""
     added = _new_columns(operations)
@@ -211,7 +208,7 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Snippet]:
 
 def _no_orphans(
     operation: AddForeignKey, operations: Sequence[Operation], added: set[tuple[str, str]]
-) -> list[Snippet]:
+) -> list[Code]:
     """The check that existing rows refer to existing ones, for a foreign key validated
     after it is added; none when its columns are new, or its table is created or renamed
     by the revision (the count runs before the revision touches anything)."""
@@ -239,7 +236,7 @@ def _no_orphans(
 
 
 @render_operation.register
-def render_require_column(operation: RequireColumn) -> Snippet:
+def render_require_column(operation: RequireColumn) -> Code:
     """Add the temporary check, NOT VALID: no scan while the lock is held."""
     column = quote_identifier(operation.column.name)
     return execute(
@@ -249,7 +246,7 @@ def render_require_column(operation: RequireColumn) -> Snippet:
 
 
 @render_validation.register
-def render_require_column_validation(operation: RequireColumn) -> Snippet:
+def render_require_column_validation(operation: RequireColumn) -> Code:
     """Validate the check, SET NOT NULL (no scan: the check proves it), drop the check."""
     table = quote_identifier(operation.table)
     column = quote_identifier(operation.column.name)

@@ -11,15 +11,8 @@ from typing import Any
 
 from entityforge.generators import sql
 from entityforge.generators.migrations import sql_renames as renames_sql
-from entityforge.generators.migrations.code import (
-    OP,
-    Snippet,
-    call,
-    column,
-    column_type,
-    execute,
-    join,
-)
+from entityforge.generators.migrations.code import column, column_type, execute, join, op
+from entityforge.generators.python_source import Code, call
 from entityforge.migrate.operations.renames import (
     RenameColumn,
     RenameConstraint,
@@ -36,15 +29,15 @@ from entityforge.migrate.operations.tenancy import (
 )
 
 
-def _op_call(function: str, *arguments: str) -> Snippet:
-    return Snippet(call(f"op.{function}", arguments), frozenset({OP}))
+def _op_call(function: str, *arguments: str) -> Code:
+    return call(op(function), *arguments)
 
 
-def render_rename_table(operation: RenameTable) -> Snippet:
+def render_rename_table(operation: RenameTable) -> Code:
     return _op_call("rename_table", repr(operation.old), repr(operation.new))
 
 
-def render_rename_column(operation: RenameColumn) -> Snippet:
+def render_rename_column(operation: RenameColumn) -> Code:
     return _op_call(
         "alter_column",
         repr(operation.table),
@@ -53,23 +46,23 @@ def render_rename_column(operation: RenameColumn) -> Snippet:
     )
 
 
-def render_rename_constraint(operation: RenameConstraint) -> Snippet:
+def render_rename_constraint(operation: RenameConstraint) -> Code:
     return execute(renames_sql.rename_constraint(operation.table, operation.old, operation.new))
 
 
-def render_rename_index(operation: RenameIndex) -> Snippet:
+def render_rename_index(operation: RenameIndex) -> Code:
     return execute(renames_sql.rename_index(operation.old, operation.new))
 
 
-def render_rename_enum(operation: RenameEnum) -> Snippet:
+def render_rename_enum(operation: RenameEnum) -> Code:
     return execute(renames_sql.rename_enum(operation.old, operation.new))
 
 
-def render_rename_trigger(operation: RenameTrigger) -> Snippet:
+def render_rename_trigger(operation: RenameTrigger) -> Code:
     return execute(renames_sql.rename_trigger(operation.table, operation.old, operation.new))
 
 
-def render_rename_role(operation: RenameRole) -> Snippet:
+def render_rename_role(operation: RenameRole) -> Code:
     grants = [
         sql.grant_privileges(table, operation.new, privileges)
         for table, privileges in operation.grants
@@ -82,31 +75,34 @@ def render_rename_role(operation: RenameRole) -> Snippet:
     )
 
 
-def render_add_filled_column(operation: AddFilledColumn) -> Snippet:
+def render_add_filled_column(operation: AddFilledColumn) -> Code:
     """Add the column nullable, fill it from the parent rows, then require it."""
     nullable = column(replace(operation.column, nullable=True))
-    added = Snippet(
-        call("op.add_column", [repr(operation.table), nullable.text]), nullable.imports
-    )
+    added = call(op("add_column"), repr(operation.table), nullable)
     fill = execute(
         *renames_sql.fill_column(operation.table, operation.column.name, operation.fill)
     )
     type_ = column_type(operation.column.type)
-    arguments = [repr(operation.table), repr(operation.column.name)]
-    arguments += [f"existing_type={type_.text}", "nullable=False"]
-    required = Snippet(call("op.alter_column", arguments), type_.imports | {OP})
-    return join([Snippet(added.text, added.imports | {OP}), fill, required])
+    existing_type = type_.wrap("existing_type=")
+    required = call(
+        op("alter_column"),
+        repr(operation.table),
+        repr(operation.column.name),
+        existing_type,
+        "nullable=False",
+    )
+    return join([added, fill, required])
 
 
-def render_drop_filled_column(operation: DropFilledColumn) -> Snippet:
+def render_drop_filled_column(operation: DropFilledColumn) -> Code:
     return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
 
 
-def render_replace_primary_key(operation: ReplacePrimaryKey) -> Snippet:
+def render_replace_primary_key(operation: ReplacePrimaryKey) -> Code:
     return execute(*renames_sql.replace_primary_key(operation.table, operation.new_columns))
 
 
-RENDERERS: tuple[Callable[[Any], Snippet], ...] = (
+RENDERERS: tuple[Callable[[Any], Code], ...] = (
     render_rename_table,
     render_rename_column,
     render_rename_constraint,

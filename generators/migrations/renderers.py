@@ -22,8 +22,6 @@ from entityforge.generators.migrations.code import (
     OP,
     SA,
     STEPS_IMPORT,
-    Snippet,
-    call,
     column,
     column_type,
     execute,
@@ -32,10 +30,12 @@ from entityforge.generators.migrations.code import (
     join,
     names,
     on_delete,
+    op,
     python_string,
     server_default,
     table_constraints,
 )
+from entityforge.generators.python_source import Code, call
 from entityforge.generators.sql import escape_text
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
@@ -46,18 +46,18 @@ from entityforge.naming import quote_identifier
 from entityforge.schema import ColumnType
 
 
-def drop_invalid_index(name: str) -> Snippet:
+def drop_invalid_index(name: str) -> Code:
     """Drop what an interrupted concurrent build of the index left, if it is invalid."""
-    return Snippet(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
+    return Code(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
 
 
 @singledispatch
-def render_operation(operation: ops.Operation) -> Snippet:
+def render_operation(operation: ops.Operation) -> Code:
     raise TypeError(f"no renderer registered for {type(operation).__name__}")
 
 
-def _op_call(function: str, *arguments: str, exploded: bool = False) -> Snippet:
-    return Snippet(call(f"op.{function}", arguments, exploded=exploded), frozenset({OP}))
+def _op_call(function: str, *arguments: str, exploded: bool = False) -> Code:
+    return call(op(function), *arguments, exploded=exploded)
 
 
 def _optional_string(text: str | None) -> str:
@@ -65,17 +65,17 @@ def _optional_string(text: str | None) -> str:
 
 
 @render_operation.register
-def render_create_extension(operation: ops.CreateExtension) -> Snippet:
+def render_create_extension(operation: ops.CreateExtension) -> Code:
     return execute(sql.create_extension(operation.name))
 
 
 @render_operation.register
-def render_drop_extension(operation: ops.DropExtension) -> Snippet:
+def render_drop_extension(operation: ops.DropExtension) -> Code:
     return execute(sql.drop_extension(operation.name))
 
 
 @render_operation.register
-def render_create_role(operation: ops.CreateRole) -> Snippet:
+def render_create_role(operation: ops.CreateRole) -> Code:
     return execute(
         sql.create_role(operation.name, operation.bypass_rls),
         sql.grant_schema_usage(operation.name),
@@ -83,22 +83,22 @@ def render_create_role(operation: ops.CreateRole) -> Snippet:
 
 
 @render_operation.register
-def render_drop_role(operation: ops.DropRole) -> Snippet:
+def render_drop_role(operation: ops.DropRole) -> Code:
     return execute(sql.drop_role(operation.name))
 
 
 @render_operation.register
-def render_create_enum(operation: ops.CreateEnum) -> Snippet:
+def render_create_enum(operation: ops.CreateEnum) -> Code:
     return execute(sql.create_enum(operation.enum))
 
 
 @render_operation.register
-def render_drop_enum(operation: ops.DropEnum) -> Snippet:
+def render_drop_enum(operation: ops.DropEnum) -> Code:
     return execute(sql.drop_enum(operation.enum.name))
 
 
 @render_operation.register
-def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
+def render_alter_enum(operation: ops.AlterEnum) -> Code:
     """Drop what holds constants of the type, swap the type, create them again."""
     dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
     created = [render_operation(dependent) for dependent in operation.dependents]
@@ -106,7 +106,7 @@ def render_alter_enum(operation: ops.AlterEnum) -> Snippet:
 
 
 @render_operation.register
-def render_change_enum_storage(operation: ChangeEnumStorage) -> Snippet:
+def render_change_enum_storage(operation: ChangeEnumStorage) -> Code:
     """Drop what holds constants of the old type, convert, create them again."""
     dropped = [render_operation(dependent) for dependent in ops.invert(operation.dependents)]
     created = [render_operation(dependent) for dependent in operation.dependents]
@@ -114,34 +114,34 @@ def render_change_enum_storage(operation: ChangeEnumStorage) -> Snippet:
 
 
 @render_operation.register
-def render_add_enum_values(operation: ops.AddEnumValues) -> Snippet:
+def render_add_enum_values(operation: ops.AddEnumValues) -> Code:
     return execute(
         *sql.add_enum_values(operation.name, operation.old_values, operation.new_values)
     )
 
 
 @render_operation.register
-def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Snippet:
+def render_create_function(operation: ops.CreateUpdatedAtFunction) -> Code:
     return execute(sql.create_updated_at_function())
 
 
 @render_operation.register
-def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Snippet:
+def render_drop_function(operation: ops.DropUpdatedAtFunction) -> Code:
     return execute(sql.drop_updated_at_function())
 
 
 @render_operation.register
-def render_create_uuidv7_function(operation: CreateUuidv7Function) -> Snippet:
+def render_create_uuidv7_function(operation: CreateUuidv7Function) -> Code:
     return execute(sql.create_uuidv7_function())
 
 
 @render_operation.register
-def render_drop_uuidv7_function(operation: DropUuidv7Function) -> Snippet:
+def render_drop_uuidv7_function(operation: DropUuidv7Function) -> Code:
     return execute(sql.drop_uuidv7_function())
 
 
 @render_operation.register
-def render_create_table(operation: ops.CreateTable) -> Snippet:
+def render_create_table(operation: ops.CreateTable) -> Code:
     table = operation.table
     snippets = [column(c) for c in table.columns]
     columns = join(snippets)
@@ -149,17 +149,17 @@ def render_create_table(operation: ops.CreateTable) -> Snippet:
     arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
         arguments.append(f"comment={python_string(table.comment)}")
-    text = call("op.create_table", arguments, exploded=True)
-    return Snippet(text, columns.imports | {OP, SA})
+    created = call(op("create_table"), *arguments, exploded=True)
+    return created.with_imports(columns.imports, {SA})
 
 
 @render_operation.register
-def render_drop_table(operation: ops.DropTable) -> Snippet:
+def render_drop_table(operation: ops.DropTable) -> Code:
     return _op_call("drop_table", repr(operation.table.name))
 
 
 @render_operation.register
-def render_alter_table_comment(operation: ops.AlterTableComment) -> Snippet:
+def render_alter_table_comment(operation: ops.AlterTableComment) -> Code:
     existing = f"existing_comment={_optional_string(operation.old_comment)}"
     if operation.new_comment is None:
         return _op_call("drop_table_comment", repr(operation.table), existing)
@@ -168,19 +168,19 @@ def render_alter_table_comment(operation: ops.AlterTableComment) -> Snippet:
 
 
 @render_operation.register
-def render_add_column(operation: ops.AddColumn) -> Snippet:
+def render_add_column(operation: ops.AddColumn) -> Code:
     added = column(operation.column)
     snippet = _op_call("add_column", repr(operation.table), added.text)
-    return Snippet(snippet.text, snippet.imports | added.imports)
+    return Code(snippet.text, snippet.imports | added.imports)
 
 
 @render_operation.register
-def render_drop_column(operation: ops.DropColumn) -> Snippet:
+def render_drop_column(operation: ops.DropColumn) -> Code:
     return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
 
 
 @render_operation.register
-def render_alter_column(operation: ops.AlterColumn) -> Snippet:
+def render_alter_column(operation: ops.AlterColumn) -> Code:
     old, new = operation.old, operation.new
     existing_type = column_type(old.type)
     imports = existing_type.imports | {OP, SA}
@@ -205,7 +205,7 @@ def render_alter_column(operation: ops.AlterColumn) -> Snippet:
     if old.comment != new.comment:
         arguments.append(f"comment={_optional_string(new.comment)}")
         arguments.append(f"existing_comment={_optional_string(old.comment)}")
-    return Snippet(call("op.alter_column", arguments, exploded=True), imports)
+    return call(op("alter_column"), *arguments, exploded=True).with_imports(imports)
 
 
 def _conversion(column: str, old: ColumnType, new: ColumnType) -> str | None:
@@ -223,7 +223,7 @@ def _conversion(column: str, old: ColumnType, new: ColumnType) -> str | None:
 
 
 @render_operation.register
-def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
+def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
     unique = operation.constraint
     if operation.concurrently:
         index = _op_call(
@@ -252,7 +252,7 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Snippet:
 
 
 @render_operation.register
-def render_drop_unique(operation: ops.DropUniqueConstraint) -> Snippet:
+def render_drop_unique(operation: ops.DropUniqueConstraint) -> Code:
     if operation.concurrently:
         # In an autocommit block, where a rerun may find it gone already.
         return execute(sql.drop_constraint_if_exists(operation.table, operation.constraint.name))
@@ -261,7 +261,7 @@ def render_drop_unique(operation: ops.DropUniqueConstraint) -> Snippet:
 
 
 @render_operation.register
-def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
+def render_add_check(operation: ops.AddCheckConstraint) -> Code:
     check = operation.constraint
     return _op_call(
         "create_check_constraint",
@@ -273,13 +273,13 @@ def render_add_check(operation: ops.AddCheckConstraint) -> Snippet:
 
 
 @render_operation.register
-def render_drop_check(operation: ops.DropCheckConstraint) -> Snippet:
+def render_drop_check(operation: ops.DropCheckConstraint) -> Code:
     name = final_name(operation.constraint.name)
     return _op_call("drop_constraint", name, repr(operation.table), 'type_="check"')
 
 
 @render_operation.register
-def render_add_foreign_key(operation: ops.AddForeignKey) -> Snippet:
+def render_add_foreign_key(operation: ops.AddForeignKey) -> Code:
     fk = operation.foreign_key
     return _op_call(
         "create_foreign_key",
@@ -295,13 +295,13 @@ def render_add_foreign_key(operation: ops.AddForeignKey) -> Snippet:
 
 
 @render_operation.register
-def render_drop_foreign_key(operation: ops.DropForeignKey) -> Snippet:
+def render_drop_foreign_key(operation: ops.DropForeignKey) -> Code:
     name = final_name(operation.foreign_key.name)
     return _op_call("drop_constraint", name, repr(operation.table), 'type_="foreignkey"')
 
 
 @render_operation.register
-def render_create_index(operation: ops.CreateIndex) -> Snippet:
+def render_create_index(operation: ops.CreateIndex) -> Code:
     arguments = index_arguments(operation.table, operation.index)
     if operation.concurrently:
         arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
@@ -310,11 +310,11 @@ def render_create_index(operation: ops.CreateIndex) -> Snippet:
         snippet = join([drop_invalid_index(operation.index.name), snippet])
     if operation.index.where is None and not any(c.hashed for c in operation.index.columns):
         return snippet
-    return Snippet(snippet.text, snippet.imports | {SA})
+    return Code(snippet.text, snippet.imports | {SA})
 
 
 @render_operation.register
-def render_drop_index(operation: ops.DropIndex) -> Snippet:
+def render_drop_index(operation: ops.DropIndex) -> Code:
     arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
     if operation.concurrently:
         arguments += ["postgresql_concurrently=True", "if_exists=True"]
@@ -322,54 +322,54 @@ def render_drop_index(operation: ops.DropIndex) -> Snippet:
 
 
 @render_operation.register
-def render_create_trigger(operation: ops.CreateUpdatedAtTrigger) -> Snippet:
+def render_create_trigger(operation: ops.CreateUpdatedAtTrigger) -> Code:
     return execute(sql.create_updated_at_trigger(operation.table))
 
 
 @render_operation.register
-def render_drop_trigger(operation: ops.DropUpdatedAtTrigger) -> Snippet:
+def render_drop_trigger(operation: ops.DropUpdatedAtTrigger) -> Code:
     return execute(sql.drop_updated_at_trigger(operation.table))
 
 
 @render_operation.register
-def render_enable_rls(operation: ops.EnableRowLevelSecurity) -> Snippet:
+def render_enable_rls(operation: ops.EnableRowLevelSecurity) -> Code:
     return execute(*sql.enable_row_level_security(operation.table))
 
 
 @render_operation.register
-def render_disable_rls(operation: ops.DisableRowLevelSecurity) -> Snippet:
+def render_disable_rls(operation: ops.DisableRowLevelSecurity) -> Code:
     return execute(*sql.disable_row_level_security(operation.table))
 
 
 @render_operation.register
-def render_create_policy(operation: ops.CreateTenantPolicy) -> Snippet:
+def render_create_policy(operation: ops.CreateTenantPolicy) -> Code:
     return execute(sql.create_tenant_policy(operation.table, operation.column, operation.setting))
 
 
 @render_operation.register
-def render_drop_policy(operation: ops.DropTenantPolicy) -> Snippet:
+def render_drop_policy(operation: ops.DropTenantPolicy) -> Code:
     return execute(sql.drop_tenant_policy(operation.table))
 
 
 @render_operation.register
-def render_grant(operation: ops.GrantPrivileges) -> Snippet:
+def render_grant(operation: ops.GrantPrivileges) -> Code:
     return execute(sql.grant_privileges(operation.table, operation.role, operation.privileges))
 
 
 @render_operation.register
-def render_revoke(operation: ops.RevokePrivileges) -> Snippet:
+def render_revoke(operation: ops.RevokePrivileges) -> Code:
     return execute(sql.revoke_privileges(operation.table, operation.role, operation.privileges))
 
 
 @render_operation.register
-def render_distribute(operation: DistributeTable) -> Snippet:
+def render_distribute(operation: DistributeTable) -> Code:
     return execute(
         citus_sql.distribute_table(operation.table, operation.column, operation.colocate_with)
     )
 
 
 @render_operation.register
-def render_undistribute(operation: UndistributeTable) -> Snippet:
+def render_undistribute(operation: UndistributeTable) -> Code:
     return execute(citus_sql.undistribute_table(operation.table))
 
 
@@ -382,27 +382,27 @@ for _renderer in (
 
 
 @singledispatch
-def render_validation(operation: ops.Operation) -> Snippet | None:
+def render_validation(operation: ops.Operation) -> Code | None:
     """The statement validating what ``operation`` added ``NOT VALID``, if anything."""
     return None
 
 
 @render_validation.register
-def render_foreign_key_validation(operation: ops.AddForeignKey) -> Snippet | None:
+def render_foreign_key_validation(operation: ops.AddForeignKey) -> Code | None:
     if not operation.validate_later:
         return None
     return execute(sql.validate_constraint(operation.table, operation.foreign_key.name))
 
 
 @render_validation.register
-def render_check_validation(operation: ops.AddCheckConstraint) -> Snippet | None:
+def render_check_validation(operation: ops.AddCheckConstraint) -> Code | None:
     if not operation.validate_later:
         return None
     return execute(sql.validate_constraint(operation.table, operation.constraint.name))
 
 
 @render_validation.register
-def render_moved_key_validation(operation: MovePrimaryKey) -> Snippet | None:
+def render_moved_key_validation(operation: MovePrimaryKey) -> Code | None:
     """The foreign keys a moved primary key took over, added back ``NOT VALID``."""
     if not operation.referencing:
         return None

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from entityforge.catalog.sql import quote_literal, sql_type
-from entityforge.generators.migrations.code import Snippet, execute
+from entityforge.generators.migrations.code import execute
+from entityforge.generators.python_source import Code
 from entityforge.migrate.operations.search import (
     CreateSearchFunction,
     DropSearchFunction,
@@ -47,15 +48,15 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     )
 
 
-def render_create_search_function(operation: CreateSearchFunction) -> Snippet:
+def render_create_search_function(operation: CreateSearchFunction) -> Code:
     return execute(*create_search_function(operation.function))
 
 
-def render_drop_search_function(operation: DropSearchFunction) -> Snippet:
+def render_drop_search_function(operation: DropSearchFunction) -> Code:
     return execute(f"DROP FUNCTION IF EXISTS {_signature(operation.function)}")
 
 
-RENDERERS: tuple[Callable[[Any], Snippet], ...] = (
+RENDERERS: tuple[Callable[[Any], Code], ...] = (
     render_create_search_function,
     render_drop_search_function,
 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from entityforge.catalog import ENUM_LENGTH, Column
 from entityforge.catalog.sql import literal_default
+from entityforge.generators.column_types import sqlalchemy_type
 from entityforge.generators.python_source import (
     Code,
     Symbols,
@@ -19,43 +20,12 @@ from entityforge.generators.python_source import (
     string_literal,
 )
 from entityforge.generators.sql import escape_text
-from entityforge.schema import ColumnType
+from entityforge.schema import SPELLINGS, ColumnType
 
 SQLALCHEMY = "sqlalchemy"
 # Where a default's literal stands once black has split ``mapped_column(...)``: after
 # ``server_default=`` at the arguments' indent, or alone inside ``text(...)``.
 ARGUMENT_INDENT = 8
-
-
-_SIMPLE_TYPES = {
-    "text": "Text",
-    "smallint": "SmallInteger",
-    "integer": "Integer",
-    "bigint": "BigInteger",
-    "float": "Double",
-    "boolean": "Boolean",
-    "date": "Date",
-    "time": "Time",
-    "interval": "Interval",
-    "uuid": "Uuid",
-    "bytes": "LargeBinary",
-}
-# Python types: a builtin, or (module, name) to import.
-_PYTHON_TYPES: dict[str, str | tuple[str, str]] = {
-    "string": "str",
-    "text": "str",
-    "smallint": "int",
-    "integer": "int",
-    "bigint": "int",
-    "float": "float",
-    "boolean": "bool",
-    "bytes": "bytes",
-    "decimal": ("decimal", "Decimal"),
-    "date": ("datetime", "date"),
-    "datetime": ("datetime", "datetime"),
-    "time": ("datetime", "time"),
-    "interval": ("datetime", "timedelta"),
-}
 
 
 @dataclass(frozen=True)
@@ -78,6 +48,21 @@ class ModelNames:
 
     def base(self, name: str) -> Code:
         return self.symbols.name(".base", name)
+
+    @property
+    def instances(self) -> bool:
+        """A model names a type without parameters by its class (``Text``)."""
+        return False
+
+    def enum_type(self, type_: ColumnType, column: str) -> Code:
+        """``Enum`` over the module's ``StrEnum`` class, stored by its values."""
+        arguments: tuple[Code | str, ...] = (
+            ("native_enum=False", f"length={ENUM_LENGTH}")
+            if type_.enum_name is None  # varchar and ``ck_<table>_<column>_values``
+            else (f"name={type_.enum_name!r}",)
+        )
+        values = self.base("enum_values").wrap("values_callable=")
+        return call(self.sqlalchemy("Enum"), self.enum_class(column), *arguments, values)
 
 
 def column_type(column: Column, names: ModelNames) -> Code:
@@ -103,43 +88,6 @@ def column_type(column: Column, names: ModelNames) -> Code:
     return type_
 
 
-def sqlalchemy_type(type_: ColumnType, names: ModelNames, column: str) -> Code:
-    """The SQLAlchemy type expression of a column (``String(200)``, ``postgresql.JSONB``)."""
-    if type_.name in _SIMPLE_TYPES:
-        return names.sqlalchemy(_SIMPLE_TYPES[type_.name])
-    if type_.name == "string":
-        return call(names.sqlalchemy("String"), str(type_.max_length))
-    if type_.name == "decimal":
-        if type_.precision is None:
-            return call(names.sqlalchemy("Numeric"))
-        arguments = [str(v) for v in (type_.precision, type_.scale) if v is not None]
-        return call(names.sqlalchemy("Numeric"), *arguments)
-    if type_.name == "datetime":
-        return call(names.sqlalchemy("DateTime"), "timezone=True")
-    if type_.name == "json":
-        return names.postgresql("JSONB")
-    if type_.name == "array":
-        assert type_.item is not None
-        return call(names.postgresql("ARRAY"), sqlalchemy_type(type_.item, names, column))
-    if type_.name == "enum" and type_.enum_name is None:
-        # varchar and the table's check on the labels (``ck_<table>_<column>_values``).
-        return call(
-            names.sqlalchemy("Enum"),
-            names.enum_class(column),
-            "native_enum=False",
-            f"length={ENUM_LENGTH}",
-            names.base("enum_values").wrap("values_callable="),
-        )
-    if type_.name == "enum":
-        return call(
-            names.sqlalchemy("Enum"),
-            names.enum_class(column),
-            f"name={type_.enum_name!r}",
-            names.base("enum_values").wrap("values_callable="),
-        )
-    raise ValueError(f"no SQLAlchemy type for column type {type_.name!r}")
-
-
 def _json_shape(column: Column) -> str:
     """What a json column is known to hold: ``object``, ``array`` or anything."""
     return column.default.kind if column.default else "scalar"
@@ -159,12 +107,12 @@ def python_type(column: Column, names: ModelNames) -> Code:
         return python_type(Column(column.name, type_.item), names).wrap("list[", "]")
     if type_.name == "enum":
         return Code(names.enum_class(column.name))
-    if type_.name == "uuid":
-        return names.symbols.module("uuid").wrap("", ".UUID")
-    python = _PYTHON_TYPES[type_.name]
-    if isinstance(python, str):
-        return Code(python)
-    return names.symbols.name(*python)
+    python = SPELLINGS[type_.name].python
+    assert python is not None, f"the column decides a {type_.name} value's type"
+    if isinstance(python, tuple):
+        return names.symbols.name(*python)
+    module, _, name = python.rpartition(".")
+    return names.symbols.module(module).wrap("", f".{name}") if module else Code(python)
 
 
 def mapped_annotation(column: Column, names: ModelNames) -> tuple[Code, bool]:
