@@ -8,15 +8,20 @@ helpers say so once, and raise ``MissingPart`` should a tree ever hold otherwise
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from pglast import ast, parse_sql
+from pglast.parser import scan
+
+from entityforge.naming import quote_identifier
 
 T = TypeVar("T")
+SELECT = "SELECT "
+"""An expression is parsed as the one target of a ``SELECT``."""
 
 
 class MissingPart(Exception):
@@ -41,7 +46,7 @@ def select_target(expression: str) -> ast.Node:
     """The parse tree of ``expression``: the first target of ``SELECT <expression>``.
 
     Raises pglast's ``ParseError`` when the text does not parse."""
-    statement = parse_sql("SELECT " + expression)[0].stmt
+    statement = parse_sql(SELECT + expression)[0].stmt
     if not isinstance(statement, ast.SelectStmt) or not statement.targetList:
         raise MissingPart(f"SELECT {expression} has no target")
     target: ast.ResTarget = statement.targetList[0]
@@ -108,3 +113,29 @@ def references(expression: str) -> References:
         elif isinstance(node, ast.FuncCall):
             functions.add(function_name(node))
     return References(frozenset(columns), frozenset(functions))
+
+
+def rename_columns(expression: str, names: Mapping[str, str]) -> str:
+    """``expression`` with each column ``names`` maps renamed (its last name, quoted where
+    it must be), found by the parser: a function, type or string literal of the same
+    spelling is left as it is, and so is everything else, spacing included."""
+    if not names:
+        return expression
+    text = SELECT + expression
+    tokens = scan(text)
+    at = {token.start: position for position, token in enumerate(tokens)}
+    edits: list[tuple[int, int, str]] = []
+    for node in walk_nodes(required(parse_sql(text)[0].stmt, "RawStmt.stmt")):
+        if not isinstance(node, ast.ColumnRef) or node.location is None:
+            continue
+        fields = required(node.fields, "ColumnRef.fields")
+        last = fields[-1]
+        column = last.sval if isinstance(last, ast.String) else None
+        if column is None or column not in names:
+            continue
+        # A reference is its names and the dots between them: ``t.code`` is three tokens.
+        token = tokens[at[node.location] + 2 * (len(fields) - 1)]
+        edits.append((token.start, token.end + 1, quote_identifier(names[column])))
+    for start, end, name in sorted(edits, reverse=True):
+        text = text[:start] + name + text[end:]
+    return text[len(SELECT) :]

@@ -73,6 +73,9 @@ SPELLINGS: dict[str, Spelling] = {
     "array": Spelling("ARRAY", dialect=True),
 }
 """Every field type's spelling: the one table a new type is added to."""
+INTEGER_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
+"""The integer types and their widths; the rest (largest value, digits) follows."""
+INTEGER_LIMITS = {name: 2 ** (bits - 1) - 1 for name, bits in INTEGER_BITS.items()}
 
 IndexMethod = Literal["btree", "gin", "gist", "brin", "trgm"]
 INDEX_METHODS: tuple[str, ...] = IndexMethod.__args__  # type: ignore[attr-defined]

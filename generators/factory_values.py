@@ -26,8 +26,9 @@ from entityforge.rows.sources import (
 )
 from entityforge.rows.tables import ISODate
 from entityforge.rows.values import PARENT, Interval, Moment, Opaque
+from entityforge.schema import INTEGER_BITS
 
-INTEGER_KINDS = frozenset({"smallint", "integer", "bigint"})
+INTEGER_KINDS = frozenset(INTEGER_BITS)
 
 
 @dataclass(frozen=True)

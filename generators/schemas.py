@@ -31,8 +31,7 @@ from entityforge.generators.python_source import (
 )
 from entityforge.generators.schema_checks import regex_pattern, simple_bound
 from entityforge.generators.templating import render
-from entityforge.rows.candidates import INTEGER_LIMITS
-from entityforge.schema import Entity
+from entityforge.schema import INTEGER_LIMITS, Entity
 
 # Columns the database or the repository fills: never part of a create or update body.
 MANAGED_ROLES = frozenset({"id", "tenant", "created_at", "updated_at", "deleted_at"})

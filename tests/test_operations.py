@@ -45,6 +45,7 @@ from entityforge.migrate.operations.tenancy import (
     ReplacePrimaryKey,
 )
 from entityforge.migrate.safety import narrowing
+from entityforge.parse_tree import rename_columns
 from entityforge.schema import ColumnType, DefaultValue
 from entityforge.spec import load_schema, load_schema_text
 
@@ -779,3 +780,17 @@ def test_revision_body_runs_outside_steps_in_autocommit_blocks() -> None:
 )
 def test_narrowing(old: ColumnType, new: ColumnType, expected: str | None) -> None:
     assert narrowing(old, new) == expected
+
+
+def test_a_rename_reaches_columns_and_nothing_else_of_the_same_spelling() -> None:
+    """A check's columns follow a rename; a function, a type, a literal and the spacing
+    of the same spelling stay as written."""
+    check = "lower(code)  = code AND t.code::text <> 'code' AND \"code\" ~ '^[a-z]+$'"
+    renamed = rename_columns(check, {"code": "Short Code", "text": "body"})
+    assert renamed == (
+        'lower("Short Code")  = "Short Code" AND t."Short Code"::text <> \'code\''
+        " AND \"Short Code\" ~ '^[a-z]+$'"
+    )
+    assert rename_columns("lower = 'é' AND lower(lower) > ''", {"lower": "name"}) == (
+        "name = 'é' AND lower(name) > ''"
+    )

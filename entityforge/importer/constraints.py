@@ -11,9 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pglast import ast
+from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
+from pglast.parser import scan
+
 from entityforge import naming
+from entityforge.catalog import ENUM_LENGTH
 from entityforge.importer.draft import EntityDraft, renamed, set_key
 from entityforge.importer.live import LiveIndex
+from entityforge.parse_tree import SELECT, column_name, required, select_target
 
 SOFT_DELETE_PREDICATE = "(deleted_at IS NULL)"
 
@@ -111,28 +117,77 @@ def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
     where = index.where
     if where and index.unique and draft.doc["soft_delete"]:
         # The generator adds "AND deleted_at IS NULL" to a unique index of its own accord.
-        where = re.sub(r"^\((.*) AND \(deleted_at IS NULL\)\)$", r"\1", where, flags=re.S)
+        where = _without_live_rows_only(where)
     if where:
         entry["where"] = where
     entry["name"] = index.name
     return entry
 
 
-# An enum stored as varchar: ``"status" IN ('todo', 'done')`` as PostgreSQL prints it.
-_LABELS = re.compile(
-    r"^\(*\(?\"?(?P<column>[a-z_][a-z0-9_]*)\"?\)?::text = ANY \(\(?ARRAY\[(?P<labels>.*)\]\)?"
-    r"(::text\[\])?\)\)*$",
-    re.DOTALL,
-)
-_LABEL = re.compile(r"'((?:[^']|'')*)'::(?:character varying|text)")
-ENUM_LENGTH = 63
+def _without_live_rows_only(where: str) -> str | None:
+    """A unique index's predicate without its last ``AND deleted_at IS NULL``, as written.
+
+    PostgreSQL prints ``((kind = 'a'::text) AND (deleted_at IS NULL))``: the parse tree
+    says whether the last condition is that one, and the text before its ``AND`` (after
+    the outer parenthesis) is what the spec wrote."""
+    node = select_target(where)
+    if _is_live_rows_only(node):
+        return None
+    if not isinstance(node, ast.BoolExpr) or node.boolop != BoolExprType.AND_EXPR:
+        return where
+    last = required(node.args, "BoolExpr.args")[-1]
+    if not _is_live_rows_only(last) or not where.startswith("("):
+        return where
+    assert isinstance(last, ast.NullTest) and isinstance(last.arg, ast.ColumnRef)
+    column = required(last.arg.location, "ColumnRef.location") - len(SELECT)
+    conjunction = max(t.start for t in scan(where) if t.name == "AND" and t.start < column)
+    return where[1:conjunction].rstrip()
+
+
+def _is_live_rows_only(node: ast.Node) -> bool:
+    """Whether ``node`` is ``deleted_at IS NULL``."""
+    return (
+        isinstance(node, ast.NullTest)
+        and node.nulltesttype == NullTestType.IS_NULL
+        and isinstance(node.arg, ast.ColumnRef)
+        and column_name(node.arg) == "deleted_at"
+    )
+
+
+def _listed_labels(expression: str) -> list[str] | None:
+    """The labels of ``(column)::text = ANY ((ARRAY['a'::character varying, ...])::text[])``,
+    an enum's check as PostgreSQL prints it; None for any other expression."""
+    node = select_target(expression)
+    if not isinstance(node, ast.A_Expr) or node.kind != A_Expr_Kind.AEXPR_OP_ANY:
+        return None
+    operator = required(node.name, "A_Expr.name")
+    if len(operator) != 1 or operator[0].sval != "=":
+        return None
+    array = _uncast(node.rexpr) if isinstance(node.rexpr, ast.Node) else None
+    if not isinstance(_uncast(node.lexpr), ast.ColumnRef) or not isinstance(
+        array, ast.A_ArrayExpr
+    ):
+        return None
+    labels: list[str] = []
+    for element in array.elements or ():
+        constant = _uncast(element)
+        if not isinstance(constant, ast.A_Const) or not isinstance(constant.val, ast.String):
+            return None
+        labels.append(str(constant.val.sval))
+    return labels
+
+
+def _uncast(node: ast.Node | None) -> ast.Node | None:
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
 
 
 def _enum_labels(draft: EntityDraft, name: str, columns: tuple[str, ...], expression: str) -> bool:
     """A varchar field whose check lists its labels is an enum field: turn it into one."""
     fields = draft.doc.get("fields", {})
-    match = _LABELS.match(expression)
-    if match is None or len(columns) != 1 or columns[0] not in fields:
+    labels = _listed_labels(expression)
+    if labels is None or len(columns) != 1 or columns[0] not in fields:
         return False
     column = columns[0]
     if name != naming.check_name(draft.table.name, f"{column}_values"):
@@ -141,7 +196,6 @@ def _enum_labels(draft: EntityDraft, name: str, columns: tuple[str, ...], expres
     spec = dict(field) if isinstance(field, dict) else {"type": field}
     if spec.get("type") != f"string({ENUM_LENGTH})" or "check" in spec:
         return False
-    labels = [label.replace("''", "'") for label in _LABEL.findall(match["labels"])]
     fields[column] = {"type": "enum", "values": labels} | {
         key: value for key, value in spec.items() if key != "type"
     }
@@ -153,8 +207,8 @@ def add_checks(draft: EntityDraft) -> None:
     fields = draft.doc.get("fields", {})
     prefix = f"ck_{table.name}_"
     for check in table.of_kind("c"):
-        expression = re.sub(r"^CHECK \((.*)\)( NOT VALID)?$", r"\1", check.definition, flags=re.S)
-        if check.definition.endswith(" NOT VALID"):
+        expression = required(check.expression, "a check's expression")
+        if not check.validated:
             draft.find(
                 f"check {check.name}",
                 "it is NOT VALID (existing rows are unchecked)",

@@ -64,6 +64,8 @@ class LiveConstraint:
     referred_table: str | None = None
     referred_columns: tuple[str, ...] = ()
     on_delete: str = "a"
+    expression: str | None = None  # a check's, as PostgreSQL prints it
+    validated: bool = True
 
 
 @dataclass(frozen=True)
@@ -238,15 +240,17 @@ def _type(name: str, display: str, kind: str, typmod: int) -> LiveType:
 
 
 def _constraint(row: Any) -> LiveConstraint:
-    name, kind, columns, definition, referred_table, referred_columns, on_delete = row
+    name, kind, columns, definition, referred, referred_columns, on_delete, check, valid = row
     return LiveConstraint(
         name,
         kind,
         tuple(columns),
         definition,
-        referred_table,
+        referred,
         tuple(referred_columns or ()),
         on_delete,
+        check,
+        valid,
     )
 
 
@@ -329,7 +333,7 @@ SELECT c.relname, con.conname, con.contype::text,
        {_ATTRIBUTE_NAMES.format(keys="con.conkey", rel="con.conrelid")},
        pg_get_constraintdef(con.oid), fc.relname,
        {_ATTRIBUTE_NAMES.format(keys="con.confkey", rel="con.confrelid")},
-       con.confdeltype::text
+       con.confdeltype::text, pg_get_expr(con.conbin, con.conrelid), con.convalidated
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid

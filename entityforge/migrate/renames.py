@@ -18,7 +18,6 @@ after them, which the rest of the comparison starts from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -36,10 +35,10 @@ from entityforge.migrate.operations.renames import (
     RenameTable,
     RenameTrigger,
 )
+from entityforge.parse_tree import rename_columns
 from entityforge.schema import Tenancy
 
 Item = TypeVar("Item")
-_SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[A-Za-z_][A-Za-z0-9_$]*")
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ def _rename_table(
 
     def index(index: Index) -> Index:
         columns = tuple(replace(c, name=column_name(c.name)) for c in index.columns)
-        where = rename_identifiers(index.where, names) if index.where else None
+        where = rename_columns(index.where, names) if index.where else None
         return replace(index, columns=columns, where=where)
 
     return replace(
@@ -255,7 +254,7 @@ def _rename_table(
         ),
         indexes=tuple(map(index, table.indexes)),
         checks=tuple(
-            replace(check, expression=rename_identifiers(check.expression, names))
+            replace(check, expression=rename_columns(check.expression, names))
             for check in table.checks
         ),
         # A search function keeps its name (the database's) and now reads the renamed
@@ -271,23 +270,6 @@ def _rename_column(column: Column, name: str, enums: Mapping[str, str]) -> Colum
     if enum_name is not None and enum_name in enums:
         column = replace(column, type=replace(column.type, enum_name=enums[enum_name]))
     return replace(column, name=name)
-
-
-def rename_identifiers(sql: str, names: Mapping[str, str]) -> str:
-    """``sql`` with the identifiers ``names`` maps replaced; string literals untouched."""
-    if not names:
-        return sql
-
-    def substitute(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token.startswith("'"):
-            return token
-        bare = token[1:-1].replace('""', '"') if token.startswith('"') else token
-        if bare not in names:
-            return token
-        return naming.quote_identifier(names[bare])
-
-    return _SQL_TOKEN.sub(substitute, sql)
 
 
 def _convention_renames(

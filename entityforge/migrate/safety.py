@@ -32,9 +32,9 @@ from entityforge.migrate.operations import (
 )
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.migrate.rewrites import rewrite_changes
-from entityforge.schema import ColumnType
+from entityforge.schema import INTEGER_LIMITS, ColumnType
 
-_INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
+_INTEGER_DIGITS = {name: len(str(limit)) for name, limit in INTEGER_LIMITS.items()}
 _DESTRUCTIVE_HINT = (
     "pass --allow-destructive to generate the revision anyway (its downgrade cannot bring "
     "the data back)"

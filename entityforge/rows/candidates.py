@@ -39,9 +39,8 @@ from entityforge.rows.sources import (
     UniqueText,
 )
 from entityforge.rows.values import NOW, PARENT, TODAY, Interval, Moment, Opaque
-from entityforge.schema import ColumnType
+from entityforge.schema import INTEGER_LIMITS, ColumnType
 
-INTEGER_LIMITS = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
 NUMBER_TYPES = frozenset({"smallint", "integer", "bigint", "decimal", "float"})
 TEXT_TYPES = frozenset({"string", "text"})
 # Small domains: a unique key over them takes their values in turn.

@@ -14,10 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from entityforge.schema import ColumnType, DefaultValue, JsonValue
+from entityforge.schema import INTEGER_BITS, ColumnType, DefaultValue, JsonValue
 from entityforge.spec.issues import Problem, show_value
-
-_INTEGER_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
 
 
 def literal_default(column_type: ColumnType, value: Any) -> DefaultValue:
@@ -79,7 +77,7 @@ def _text(column_type: ColumnType, value: Any) -> str | None:
 def _integer(column_type: ColumnType, value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return "is not a whole number"
-    bits = _INTEGER_BITS[column_type.name]
+    bits = INTEGER_BITS[column_type.name]
     if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
         return f"is out of range for {column_type.name}"
     return None

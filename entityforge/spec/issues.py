@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from entityforge.spec.document import DocPath, Document
 
 
-class Problem(Exception):
-    """A spec problem found where no position is known yet.
+class Problem(SpecError):
+    """A spec problem found where no position is known yet: a ``SpecError`` whose caller
+    gives it its place (``located``).
 
     ``at`` is a path relative to whatever the caller was checking; ``on_key`` says
     whether to point at that key rather than at its value.
@@ -22,9 +23,7 @@ class Problem(Exception):
     def __init__(
         self, message: str, hint: str | None = None, at: DocPath = (), on_key: bool = False
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+        super().__init__(message, hint=hint)
         self.at = at
         self.on_key = on_key
 

@@ -10,9 +10,8 @@ record is cleared in the transaction that moves Alembic's version.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
@@ -41,6 +40,7 @@ from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 from entityforge.migrate.operations.tenancy import AddFilledColumn
 from entityforge.migrate.rewrites import rewrites
 from entityforge.naming import quote_identifier
+from entityforge.parse_tree import references
 
 AUTOCOMMIT = "with op.get_context().autocommit_block():"
 
@@ -144,37 +144,38 @@ def _steps_call(function: str, *arguments: str) -> Code:
     return call(steps, *map(python_string, arguments))
 
 
-def _new_columns(operations: Sequence[Operation]) -> set[tuple[str, str]]:
-    """``(table, column)`` of the columns the revision adds, or names anew: the checks
-    run before it, when these do not exist yet (on a renamed table, none does)."""
-    renamed_tables = {op.new for op in operations if isinstance(op, RenameTable)}
-    new = {(op.table, op.new) for op in operations if isinstance(op, RenameColumn)}
-    new |= {
-        (op.table, op.column.name)
-        for op in operations
-        if isinstance(op, AddColumn | AddFilledColumn)
-    }
-    for operation in operations:
-        table = getattr(operation, "table", None)
-        if isinstance(table, str) and table in renamed_tables:
-            new |= {(table, column) for column in _mentioned(operation)}
-    return new
+@dataclass(frozen=True)
+class _NewColumns:
+    """The columns the revision adds or names anew: the checks run before it, when these
+    do not exist yet (on a table it renames, none does)."""
 
+    columns: frozenset[tuple[str, str]]
+    tables: frozenset[str]
 
-def _mentioned(operation: Operation) -> set[str]:
-    """Every column an operation's check could name (all words, to be safe)."""
-    return set(re.findall(r"\w+", repr(operation)))
+    @classmethod
+    def of(cls, operations: Sequence[Operation]) -> _NewColumns:
+        columns = {(op.table, op.new) for op in operations if isinstance(op, RenameColumn)}
+        columns |= {
+            (op.table, op.column.name)
+            for op in operations
+            if isinstance(op, AddColumn | AddFilledColumn)
+        }
+        tables = {op.new for op in operations if isinstance(op, RenameTable)}
+        return cls(frozenset(columns), frozenset(tables))
+
+    def any_of(self, table: str, columns: Iterable[str]) -> bool:
+        return table in self.tables or any((table, name) in self.columns for name in columns)
 
 
 def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
     """The checks of existing rows that steps of ``operations`` need, in order; none for
     a step on a column the same revision adds (it holds only its default)."""
-    added = _new_columns(operations)
+    added = _NewColumns.of(operations)
     checks = []
     for operation in operations:
         if isinstance(operation, AddUniqueConstraint) and operation.concurrently:
             columns = operation.constraint.columns
-            if not any((operation.table, name) in added for name in columns):
+            if not added.any_of(operation.table, columns):
                 checks.append(
                     _steps_call(
                         "no_duplicates",
@@ -184,8 +185,8 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
                     )
                 )
         elif isinstance(operation, AddCheckConstraint) and operation.validate_later:
-            mentioned = set(re.findall(r"\w+", operation.constraint.expression))
-            if not any(name in mentioned for table, name in added if table == operation.table):
+            mentioned = references(operation.constraint.expression).columns
+            if not added.any_of(operation.table, mentioned):
                 checks.append(
                     _steps_call(
                         "no_violations",
@@ -207,13 +208,13 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
 
 
 def _no_orphans(
-    operation: AddForeignKey, operations: Sequence[Operation], added: set[tuple[str, str]]
+    operation: AddForeignKey, operations: Sequence[Operation], added: _NewColumns
 ) -> list[Code]:
     """The check that existing rows refer to existing ones, for a foreign key validated
     after it is added; none when its columns are new, or its table is created or renamed
     by the revision (the count runs before the revision touches anything)."""
     fk = operation.foreign_key
-    if any((operation.table, name) in added for name in fk.columns):
+    if added.any_of(operation.table, fk.columns):
         return []
     later = {op.table.name for op in operations if isinstance(op, CreateTable)}
     later |= {op.new for op in operations if isinstance(op, RenameTable)}
