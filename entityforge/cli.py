@@ -74,6 +74,17 @@ def main() -> None:
     help="Allow steps that rewrite a table under an ACCESS EXCLUSIVE lock "
     "(volatile defaults, type changes, enum type swaps).",
 )
+@click.option(
+    "--expand",
+    is_flag=True,
+    help="Rename columns in two steps: add the new name beside the old one, kept equal "
+    "by a trigger, so that running code keeps working (see docs/live-migrations.md).",
+)
+@click.option(
+    "--contract",
+    is_flag=True,
+    help="End the two-step renames: drop the old names, once no running code uses them.",
+)
 @click.option("--check", is_flag=True, help="Exit 1 and list stale files; write nothing.")
 @click.option("--dry-run", is_flag=True, help="Print the diff of every file; write nothing.")
 @_reports_errors
@@ -83,11 +94,15 @@ def generate(
     message: str | None,
     allow_destructive: bool,
     allow_rewrite: bool,
+    expand: bool,
+    contract: bool,
     check: bool,
     dry_run: bool,
 ) -> None:
     """Generate models, repositories, revisions and tests from the spec."""
-    options = pipeline.Options(message, allow_destructive, allow_rewrite)
+    if expand and contract:
+        raise click.UsageError("--expand and --contract are two revisions: give one")
+    options = pipeline.Options(message, allow_destructive, allow_rewrite, expand, contract)
     plan = pipeline.generate(project_dir, spec, options)
     for warning in plan.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)

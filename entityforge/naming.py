@@ -192,6 +192,20 @@ def trigger_name(table: str) -> str:
     return truncate(f"trg_{table}_updated_at")
 
 
+COPYING_SETTING = "entityforge.copying"
+"""Set while a revision copies a column into its new name: the copy moves no
+``updated_at``."""
+
+
+def sync_name(table: str, column: str) -> str:
+    """The trigger, and its function, that keep ``column`` and its old name equal.
+
+    A table's BEFORE triggers fire in the order of their names: ``twin_`` comes after
+    ``trg_``, so the copy can put back the ``updated_at`` the ``updated_at`` trigger
+    moved."""
+    return truncate(f"twin_{table}_{column}")
+
+
 def replaced_enum_name(name: str) -> str:
     """The name an enum type has while a revision replaces its labels."""
     return truncate(f"{name}_old")

@@ -106,11 +106,14 @@ class Plan:
 
 @dataclass(frozen=True)
 class Options:
-    """How the user asked for the generation: the revision message, destructive or not."""
+    """How the user asked for the generation: the revision message, destructive or not,
+    renames in two steps or not."""
 
     message: str | None = None
     allow_destructive: bool = False
     allow_rewrite: bool = False
+    expand: bool = False
+    contract: bool = False
 
 
 def generation_context(
@@ -128,6 +131,8 @@ def generation_context(
         message=options.message,
         allow_destructive=options.allow_destructive,
         allow_rewrite=options.allow_rewrite,
+        expand=options.expand,
+        contract=options.contract,
     )
 
 
@@ -311,7 +316,8 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
     config = read_project_config(find_project_root(project_dir))
     spec_path = spec or config.spec_path
     spec_text = read_text(spec_path)
-    if spec_text is not None:
+    # A two-step rename's steps change the output of an unchanged spec.
+    if spec_text is not None and not (options.expand or options.contract):
         inputs = render_cache.inputs_digest(config, spec_text, history_inputs(config))
         if render_cache.is_current(config, inputs):
             return replace(plan_changes(config, *_last_outputs(config)), spec_text=spec_text)

@@ -30,6 +30,10 @@ class GenerationContext:
     """Whether the new revision may drop tables, columns or enum values, or narrow types."""
     allow_rewrite: bool = False
     """Whether the new revision may rewrite tables (volatile defaults, type changes)."""
+    expand: bool = False
+    """Whether the spec's column renames are made in two steps (``migrate.expand``)."""
+    contract: bool = False
+    """Whether the new revision ends the two-step renames the history holds."""
 
     @cached_property
     def recorded(self) -> Catalog | None:

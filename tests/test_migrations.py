@@ -81,6 +81,8 @@ class Project:
         allow_destructive: bool = False,
         allow_rewrite: bool = False,
         message: str | None = None,
+        expand: bool = False,
+        contract: bool = False,
     ) -> Project:
         """Generate into the project (the next revision too, if the schema changed)."""
         context = GenerationContext(
@@ -91,6 +93,8 @@ class Project:
             message=message,
             allow_destructive=allow_destructive,
             allow_rewrite=allow_rewrite,
+            expand=expand,
+            contract=contract,
         )
         files = migrations.generate(context)
         if with_models:

@@ -165,6 +165,16 @@ class Search:
 
 
 @dataclass(frozen=True)
+class ColumnSync:
+    """A column renamed in two steps (expand/contract), while both names exist: ``name``
+    is the new column, ``old`` the column code deployed before it still uses. A trigger
+    keeps the two equal until a later revision contracts (drops ``old``)."""
+
+    name: str
+    old: str
+
+
+@dataclass(frozen=True)
 class Table:
     """``renamed_from`` is the table's previous name as the spec declares it: for an
     entity's table its ``renamed_from`` (the old entity name or the old table name), for
@@ -194,6 +204,7 @@ class Table:
     tenant_policy: bool = False
     tenant_key: str | None = None
     searches: tuple[Search, ...] = ()
+    syncs: tuple[ColumnSync, ...] = ()
 
     @property
     def primary_key_name(self) -> str:

@@ -20,6 +20,7 @@ from entityforge.migrate.operations import (
     DropTable,
     Operation,
 )
+from entityforge.migrate.operations.expand import SyncColumns
 from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 
 NOTICE = "Breaks code deployed before it (see docs/live-migrations.md, expand/contract):"
@@ -28,11 +29,16 @@ NOTICE = "Breaks code deployed before it (see docs/live-migrations.md, expand/co
 def breaking_changes(operations: Sequence[Operation]) -> list[str]:
     """One line per step that code written for the previous schema cannot survive."""
     lines: list[str] = []
+    # A two-step rename's new column is kept filled by its trigger, whoever writes.
+    synced = {(op.table, op.sync.name) for op in operations if isinstance(op, SyncColumns)}
     for operation in operations:
         if isinstance(operation, RenameTable):
             lines.append(f"table {operation.old} renamed to {operation.new}")
         elif isinstance(operation, RenameColumn):
-            lines.append(f"column {operation.table}.{operation.old} renamed to {operation.new}")
+            lines.append(
+                f"column {operation.table}.{operation.old} renamed to {operation.new} "
+                "(generate --expand renames it in two steps)"
+            )
         elif isinstance(operation, DropTable):
             lines.append(f"table {operation.table.name} dropped")
         elif isinstance(operation, DropColumn):
@@ -41,6 +47,7 @@ def breaking_changes(operations: Sequence[Operation]) -> list[str]:
             isinstance(operation, AlterColumn)
             and operation.old.nullable
             and not operation.new.nullable
+            and (operation.table, operation.new.name) not in synced
         ):
             lines.append(
                 f"column {operation.table}.{operation.new.name} made required "

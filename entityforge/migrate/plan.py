@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from entityforge.catalog import Catalog
 from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.expand import two_step_message, two_step_renames
 from entityforge.migrate.history import Graph, Start, project_history, project_start
 from entityforge.migrate.messages import describe
 from entityforge.migrate.operations import CreateTable, Operation
@@ -75,18 +76,26 @@ def plan_revision(
     message: str | None = None,
     allow_destructive: bool = False,
     allow_rewrite: bool = False,
+    expand: bool = False,
+    contract: bool = False,
 ) -> RevisionPlan | None:
     """The revision from the project's history to ``catalog``; None when there is
     nothing to write (no change, and no heads to merge). A refused change raises
-    ``GenerationError`` listing every refusal."""
+    ``GenerationError`` listing every refusal. ``expand`` makes the spec's column renames
+    two-step renames, ``contract`` ends those the history holds (``migrate.expand``)."""
     graph = project_history(revisions, snapshots)
     start = project_start(revisions, snapshots)
-    operations = compare_catalogs(start.state, catalog)
+    steps = two_step_renames(start.state, catalog, expand=expand, contract=contract)
+    operations = (*steps.prefix, *compare_catalogs(steps.base, steps.target))
     if not operations and len(start.parents) <= 1:
         return None
-    check_revision(operations, allow_destructive=allow_destructive, allow_rewrite=allow_rewrite)
+    check_revision(
+        [operation for operation in operations if not steps.allowed(operation)],
+        allow_destructive=allow_destructive,
+        allow_rewrite=allow_rewrite,
+    )
     named = message or _message(graph, start, operations, catalog)
-    state = strip_renames(catalog)
+    state = strip_renames(steps.target)
     changes = {
         parent: change_between(parent_state, state)
         for parent, parent_state in zip(start.parents, start.parent_states, strict=True)
@@ -126,7 +135,9 @@ def _message(
     if start.state is None:
         return INITIAL_MESSAGE
     tenancy = catalog.tenancy
-    described = describe(operations, tenancy.column if tenancy else None)
+    described = two_step_message(operations) or describe(
+        operations, tenancy.column if tenancy else None
+    )
     if len(start.parents) == 1:
         return described
     branches = [re.sub(r"^\d+_", "", graph.files[head].name[:-3]) for head in start.parents]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 
+from entityforge import naming
 from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import parts as revision_parts
@@ -37,6 +38,7 @@ from entityforge.generators.migrations.renderers import render_operation, render
 from entityforge.generators.python_source import Code, Import, indent, render_imports
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
+from entityforge.migrate.expand import kept_columns
 from entityforge.migrate.history import project_history
 from entityforge.migrate.messages import slug
 from entityforge.migrate.operations import Operation, invert
@@ -55,18 +57,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     """The Alembic scaffolding, the snapshots the history keeps, and the files of the next
     revision as ``plan_revision`` plans it."""
     package = ctx.package
-    files = {
-        "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
-        f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package),
-        f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
-        f"{package}/migration_steps.py": render("migrations/migration_steps.py.jinja"),
-    }
-    known = project_history(ctx.revisions, ctx.snapshots).snapshots
-    files.update(
-        (snapshot_path(package, revision), text)
-        for name, text in ctx.snapshots
-        if (revision := name.removesuffix(".json")) in known
-    )
     plan = plan_revision(
         ctx.catalog,
         ctx.revisions,
@@ -74,6 +64,23 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         message=ctx.message,
         allow_destructive=ctx.allow_destructive,
         allow_rewrite=ctx.allow_rewrite,
+        expand=ctx.expand,
+        contract=ctx.contract,
+    )
+    kept = kept_columns(plan.state if plan is not None else ctx.recorded)
+    files = {
+        "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
+        f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package, kept=kept),
+        f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
+        f"{package}/migration_steps.py": render(
+            "migrations/migration_steps.py.jinja", copying_setting=naming.COPYING_SETTING
+        ),
+    }
+    known = project_history(ctx.revisions, ctx.snapshots).snapshots
+    files.update(
+        (snapshot_path(package, revision), text)
+        for name, text in ctx.snapshots
+        if (revision := name.removesuffix(".json")) in known
     )
     if plan is not None:
         files.update(plan_files(plan, package))

@@ -35,6 +35,7 @@ from entityforge.migrate.operations import (
     CreateTable,
     Operation,
 )
+from entityforge.migrate.operations.expand import SyncColumns
 from entityforge.migrate.operations.live import RequireColumn
 from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 from entityforge.migrate.operations.tenancy import AddFilledColumn
@@ -171,6 +172,7 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
     """The checks of existing rows that steps of ``operations`` need, in order; none for
     a step on a column the same revision adds (it holds only its default)."""
     added = _NewColumns.of(operations)
+    synced = {(op.table, op.sync.name): op for op in operations if isinstance(op, SyncColumns)}
     checks = []
     for operation in operations:
         if isinstance(operation, AddUniqueConstraint) and operation.concurrently:
@@ -201,6 +203,12 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
             checks += _fits(operation)
         elif isinstance(operation, RequireColumn):
             table, column = operation.table, operation.column.name
+            sync = synced.get((table, column))
+            if sync is not None and sync.old_nullable:
+                # A two-step rename's new column is filled from the old one.
+                column = sync.sync.old
+            elif added.any_of(table, (column,)):
+                continue
             checks.append(
                 _steps_call("no_nulls", quote_identifier(table), quote_identifier(column))
             )

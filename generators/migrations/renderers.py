@@ -16,7 +16,12 @@ from functools import singledispatch
 
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
-from entityforge.generators.migrations import key_renderers, rename_renderers, search_renderers
+from entityforge.generators.migrations import (
+    expand_renderers,
+    key_renderers,
+    rename_renderers,
+    search_renderers,
+)
 from entityforge.generators.migrations import sql_citus as citus_sql
 from entityforge.generators.migrations.code import (
     OP,
@@ -377,6 +382,7 @@ for _renderer in (
     *rename_renderers.RENDERERS,
     *key_renderers.RENDERERS,
     *search_renderers.RENDERERS,
+    *expand_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

@@ -34,13 +34,23 @@ def insert_many(model: type[Base], names: Sequence[str], group: list[dict[str, A
 
     PostgreSQL reads each value with its column type's input function, as COPY does,
     and the driver binds one parameter: a multi-row ``VALUES`` list binds (and the
-    driver escapes) every value on its own, which costs more than the insert. JSON
-    columns travel as their JSON text; ``None`` in a nullable one (declared
-    ``none_as_null``) travels as SQL NULL, as SQLAlchemy stores it elsewhere.
+    driver escapes) every value on its own, which costs more than the insert. ``None``
+    in a json column is stored as SQLAlchemy stores it elsewhere: SQL NULL in a
+    ``none_as_null`` column, JSON ``null`` in any other.
     """
     attributes = inspect(model).column_attrs
     targets = [attributes[name].columns[0] for name in names]
-    encoders = [_column_encoder(target) for target in targets]
+    # A json value goes into the document as it is, read back as jsonb, where a JSON null
+    # is SQL NULL: right for a ``none_as_null`` column, and for any other one whose
+    # group holds no None. Where one does, the column's values travel as their text.
+    as_text = {
+        target.name
+        for position, target in enumerate(targets)
+        if isinstance(target.type, JSON)
+        and not target.type.none_as_null
+        and any(row[names[position]] is None for row in group)
+    }
+    encoders = [_column_encoder(target, target.name in as_text) for target in targets]
     document = json.dumps(
         [
             {
@@ -51,30 +61,24 @@ def insert_many(model: type[Base], names: Sequence[str], group: list[dict[str, A
         ],
         default=_json_text,
     )
-    json_names = {target.name for target in targets if isinstance(target.type, JSON)}
-    fields = [column(t.name, Text if t.name in json_names else t.type) for t in targets]
+    fields = [column(t.name, Text if t.name in as_text else t.type) for t in targets]
     source = func.jsonb_to_recordset(cast(bindparam("rows", document, Text), JSONB))
     record = source.table_valued(*fields).render_derived(with_types=True)
     read = [record.c[target.name] for target in targets]
     values = [
-        cast(value, target.type) if target.name in json_names else value
+        cast(value, target.type) if target.name in as_text else value
         for value, target in zip(read, targets, strict=True)
     ]
     return insert(model).from_select(targets, select(*values))
 
 
-def _column_encoder(target: ColumnElement[Any]) -> Callable[[Any], Any]:
+def _column_encoder(target: ColumnElement[Any], as_text: bool) -> Callable[[Any], Any]:
     """How a value of ``target`` is written into the JSON document."""
-    if isinstance(target.type, JSON):
-        return _json_or_null if target.type.none_as_null else json.dumps
+    if as_text:
+        return json.dumps
     if isinstance(target.type, Float):
         return _float_json
     return _same
-
-
-def _json_or_null(value: Any) -> str | None:
-    """A json value's text, or SQL NULL for ``None`` (a ``none_as_null`` column)."""
-    return None if value is None else json.dumps(value)
 
 
 def _same(value: Any) -> Any:

@@ -40,6 +40,8 @@ LOCK_NOT_AVAILABLE = "55P03"
 # database, so runs on other databases do not wait for it.
 RUN_LOCK = 0x65666D6967726174
 RUN_LOCK_POLL = 0.5
+COPY_BATCH = 1000
+COPYING_SETTING = "entityforge.copying"
 ENVIRONMENT_PREFIX = "MIGRATION_"
 MARK_PREFIX = "entityforge in progress:"
 log = logging.getLogger("alembic.migration_steps")
@@ -297,6 +299,46 @@ def drop_invalid_index(name: str) -> None:
     if invalid:
         log.info("dropping the invalid index %s left by an interrupted build", name)
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_quote(name)}")
+
+
+def copy_column(table: str, source: str, target: str, key: tuple[str, ...]) -> None:
+    """Set ``target`` to ``source`` wherever they differ, ``COPY_BATCH`` rows at a time in
+    the order of the primary key ``key``, each batch committed on its own: a writer
+    waits for at most one batch, and a rerun finds nothing left to copy. Runs in an
+    autocommit block, row-level security off (the owner's view of every row)."""
+    connection = op.get_bind()
+    keys = ", ".join(map(_quote, key))
+    matched = " AND ".join(f"t.{_quote(name)} = batch.{_quote(name)}" for name in key)
+    last_first = ", ".join(f"{_quote(name)} DESC" for name in key)
+    after = ", ".join(f":k{position}" for position in range(len(key)))
+    assignment = f"{_quote(target)} = t.{_quote(source)}"
+    differ = f"t.{_quote(target)} IS DISTINCT FROM t.{_quote(source)}"
+    previous = connection.scalar(text("SELECT current_setting('row_security')"))
+    connection.execute(text("SELECT set_config('row_security', 'off', false)"))
+    # The trigger that keeps the two columns equal keeps updated_at too, for this copy.
+    connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'on', false)"))
+    last: tuple[object, ...] | None = None
+    batches = 0
+    while True:
+        where = "" if last is None else f" WHERE ({keys}) > ({after})"
+        statement = (
+            f"WITH batch AS (SELECT {keys} FROM {_quote(table)}{where} "
+            f"ORDER BY {keys} LIMIT {COPY_BATCH}), "
+            f"copied AS (UPDATE {_quote(table)} AS t SET {assignment} "
+            f"FROM batch WHERE {matched} AND {differ}) "
+            f"SELECT {keys} FROM batch ORDER BY {last_first} LIMIT 1"
+        )
+        values = {} if last is None else {f"k{i}": value for i, value in enumerate(last)}
+        row = connection.execute(text(statement), values).first()
+        if row is None:
+            break
+        last = tuple(row)
+        batches += 1
+    connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'off', false)"))
+    connection.execute(
+        text("SELECT set_config('row_security', :value, false)"), {"value": previous}
+    )
+    log.info("copied %s.%s to %s in %d batches", table, source, target, batches)
 
 
 def _quote(name: str) -> str:

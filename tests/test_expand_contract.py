@@ -1,0 +1,157 @@
+"""Column renames in two steps (``generate --expand``, then ``--contract``) on a table
+with rows, written by the old code and the new one as the application's login.
+
+Expand: the new column is added beside the old one, filled in batches, kept equal to it
+by a trigger whichever name a write uses, and given the spec's NOT NULL, unique key and
+check; ``alembic check`` is clean though the models know only the new name, and the next
+generation has nothing to do; the copy leaves ``updated_at`` as it was. Contract: the
+old column and the trigger go, the new column takes its default. Each revision goes down
+and up again, keeping the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from entityforge.errors import GenerationError
+from entityforge.spec import load_schema_text
+from tests.login_roles import login_role
+from tests.test_live_migrations import ACCOUNT, execute
+from tests.test_migrations import Project, new_project, query
+
+__all__ = ["new_project"]
+
+BEFORE = """\
+version: 1
+tenancy: {entity: Account}
+roles: {reader: shop_reader, writer: shop_writer, admin: shop_admin}
+entities:
+  Account:
+    fields:
+      name: string(100)
+  Event:
+    fields:
+      ref: {type: string, max_length: 40, unique: true, check: "length(ref) > 1"}
+      title: string(200)
+"""
+AFTER = BEFORE.replace(
+    '      ref: {type: string, max_length: 40, unique: true, check: "length(ref) > 1"}\n',
+    "      reference: {type: string, max_length: 40, unique: true, default: 'none',\n"
+    '                  check: "length(reference) > 1", renamed_from: ref}\n',
+)
+ROWS = 2500
+
+
+def _columns(url: str) -> list[tuple[object, ...]]:
+    return query(
+        url,
+        "SELECT column_name, is_nullable, column_default FROM information_schema.columns "
+        "WHERE table_name = 'events' AND column_name IN ('ref', 'reference') ORDER BY 1",
+    )
+
+
+def _as_writer(login: str, *statements: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(login) as connection:
+        connection.execute("SELECT set_config('app.tenant_id', %s, false)", [ACCOUNT])
+        rows: list[tuple[object, ...]] = []
+        for statement in statements:
+            cursor = connection.execute(statement)  # type: ignore[arg-type]
+            if cursor.description is not None:
+                rows += cursor.fetchall()
+        connection.commit()
+        return rows
+
+
+def test_a_rename_in_two_steps_keeps_old_and_new_code_working(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = new_project(load_schema_text(BEFORE), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(
+        database_url,
+        f"INSERT INTO accounts (id, name) VALUES ('{ACCOUNT}', 'acme')",
+        f"INSERT INTO events (tenant_id, ref, title) SELECT '{ACCOUNT}', 'r' || n, 't' || n "
+        f"FROM generate_series(1, {ROWS}) AS n",
+    )
+
+    moved = "SELECT count(*) FROM events WHERE updated_at <> created_at"
+    assert query(database_url, moved) == [(0,)]
+
+    project = project.write(load_schema_text(AFTER), with_models=True, expand=True)
+    _, expand = project.revisions()[-1]
+    assert "RENAME COLUMN" not in expand and "migration_steps.copy_column" in expand
+    project.alembic(database_url, "upgrade", "head")
+    assert _columns(database_url) == [("ref", "NO", None), ("reference", "NO", None)]
+    assert query(database_url, "SELECT count(*) FROM events WHERE reference = ref") == [(ROWS,)]
+    assert query(database_url, moved) == [(0,)], "the copy moved updated_at"
+    valid = query(
+        database_url,
+        "SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'events'::regclass "
+        "AND contype <> 'n' AND conname LIKE '%reference%' ORDER BY 1",
+    )
+    assert valid == [
+        ("ck_events_reference", True),
+        ("uq_events_tenant_id_reference", True),
+    ]
+    project.alembic(database_url, "check")
+    assert project.write(load_schema_text(AFTER), with_models=True).revisions() == (
+        project.revisions()
+    ), "a generation between expand and contract has nothing to do"
+
+    with login_role(database_url, "shop_writer") as writer:
+        _as_writer(
+            writer.conninfo,
+            # The code deployed before the rename, and the code after it.
+            f"INSERT INTO events (tenant_id, ref, title) VALUES ('{ACCOUNT}', 'old-1', "
+            "'from old code')",
+            f"INSERT INTO events (tenant_id, reference, title) VALUES ('{ACCOUNT}', 'new-1', "
+            "'from new code')",
+            "UPDATE events SET ref = 'old-2' WHERE ref = 'r1'",
+            "UPDATE events SET reference = 'new-2' WHERE reference = 'r2'",
+        )
+        pairs = _as_writer(
+            writer.conninfo,
+            "SELECT ref, reference FROM events WHERE title IN "
+            "('from old code', 'from new code', 't1', 't2') ORDER BY title",
+        )
+    assert pairs == [
+        ("new-1", "new-1"),
+        ("old-1", "old-1"),
+        ("old-2", "old-2"),
+        ("new-2", "new-2"),
+    ]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        execute(
+            database_url,
+            f"INSERT INTO events (tenant_id, ref, title) VALUES ('{ACCOUNT}', 'new-1', 'x')",
+        )
+
+    project.alembic(database_url, "downgrade", "-1")
+    assert _columns(database_url) == [("ref", "NO", None)]
+    project.alembic(database_url, "upgrade", "head")
+    assert query(database_url, "SELECT count(*) FROM events WHERE reference = ref") == [
+        (ROWS + 2,)
+    ]
+
+    project = project.write(load_schema_text(AFTER), with_models=True, contract=True)
+    _, contract = project.revisions()[-1]
+    assert "DROP TRIGGER IF EXISTS twin_events_reference" in contract
+    project.alembic(database_url, "upgrade", "head")
+    assert _columns(database_url) == [("reference", "NO", "'none'::character varying")]
+    project.alembic(database_url, "check")
+    with login_role(database_url, "shop_writer") as writer:
+        _as_writer(
+            writer.conninfo,
+            f"INSERT INTO events (tenant_id, title) VALUES ('{ACCOUNT}', 'after contract')",
+        )
+    project.alembic(database_url, "downgrade", "-1")
+    assert query(database_url, "SELECT count(*) FROM events WHERE reference = ref") == [
+        (ROWS + 3,)
+    ]
+    project.alembic(database_url, "upgrade", "head")
+    project.alembic(database_url, "check")
+    with pytest.raises(GenerationError, match="no two-step rename to contract"):
+        project.write(load_schema_text(AFTER), with_models=True, contract=True)
