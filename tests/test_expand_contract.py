@@ -12,13 +12,19 @@ and up again, keeping the rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import psycopg
 import pytest
 
+from entityforge.catalog import ColumnSync
 from entityforge.errors import GenerationError
+from entityforge.generators import GenerationContext, migrations
+from entityforge.generators.migrations.expand_renderers import render_sync_columns
+from entityforge.migrate.operations.expand import SyncColumns
 from entityforge.spec import load_schema_text
 from tests.login_roles import login_role
+from tests.test_incremental import initial_history
 from tests.test_live_migrations import ACCOUNT, execute
 from tests.test_migrations import Project, new_project, query
 
@@ -155,3 +161,57 @@ def test_a_rename_in_two_steps_keeps_old_and_new_code_working(
     project.alembic(database_url, "check")
     with pytest.raises(GenerationError, match="no two-step rename to contract"):
         project.write(load_schema_text(AFTER), with_models=True, contract=True)
+
+
+@pytest.mark.parametrize(
+    ("after", "refusal"),
+    [
+        (
+            BEFORE.replace(
+                "      title: string(200)\n", "      headline: {type: text, renamed_from: title}\n"
+            ),
+            "cannot be renamed to headline in two steps while its type changes too",
+        ),
+        (
+            AFTER.replace(
+                "tenancy: {entity: Account}", "tenancy: {entity: Account, distribution: citus}"
+            ),
+            "which Citus does not run on distributed tables",
+        ),
+    ],
+    ids=["type change", "citus"],
+)
+def test_two_step_renames_it_cannot_keep_are_refused(after: str, refusal: str) -> None:
+    before = BEFORE
+    if "citus" in after:
+        before = BEFORE.replace(
+            "tenancy: {entity: Account}", "tenancy: {entity: Account, distribution: citus}"
+        )
+    context = GenerationContext(load_schema_text(after), **initial_history(before), expand=True)
+    with pytest.raises(GenerationError, match=refusal):
+        migrations.generate(context)
+
+
+@pytest.mark.parametrize("source", ["ref", "reference"])
+def test_an_update_before_the_copy_reaches_a_row_fills_it_and_empties_nothing(
+    database_url: str, source: str
+) -> None:
+    """The column being copied from wins an update that changes neither name: the old
+    one while expanding, the new one when a contract is undone (the old one re-added,
+    still empty)."""
+    sync = SyncColumns("events", ColumnSync("reference", "ref"), source)
+    statements: list[str] = []
+    # The rendered steps are ``op.execute(...)`` calls: collect what they execute.
+    exec(render_sync_columns(sync).text, {"op": SimpleNamespace(execute=statements.append)})
+    execute(
+        database_url,
+        "CREATE TABLE events (id int PRIMARY KEY, ref text, reference text, n int)",
+        f"INSERT INTO events (id, {source}) VALUES (1, 'kept'), (2, 'kept')",
+        *statements,
+        "UPDATE events SET n = 1 WHERE id = 1",
+        "UPDATE events SET ref = 'old name' WHERE id = 2",
+    )
+    assert query(database_url, "SELECT id, ref, reference FROM events ORDER BY id") == [
+        (1, "kept", "kept"),
+        (2, "old name", "old name"),
+    ]

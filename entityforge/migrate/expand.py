@@ -59,6 +59,12 @@ def two_step_renames(
     recorded ones contracted (``contract``), from the recorded schema ``state``."""
     if state is None:
         return TwoStepRenames((), None, catalog)
+    if expand and catalog.tenancy is not None and catalog.tenancy.distribution == "citus":
+        raise GenerationError(
+            "--expand keeps two names equal with a trigger, which Citus does not run on "
+            "distributed tables",
+            hint="rename in one step (without --expand) while the application is stopped",
+        )
     recorded = {table.name: table for table in state.tables}
     pending = [(table.name, sync) for table in state.tables for sync in table.syncs]
     if contract and not pending:
@@ -142,7 +148,11 @@ def _expanding(
         steps += [
             AddColumn(table.name, added),
             SyncColumns(
-                table.name, sync, before.column(sync.old).nullable, before.updated_at_trigger
+                table.name,
+                sync,
+                sync.old,
+                before.column(sync.old).nullable,
+                before.updated_at_trigger,
             ),
             CopyColumn(table.name, sync.old, sync.name, before.primary_key),
         ]
@@ -200,7 +210,10 @@ def _contracting(before: Table) -> tuple[Table, list[Operation]]:
         loose = replace(column, nullable=True)
         steps += [
             CopyColumn(before.name, sync.old, sync.name, before.primary_key),
-            UnsyncColumns(before.name, sync, column.nullable, before.updated_at_trigger),
+            # Undone, the contract fills the old column again, from the new one.
+            UnsyncColumns(
+                before.name, sync, sync.name, column.nullable, before.updated_at_trigger
+            ),
         ]
         if not column.nullable:
             steps.append(AlterColumn(before.name, column, loose))

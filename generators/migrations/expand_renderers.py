@@ -17,14 +17,20 @@ from entityforge.naming import quote_identifier
 
 
 def render_sync_columns(operation: SyncColumns) -> Code:
-    """A trigger that copies each write of either name to the other: an insert that
-    gives the new column wins, else the old column's value is taken; an update that
-    changes the new column is copied to the old one, else the old one to the new. A
-    revision's copy (``migration_steps.copy_column``) keeps the row's ``updated_at``."""
-    name = quote_identifier(naming.sync_name(operation.table, operation.sync.name))
-    new = f"NEW.{quote_identifier(operation.sync.name)}"
-    old = f"NEW.{quote_identifier(operation.sync.old)}"
-    before = f"OLD.{quote_identifier(operation.sync.name)}"
+    """A trigger that copies each write of either name to the other.
+
+    An insert that gives the new column keeps it, any other takes the old column's value.
+    An update that changes one of the two is copied to the other; one that changes
+    neither copies the column being copied from (``source``) to the one being filled, so
+    that a row the batched copy has not reached yet is filled, never emptied. A copy by
+    the revision (``migration_steps.copy_column``) keeps the row's ``updated_at``."""
+    sync = operation.sync
+    name = quote_identifier(naming.sync_name(operation.table, sync.name))
+    new, old = (f"NEW.{quote_identifier(column)}" for column in (sync.name, sync.old))
+    before_new, before_old = (
+        f"OLD.{quote_identifier(column)}" for column in (sync.name, sync.old)
+    )
+    source, target = (old, new) if operation.source == sync.old else (new, old)
     kept = ""
     if operation.updated_at:
         kept = (
@@ -43,10 +49,12 @@ def render_sync_columns(operation: SyncColumns) -> Code:
         "        ELSE\n"
         f"            {old} := {new};\n"
         "        END IF;\n"
-        f"    ELSIF {new} IS DISTINCT FROM {before} THEN\n"
+        f"    ELSIF {new} IS DISTINCT FROM {before_new} THEN\n"
         f"        {old} := {new};\n"
-        "    ELSE\n"
+        f"    ELSIF {old} IS DISTINCT FROM {before_old} THEN\n"
         f"        {new} := {old};\n"
+        "    ELSE\n"
+        f"        {target} := {source};\n"
         "    END IF;\n"
         f"{kept}"
         "    RETURN NEW;\n"

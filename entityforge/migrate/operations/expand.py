@@ -16,28 +16,35 @@ from entityforge.migrate.operations import Operation
 
 @dataclass(frozen=True)
 class SyncColumns(Operation):
-    """``old_nullable``: whether the old column may hold NULL (which the new one, filled
-    from it, may then not be able to take); ``updated_at``: whether the table's
-    ``updated_at`` trigger moves ``updated_at`` on every update (which a copy must not)."""
+    """``source`` is the column that holds the values while the other is being filled
+    from it (the old one on the way up, the new one when a contract is undone): an update
+    that changes neither copies it to the other. ``old_nullable``: whether the old column
+    may hold NULL (which the new one, filled from it, may then not be able to take);
+    ``updated_at``: whether the table's ``updated_at`` trigger moves ``updated_at`` on
+    every update (which a copy must not)."""
 
     table: str
     sync: ColumnSync
+    source: str
     old_nullable: bool = True
     updated_at: bool = False
 
     def reverse(self) -> UnsyncColumns:
-        return UnsyncColumns(self.table, self.sync, self.old_nullable, self.updated_at)
+        return UnsyncColumns(
+            self.table, self.sync, self.source, self.old_nullable, self.updated_at
+        )
 
 
 @dataclass(frozen=True)
 class UnsyncColumns(Operation):
     table: str
     sync: ColumnSync
+    source: str
     old_nullable: bool = True
     updated_at: bool = False
 
     def reverse(self) -> SyncColumns:
-        return SyncColumns(self.table, self.sync, self.old_nullable, self.updated_at)
+        return SyncColumns(self.table, self.sync, self.source, self.old_nullable, self.updated_at)
 
 
 @dataclass(frozen=True)
