@@ -94,6 +94,11 @@ class Plan:
     records the digest of the render's inputs (``entityforge.output.render_cache``)."""
     warnings: tuple[str, ...] = ()
     """Indexes the application role cannot use fully (``entityforge.catalog.index_warnings``)."""
+    outputs: tuple[str, ...] = ()
+    """Every file of the generation (written or already as it should be), when
+    ``generate`` made the plan from a render: writing the plan records their state."""
+    inputs: str | None = None
+    """The digest of the generation's inputs, when ``generate`` computed it."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -304,11 +309,15 @@ def apply_plan(plan: Plan) -> None:
     if plan.digests and read_text(plan.config.state_dir / DIGESTS_FILE) != digests:
         write_atomic(plan.config.state_dir / DIGESTS_FILE, digests)
     inputs = None
-    if plan.spec_text is not None and not plan.conflicts:
+    if plan.is_empty and plan.inputs is not None:
+        inputs = plan.inputs  # nothing written: the history is as it was read
+    elif plan.spec_text is not None and not plan.conflicts:
         inputs = render_cache.inputs_digest(
             plan.config, plan.spec_text, history_inputs(plan.config)
         )
-    render_cache.record(plan.config, inputs)
+    written = [plan.config.root / path for path in plan.outputs]
+    written += [base_dir / path for path in plan.outputs if not is_history(plan.config, path)]
+    render_cache.record(plan.config, inputs, written)
 
 
 def generate(project_dir: Path, spec: Path | None = None, options: Options = Options()) -> Plan:
@@ -320,13 +329,23 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
     if spec_text is not None and not (options.expand or options.contract):
         inputs = render_cache.inputs_digest(config, spec_text, history_inputs(config))
         if render_cache.is_current(config, inputs):
-            return replace(plan_changes(config, *_last_outputs(config)), spec_text=spec_text)
+            if render_cache.untouched(config):
+                return Plan(config, (), spec_text=spec_text, inputs=inputs)
+            outputs, digests = _last_outputs(config)
+            plan = plan_changes(config, outputs, digests)
+            return replace(plan, spec_text=spec_text, outputs=tuple(outputs), inputs=inputs)
     try:
         with collector_paused():
             schema = load_schema(spec_path)
             context = generation_context(schema, config, options)
-            plan = plan_changes(config, *build_outputs(schema, config, options, context))
-        return replace(plan, spec_text=spec_text, warnings=index_warnings(context.catalog))
+            outputs, digests = build_outputs(schema, config, options, context)
+            plan = plan_changes(config, outputs, digests)
+        return replace(
+            plan,
+            spec_text=spec_text,
+            warnings=index_warnings(context.catalog),
+            outputs=tuple(outputs),
+        )
     finally:
         memo.forget()
 

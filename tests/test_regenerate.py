@@ -24,6 +24,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from entityforge.output import render_cache
 from tests.projects import Completed, alembic, new_project, project_env, psql_url, run
 
 SPEC = """\
@@ -186,21 +187,27 @@ def edit_spec(project: Path, replacements: tuple[tuple[str, str], ...]) -> None:
 
 
 def read_tree(root: Path, *, state: bool = False) -> dict[str, bytes]:
-    """Every file of a project (the generator's own state only when ``state``)."""
+    """Every file of a project (the generator's own state only when ``state``; never the
+    times it noted of the files it wrote, which are the machine's)."""
     files = {}
+    noted = f".entityforge/{render_cache.FILES_FILE}"
     for path in root.rglob("*"):
         relative = path.relative_to(root).as_posix()
         skipped = "__pycache__" in path.parts or ".pytest_cache" in path.parts
+        skipped = skipped or relative == noted
         if path.is_file() and not skipped and (state or not relative.startswith(".entityforge")):
             files[relative] = path.read_bytes()
     return files
 
 
 def modification_times(root: Path) -> dict[str, int]:
+    """The project's files and when each was last written; the machine-local cache
+    (``.entityforge/cache``, which notes the state of the files it finds) left out."""
+    cache = root / ".entityforge" / "cache"
     return {
         path.relative_to(root).as_posix(): path.stat().st_mtime_ns
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and "__pycache__" not in path.parts and cache not in path.parents
     }
 
 

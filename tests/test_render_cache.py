@@ -89,3 +89,24 @@ def test_add_entity_records_the_spec_it_writes(project: Path, loads: list[Path])
     pipeline.apply_plan(plan)
     loads.clear()
     assert pipeline.generate(project).is_empty and not loads
+
+
+def test_untouched_files_are_not_read_again(
+    project: Path, loads: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files the last generation left, each of the same size and time, need no
+    reading: nothing is planned from them."""
+
+    def unread(config: ProjectConfig) -> None:
+        raise AssertionError("the last generated copies were read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "_last_outputs", unread)
+        assert pipeline.generate(project).is_empty and not loads
+    touched = project / "app" / "models" / "base.py"
+    touched.write_text(touched.read_text())  # the same text, a new modification time
+    plan = pipeline.generate(project)
+    assert plan.is_empty and not loads
+    pipeline.apply_plan(plan)
+    monkeypatch.setattr(pipeline, "_last_outputs", unread)
+    assert pipeline.generate(project).is_empty

@@ -8,6 +8,10 @@ give (the recorded schema of the newest revision is the spec's, so no new revisi
 comes out). When the next generation finds the same digest it plans from those copies:
 the spec is not even parsed. Any change of an input, a revision added by hand included,
 changes the digest and the project is rendered as usual.
+
+With the digest, the size and modification time of every file the generation wrote (and
+of its last-generated copy) are kept: when none has changed either, the files are what
+the generation left, and there is nothing to plan: not a file is read (``untouched``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
+import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -25,6 +31,7 @@ from entityforge.project import ProjectConfig
 # Under cache/, which projects keep out of version control: the digest covers this
 # installation of entityforge, so it differs from one machine to another.
 INPUTS_FILE = "cache/inputs-digest"
+FILES_FILE = "cache/written-files.json"
 _GENERATOR_SUFFIXES = (".py", ".jinja")
 _FORMATTERS = ("black", "ruff")
 
@@ -78,10 +85,52 @@ def is_current(config: ProjectConfig, digest: str) -> bool:
     return read_text(config.state_dir / INPUTS_FILE) == digest + "\n"
 
 
-def record(config: ProjectConfig, digest: str | None) -> None:
-    """Keep the digest of the generation just written (None forgets any kept one)."""
+def record(config: ProjectConfig, digest: str | None, files: Iterable[Path] = ()) -> None:
+    """Keep the digest of the generation just written (None forgets any kept one), and
+    the size and modification time of ``files``, what it wrote and left (none given:
+    those kept stay, as a generation that found nothing to do leaves them)."""
     path = config.state_dir / INPUTS_FILE
+    listing = config.state_dir / FILES_FILE
     if digest is None:
         path.unlink(missing_ok=True)
-    elif read_text(path) != digest + "\n":
+        listing.unlink(missing_ok=True)
+        return
+    signatures = _signatures(config.root, files)
+    text = json.dumps(signatures, separators=(",", ":")) + "\n"
+    if signatures and read_text(listing) != text:
+        write_atomic(listing, text)
+    if read_text(path) != digest + "\n":
         write_atomic(path, digest + "\n")
+
+
+def untouched(config: ProjectConfig) -> bool:
+    """Whether every file the last written generation recorded is as it left it."""
+    text = read_text(config.state_dir / FILES_FILE)
+    if text is None:
+        return False
+    try:
+        recorded = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(recorded, dict) or not recorded:
+        return False
+    root = f"{config.root}/"
+    for relative, signature in recorded.items():
+        try:
+            status = os.stat(root + relative)
+        except OSError:
+            return False
+        if signature != [status.st_size, status.st_mtime_ns]:
+            return False
+    return True
+
+
+def _signatures(root: Path, files: Iterable[Path]) -> dict[str, list[int]]:
+    signatures = {}
+    for path in files:
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        signatures[path.relative_to(root).as_posix()] = [status.st_size, status.st_mtime_ns]
+    return signatures
