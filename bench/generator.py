@@ -47,9 +47,10 @@ def add_one_field(spec: str, entities: int) -> str:
 def _worker(operation: str, project: Path) -> float:
     """Time one generation in this (fresh) process; prints nothing but the seconds."""
     from entityforge import pipeline
+    from entityforge.output import render_cache
 
     if operation == "uncached":
-        (project / ".entityforge" / "inputs-digest").unlink(missing_ok=True)
+        (project / ".entityforge" / render_cache.INPUTS_FILE).unlink(missing_ok=True)
     start = time.perf_counter()
     plan = pipeline.generate(project)
     pipeline.apply_plan(plan)

@@ -24,8 +24,9 @@ entities:
 """
 ROLES = ("app_writer", "app_admin")
 
-# (name, text replaced, replacement); each applies to the spec the previous one left.
-EDITS = (
+# (name, text replaced, replacement[, generate's flags]); each applies to the spec the
+# previous one left.
+EDITS: tuple[tuple[str, str, str] | tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "add column",
         "      note: {type: text, nullable: true}\n",
@@ -65,10 +66,23 @@ EDITS = (
     ),
     ("widen", "max_length: 40, unique: true", "max_length: 80, unique: true"),
     ("make required", "      note: {type: text, nullable: true}\n", "      note: text\n"),
+    (
+        "rename in two steps: expand",
+        "      note: text\n",
+        "      body: {type: text, renamed_from: note}\n",
+        ("--expand",),
+    ),
+    (
+        "rename in two steps: contract",
+        "      body: {type: text, renamed_from: note}\n",
+        "      body: {type: text, renamed_from: note}\n",
+        ("--contract",),
+    ),
 )
 VOLATILE = (
-    "      note: text\n",
-    '      note: text\n      token: {type: uuid, default_sql: "gen_random_uuid()"}\n',
+    "      body: {type: text, renamed_from: note}\n",
+    "      body: {type: text, renamed_from: note}\n"
+    '      token: {type: uuid, default_sql: "gen_random_uuid()"}\n',
 )
 KILL_STEPS = {
     "index": "CREATE INDEX CONCURRENTLY",
@@ -76,6 +90,7 @@ KILL_STEPS = {
     "check": "VALIDATE CONSTRAINT",
     "foreign key": "VALIDATE CONSTRAINT",
     "make required": "VALIDATE CONSTRAINT",
+    "rename in two steps: expand": "WITH batch AS",
 }
 
 
@@ -91,10 +106,10 @@ class Change:
 def _changes() -> tuple[Change, ...]:
     changes = []
     spec = SPEC
-    for name, old, new in EDITS:
+    for name, old, new, *flags in EDITS:
         if old not in spec:
             raise ValueError(f"{name}: {old!r} is not in the spec")
-        changes.append(Change(name, spec, spec.replace(old, new, 1)))
+        changes.append(Change(name, spec, spec.replace(old, new, 1), *flags))
         spec = changes[-1].after
     return tuple(changes)
 
