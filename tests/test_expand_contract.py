@@ -215,3 +215,15 @@ def test_an_update_before_the_copy_reaches_a_row_fills_it_and_empties_nothing(
         (1, "kept", "kept"),
         (2, "old name", "old name"),
     ]
+
+
+def test_a_field_removed_while_its_rename_expands_is_refused(
+    new_project: Callable[..., Project],
+) -> None:
+    project = new_project(load_schema_text(BEFORE), with_models=True)
+    project = project.write(load_schema_text(AFTER), with_models=True, expand=True)
+    without = BEFORE.replace(
+        '      ref: {type: string, max_length: 40, unique: true, check: "length(ref) > 1"}\n', ""
+    )
+    with pytest.raises(GenerationError, match="the spec no longer has it"):
+        project.write(load_schema_text(without), with_models=True)

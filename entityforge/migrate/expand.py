@@ -81,6 +81,14 @@ def two_step_renames(
         if before is None:
             target_tables.append(table)
             continue
+        names = {column.name for column in table.columns}
+        for sync in before.syncs:
+            if sync.name not in names:
+                raise GenerationError(
+                    f"{table.name}.{sync.name} is being renamed from {sync.old} in two "
+                    "steps, and the spec no longer has it",
+                    hint=f"put {sync.name} back, generate --contract, then remove it",
+                )
         syncs = list(before.syncs)
         if expand:
             syncs += [sync for sync in _new_syncs(before, table) if sync not in syncs]
