@@ -30,6 +30,30 @@ MALFORMED = [
         entities:
           Task:
             fields:
+              code: {type: string, max_length: 8, pattern: "^T-"}
+        """,
+        "5:43",
+        "hint: a pattern is a check: check:",
+        id="pattern_key_of_other_tools",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
+          Task:
+            fields:
+              code: {type: text, check: "code ~ \\d+"}
+        """,
+        "5:42",
+        "put the text in single quotes",
+        id="backslash_escape_in_double_quotes",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        entities:
+          Task:
+            fields:
               status: {type: enum, values: [todo, done]}
           TaskStatus:
             fields: {label: text}

@@ -130,11 +130,13 @@ def _yaml_error(error: YAMLError, text: str, filename: str) -> SpecError:
         offset = getattr(error, "position", 0) or 0
         location = _offset_location(text, offset, filename)
         problem = str(error).splitlines()[0] if str(error) else "invalid YAML"
-    return SpecError(
-        f"invalid YAML: {problem}",
-        location,
-        hint="fix the YAML syntax here (indentation, quotes, brackets, a ':' after each key)",
-    )
+    hint = "fix the YAML syntax here (indentation, quotes, brackets, a ':' after each key)"
+    if "escape" in problem:
+        hint = (
+            "a backslash in a double-quoted string starts an escape: put the text in single "
+            "quotes ('a\\d+' stays as written), or double the backslash"
+        )
+    return SpecError(f"invalid YAML: {problem}", location, hint=hint)
 
 
 def _offset_location(text: str, offset: int, filename: str) -> Location:

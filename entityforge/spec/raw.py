@@ -303,11 +303,25 @@ def _translate(document: Document, detail: ErrorDetails) -> SpecError:
     )
 
 
+# Keys of a field that other tools have, and how the spec says the same.
+_SAID_OTHERWISE = {
+    "pattern": "a pattern is a check: check: \"code ~ '^[A-Z]{3}$'\" (a POSIX regex)",
+    "regex": "a pattern is a check: check: \"code ~ '^[A-Z]{3}$'\" (a POSIX regex)",
+    "required": "fields are required unless they say nullable: true",
+    "optional": "write nullable: true",
+    "primary_key": "every entity has the primary key id; use unique: true for another key",
+    "min": 'a bound is a check: check: "qty >= 0"',
+    "max": 'a bound is a check: check: "qty <= 100" (max_length for strings)',
+}
+
+
 def _unknown_key(document: Document, path: DocPath) -> SpecError:
     key, parent = str(path[-1]), path[:-1]
     model = model_for_path(parent)
     allowed = sorted(model.model_fields) if model else []
     hint = did_you_mean(key, allowed)
+    if hint is None and "check" in allowed:
+        hint = _SAID_OTHERWISE.get(key.lower())
     if hint is None and allowed:
         hint = f"the keys allowed here are: {', '.join(allowed)}"
         if not parent:
