@@ -227,3 +227,76 @@ def test_a_field_removed_while_its_rename_expands_is_refused(
     )
     with pytest.raises(GenerationError, match="the spec no longer has it"):
         project.write(load_schema_text(without), with_models=True)
+
+
+SEVERAL = """\
+version: 1
+tenancy: {entity: Account}
+roles: {reader: docs_reader, writer: docs_writer, admin: docs_admin}
+entities:
+  Account:
+    fields:
+      name: string(100)
+  Doc:
+    fields:
+      url: {type: text, unique: true}
+      code: string(20)
+      title: string(100)
+"""
+SEVERAL_AFTER = SEVERAL.replace(
+    "      url: {type: text, unique: true}\n"
+    "      code: string(20)\n"
+    "      title: string(100)\n",
+    "      link: {type: text, unique: true, renamed_from: url}\n"
+    "      ref: {type: string, max_length: 20, nullable: true, renamed_from: code}\n"
+    "      heading: {type: string, max_length: 100, unique: true, renamed_from: title}\n",
+)
+
+
+def test_several_renames_in_one_revision_check_first_and_end_together(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    """Three renames of one table: a unique key over long text (``md5``), a required
+    field made nullable, a field made unique. Duplicates stop the expand before it
+    changes anything; the contract copies everything before it drops any trigger."""
+    project = new_project(load_schema_text(SEVERAL), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(
+        database_url,
+        f"INSERT INTO accounts (id, name) VALUES ('{ACCOUNT}', 'acme')",
+        f"INSERT INTO docs (tenant_id, url, code, title) SELECT '{ACCOUNT}', 'u' || n, "
+        f"'c' || n, 'same' FROM generate_series(1, 300) AS n",
+    )
+    project = project.write(load_schema_text(SEVERAL_AFTER), with_models=True, expand=True)
+    with pytest.raises(Exception, match="the unique constraint uq_docs_tenant_id_heading"):
+        project.alembic(database_url, "upgrade", "head")
+    assert [name for name, *_ in _doc_columns(database_url)] == ["code", "title", "url"]
+
+    execute(database_url, "UPDATE docs SET title = 't' || id")
+    project.alembic(database_url, "upgrade", "head")
+    project.alembic(database_url, "check")
+    with login_role(database_url, "docs_writer") as writer:
+        # The new code leaves the field that became nullable empty.
+        _as_writer(
+            writer.conninfo,
+            f"INSERT INTO docs (tenant_id, link, heading) VALUES ('{ACCOUNT}', 'l', 'h')",
+            "UPDATE docs SET ref = NULL WHERE heading = 't1'",
+        )
+
+    project = project.write(load_schema_text(SEVERAL_AFTER), with_models=True, contract=True)
+    _, contract = project.revisions()[-1]
+    upgrade = contract[contract.index("def upgrade") : contract.index("def downgrade")]
+    assert upgrade.rindex("copy_column") < upgrade.index("DROP TRIGGER")
+    project.alembic(database_url, "upgrade", "head")
+    project.alembic(database_url, "check")
+    assert [name for name, *_ in _doc_columns(database_url)] == ["heading", "link", "ref"]
+    project.alembic(database_url, "downgrade", "-1")
+    project.alembic(database_url, "upgrade", "head")
+
+
+def _doc_columns(url: str) -> list[tuple[object, ...]]:
+    return query(
+        url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'docs' "
+        "AND column_name IN ('url', 'code', 'title', 'link', 'ref', 'heading') ORDER BY 1",
+    )

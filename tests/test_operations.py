@@ -28,6 +28,7 @@ from entityforge.generators.migrations import render_revision
 from entityforge.generators.migrations.code import SA
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.migrate import operations as ops
+from entityforge.migrate.breaking import breaking_changes, notice
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations.renames import (
     RenameColumn,
@@ -794,3 +795,14 @@ def test_a_rename_reaches_columns_and_nothing_else_of_the_same_spelling() -> Non
     assert rename_columns("lower = 'é' AND lower(lower) > ''", {"lower": "name"}) == (
         "name = 'é' AND lower(name) > ''"
     )
+
+
+def test_a_long_breaking_change_wraps_in_the_docstring_and_reads_back_whole() -> None:
+    long = "a_column_with_a_name_as_long_as_postgresql_allows_it_to_be_abcdefgh"
+    rename = RenameColumn("project_watchers", long, long[::-1])
+    _, text, _ = render_revision(
+        (rename,), parents=("a1",), message="rename", changes={}, number="0002"
+    )
+    docstring = text[: text.index('"""', 3)]
+    assert max(len(line) for line in docstring.splitlines()) <= 99
+    assert notice(text) == breaking_changes((rename,))

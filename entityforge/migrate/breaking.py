@@ -66,9 +66,12 @@ def notice(text: str) -> list[str]:
     _, found, rest = text.partition(NOTICE)
     if not found:
         return []
-    lines = []
+    lines: list[str] = []
     for line in rest.splitlines()[1:]:
-        if not line.startswith("- "):
+        if line.startswith("- "):
+            lines.append(line[2:])
+        elif line.startswith("  ") and lines:
+            lines[-1] += " " + line.strip()  # a long item wraps under its dash
+        else:
             break
-        lines.append(line[2:])
     return lines

@@ -72,7 +72,12 @@ def two_step_renames(
             "there is no two-step rename to contract",
             hint="--contract drops the old column of a rename made with --expand",
         )
-    prefix: list[Operation] = []
+    # Every trigger before any copy (a copy runs while its pair is kept equal), and on a
+    # contract every copy before the one transaction that drops the triggers, the old
+    # columns and sets the new columns' defaults: no part of a revision commits a state
+    # in which some pairs are no longer kept equal and others are.
+    steps: list[Operation] = []
+    copies: list[Operation] = []
     base_tables = dict(recorded)
     target_tables = []
     contracted: set[tuple[str, str]] = set()
@@ -96,21 +101,24 @@ def two_step_renames(
             target_tables.append(table)
             continue
         if contract:
-            base, steps = _contracting(before)
+            base, table_steps, table_copies = _contracting(before)
             base_tables[table.name] = base
-            prefix += steps
+            steps += table_steps
+            copies += table_copies
             contracted |= {(table.name, sync.old) for sync in before.syncs}
             target_tables.append(_without_renames(table, before.syncs))
             continue
         fresh = [sync for sync in syncs if sync not in before.syncs]
         if fresh:
-            base, steps = _expanding(before, table, fresh)
+            base, table_steps, table_copies = _expanding(before, table, fresh)
             base_tables[table.name] = base
-            prefix += steps
+            steps += table_steps
+            copies += table_copies
         target_tables.append(_expanded(before, table, tuple(syncs)))
     base_catalog = replace(state, tables=tuple(base_tables[t.name] for t in state.tables))
     target = replace(catalog, tables=tuple(target_tables))
-    return TwoStepRenames(tuple(prefix), base_catalog, target, frozenset(contracted))
+    prefix = (*copies, *steps) if contract else (*steps, *copies)
+    return TwoStepRenames(prefix, base_catalog, target, frozenset(contracted))
 
 
 def kept_columns(catalog: Catalog | None) -> tuple[tuple[str, str], ...]:
@@ -145,10 +153,11 @@ def _while_expanding(column: Column) -> Column:
 
 def _expanding(
     before: Table, table: Table, syncs: Iterable[ColumnSync]
-) -> tuple[Table, list[Operation]]:
+) -> tuple[Table, list[Operation], list[Operation]]:
     """The recorded table with the new columns added, nullable and kept equal to the old
-    ones, and the steps that make it so."""
+    ones, the steps that make it so and the copies that fill them."""
     steps: list[Operation] = []
+    copies: list[Operation] = []
     columns = list(before.columns)
     for sync in syncs:
         added = replace(_while_expanding(table.column(sync.name)), nullable=True)
@@ -162,31 +171,43 @@ def _expanding(
                 before.column(sync.old).nullable,
                 before.updated_at_trigger,
             ),
-            CopyColumn(table.name, sync.old, sync.name, before.primary_key),
         ]
+        trigger = naming.sync_name(table.name, sync.name)
+        copies.append(CopyColumn(table.name, sync.old, sync.name, before.primary_key, trigger))
     synced = tuple(dict.fromkeys((*before.syncs, *syncs)))
-    return replace(before, columns=tuple(columns), syncs=synced), steps
+    return replace(before, columns=tuple(columns), syncs=synced), steps, copies
 
 
 def _expanded(before: Table, table: Table, syncs: tuple[ColumnSync, ...]) -> Table:
     """``table`` as the spec gives it, with the old columns of ``syncs`` and the indexes
     on them kept, so that the code deployed before the rename reads as fast as before.
 
-    An old column's unique keys become plain indexes, and its checks and foreign keys
-    go: the new column, equal to it, has them under its own names, so a write that
-    breaks one is refused naming the new column's constraint, whichever name it used."""
+    An old column's unique keys become plain indexes (a key over ``md5(column)`` goes),
+    and its checks and foreign keys go: the new column, equal to it, has them under its
+    own names, so a write that breaks one is refused naming the new column's constraint,
+    whichever name it used. The old column may hold NULL where the new one may."""
     new_names = {sync.name for sync in syncs}
     olds = {sync.old for sync in syncs}
     columns = tuple(
         _while_expanding(column) if column.name in new_names else column
         for column in table.columns
     )
-    kept = tuple(column for column in before.columns if column.name in olds)
+    # The old column takes NULL where the new one may: the trigger copies it there.
+    nullable = {sync.old for sync in syncs if table.column(sync.name).nullable}
+    kept = tuple(
+        replace(column, nullable=True) if column.name in nullable else column
+        for column in before.columns
+        if column.name in olds
+    )
     on_old = [
         index if not index.unique else _plain(table.name, index.columns)
         for index in before.indexes
-        if not olds.isdisjoint(index.column_names)
-        or (index.where is not None and not olds.isdisjoint(references(index.where).columns))
+        if (
+            not olds.isdisjoint(index.column_names)
+            or (index.where is not None and not olds.isdisjoint(references(index.where).columns))
+        )
+        # A key over md5(column) serves no lookup of the column: it goes.
+        and not (index.unique and any(column.hashed for column in index.columns))
     ]
     on_old += [
         _plain(table.name, tuple(map(IndexColumn, unique.columns)))
@@ -203,12 +224,13 @@ def _plain(table: str, columns: tuple[IndexColumn, ...]) -> Index:
     return Index(naming.index_name(table, tuple(column.name for column in columns)), columns)
 
 
-def _contracting(before: Table) -> tuple[Table, list[Operation]]:
+def _contracting(before: Table) -> tuple[Table, list[Operation], list[Operation]]:
     """The recorded table without the trigger and with the old columns nullable (so that
-    the downgrade can add them back to a table with rows), and the steps that make it
-    so: the last copy, the trigger dropped, the old columns made nullable."""
+    the downgrade can add them back to a table with rows), the steps that make it so
+    (the trigger dropped, the old columns made nullable) and the last copies."""
     olds = {sync.old: sync for sync in before.syncs}
     steps: list[Operation] = []
+    copies: list[Operation] = []
     columns = []
     for column in before.columns:
         if column.name not in olds:
@@ -216,17 +238,16 @@ def _contracting(before: Table) -> tuple[Table, list[Operation]]:
             continue
         sync = olds[column.name]
         loose = replace(column, nullable=True)
-        steps += [
-            CopyColumn(before.name, sync.old, sync.name, before.primary_key),
-            # Undone, the contract fills the old column again, from the new one.
-            UnsyncColumns(
-                before.name, sync, sync.name, column.nullable, before.updated_at_trigger
-            ),
-        ]
+        trigger = naming.sync_name(before.name, sync.name)
+        copies.append(CopyColumn(before.name, sync.old, sync.name, before.primary_key, trigger))
+        # Undone, the contract fills the old column again, from the new one.
+        steps.append(
+            UnsyncColumns(before.name, sync, sync.name, column.nullable, before.updated_at_trigger)
+        )
         if not column.nullable:
             steps.append(AlterColumn(before.name, column, loose))
         columns.append(loose)
-    return replace(before, columns=tuple(columns), syncs=()), steps
+    return replace(before, columns=tuple(columns), syncs=()), steps, copies
 
 
 def _without_renames(table: Table, syncs: Iterable[ColumnSync]) -> Table:

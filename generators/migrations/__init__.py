@@ -22,6 +22,7 @@ revision's transaction has committed, so that the scan holds no lock that blocks
 from __future__ import annotations
 
 import hashlib
+import textwrap
 
 from entityforge import naming
 from entityforge.catalog import Table
@@ -35,7 +36,7 @@ from entityforge.generators.migrations.live import (
     with_rewrite_guards,
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
-from entityforge.generators.python_source import Code, Import, indent, render_imports
+from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.expand import kept_columns
@@ -145,7 +146,7 @@ def render_revision(
             ),
             first_party=package,
         ).splitlines(),
-        breaking=[_docstring_line(line) for line in breaking_changes(operations)],
+        breaking=[_listed(_docstring_line(line)) for line in breaking_changes(operations)],
         notice=NOTICE,
         upgrade=indent(upgrade.text),
         downgrade=indent(downgrade.text),
@@ -162,6 +163,17 @@ def _revision_id(parents: tuple[str, ...], *parts: object) -> str:
         hasher.update(part.encode())
         hasher.update(b"\0")
     return hasher.hexdigest()[:REVISION_ID_LENGTH]
+
+
+def _listed(line: str) -> str:
+    """``- line``, wrapped to the line length under its dash (long names and all)."""
+    return textwrap.fill(
+        line,
+        width=LINE_LENGTH,
+        initial_indent="- ",
+        subsequent_indent="  ",
+        break_long_words=False,
+    )
 
 
 def _docstring_line(message: str) -> str:

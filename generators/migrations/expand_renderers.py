@@ -61,12 +61,13 @@ def render_sync_columns(operation: SyncColumns) -> Code:
         "END\n"
         "$$"
     )
+    table = quote_identifier(operation.table)
     trigger = (
-        f"CREATE OR REPLACE TRIGGER {name} BEFORE INSERT OR UPDATE "
-        f"ON {quote_identifier(operation.table)}\n"
+        f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table}\n"
         f"FOR EACH ROW EXECUTE FUNCTION {name}()"
     )
-    return execute(function, trigger)
+    # DROP and CREATE rather than CREATE OR REPLACE TRIGGER, which PostgreSQL 13 lacks.
+    return execute(function, f"DROP TRIGGER IF EXISTS {name} ON {table}", trigger)
 
 
 def render_unsync_columns(operation: UnsyncColumns) -> Code:
@@ -80,7 +81,7 @@ def render_unsync_columns(operation: UnsyncColumns) -> Code:
 def render_copy_column(operation: CopyColumn) -> Code:
     steps = Code("migration_steps.copy_column", frozenset({STEPS_IMPORT}))
     arguments = (operation.table, operation.source, operation.target)
-    return call(steps, *map(repr, arguments), repr(operation.key))
+    return call(steps, *map(repr, arguments), repr(operation.key), repr(operation.trigger))
 
 
 RENDERERS: tuple[Callable[[Any], Code], ...] = (

@@ -10,7 +10,7 @@ record is cleared in the transaction that moves Alembic's version.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from entityforge.catalog import sql as catalog_sql
@@ -41,7 +41,7 @@ from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 from entityforge.migrate.operations.tenancy import AddFilledColumn
 from entityforge.migrate.rewrites import rewrites
 from entityforge.naming import quote_identifier
-from entityforge.parse_tree import references
+from entityforge.parse_tree import references, rename_columns
 
 AUTOCOMMIT = "with op.get_context().autocommit_block():"
 
@@ -148,10 +148,12 @@ def _steps_call(function: str, *arguments: str) -> Code:
 @dataclass(frozen=True)
 class _NewColumns:
     """The columns the revision adds or names anew: the checks run before it, when these
-    do not exist yet (on a table it renames, none does)."""
+    do not exist yet (on a table it renames, none does). A two-step rename's new column
+    is filled from its old one, which the checks read instead (``synced``)."""
 
     columns: frozenset[tuple[str, str]]
     tables: frozenset[str]
+    synced: Mapping[tuple[str, str], SyncColumns]
 
     @classmethod
     def of(cls, operations: Sequence[Operation]) -> _NewColumns:
@@ -162,22 +164,38 @@ class _NewColumns:
             if isinstance(op, AddColumn | AddFilledColumn)
         }
         tables = {op.new for op in operations if isinstance(op, RenameTable)}
-        return cls(frozenset(columns), frozenset(tables))
+        synced = {(op.table, op.sync.name): op for op in operations if isinstance(op, SyncColumns)}
+        return cls(frozenset(columns), frozenset(tables), synced)
 
-    def any_of(self, table: str, columns: Iterable[str]) -> bool:
-        return table in self.tables or any((table, name) in self.columns for name in columns)
+    def before(self, table: str, columns: Iterable[str]) -> tuple[str, ...] | None:
+        """``columns`` as the table has them before the revision; None when one of them
+        does not exist yet."""
+        if table in self.tables:
+            return None
+        names = []
+        for name in columns:
+            sync = self.synced.get((table, name))
+            if sync is not None:
+                names.append(sync.sync.old)
+            elif (table, name) in self.columns:
+                return None
+            else:
+                names.append(name)
+        return tuple(names)
+
+    def old_names(self, table: str) -> dict[str, str]:
+        return {new: op.sync.old for (name, new), op in self.synced.items() if name == table}
 
 
 def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
     """The checks of existing rows that steps of ``operations`` need, in order; none for
     a step on a column the same revision adds (it holds only its default)."""
     added = _NewColumns.of(operations)
-    synced = {(op.table, op.sync.name): op for op in operations if isinstance(op, SyncColumns)}
     checks = []
     for operation in operations:
         if isinstance(operation, AddUniqueConstraint) and operation.concurrently:
-            columns = operation.constraint.columns
-            if not added.any_of(operation.table, columns):
+            columns = added.before(operation.table, operation.constraint.columns)
+            if columns is not None:
                 checks.append(
                     _steps_call(
                         "no_duplicates",
@@ -187,14 +205,14 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
                     )
                 )
         elif isinstance(operation, AddCheckConstraint) and operation.validate_later:
-            mentioned = references(operation.constraint.expression).columns
-            if not added.any_of(operation.table, mentioned):
+            expression = operation.constraint.expression
+            if added.before(operation.table, references(expression).columns) is not None:
                 checks.append(
                     _steps_call(
                         "no_violations",
                         quote_identifier(operation.table),
                         f"the check {operation.constraint.name}",
-                        escape_text(operation.constraint.expression),
+                        escape_text(rename_columns(expression, added.old_names(operation.table))),
                     )
                 )
         elif isinstance(operation, AddForeignKey) and operation.validate_later:
@@ -202,15 +220,13 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
         elif isinstance(operation, AlterColumn):
             checks += _fits(operation)
         elif isinstance(operation, RequireColumn):
-            table, column = operation.table, operation.column.name
-            sync = synced.get((table, column))
-            if sync is not None and sync.old_nullable:
-                # A two-step rename's new column is filled from the old one.
-                column = sync.sync.old
-            elif added.any_of(table, (column,)):
+            table = operation.table
+            sync = added.synced.get((table, operation.column.name))
+            columns = added.before(table, (operation.column.name,))
+            if columns is None or (sync is not None and not sync.old_nullable):
                 continue
             checks.append(
-                _steps_call("no_nulls", quote_identifier(table), quote_identifier(column))
+                _steps_call("no_nulls", quote_identifier(table), quote_identifier(columns[0]))
             )
     return checks
 
@@ -222,13 +238,14 @@ def _no_orphans(
     after it is added; none when its columns are new, or its table is created or renamed
     by the revision (the count runs before the revision touches anything)."""
     fk = operation.foreign_key
-    if added.any_of(operation.table, fk.columns):
+    columns = added.before(operation.table, fk.columns)
+    if columns is None:
         return []
     later = {op.table.name for op in operations if isinstance(op, CreateTable)}
     later |= {op.new for op in operations if isinstance(op, RenameTable)}
     if fk.referred_table in later:
         return []
-    pairs = zip(fk.columns, fk.referred_columns, strict=True)
+    pairs = zip(columns, fk.referred_columns, strict=True)
     match = " AND ".join(
         f"r.{quote_identifier(key)} = t.{quote_identifier(column)}" for column, key in pairs
     )
@@ -237,7 +254,7 @@ def _no_orphans(
             "no_orphans",
             quote_identifier(operation.table),
             fk.name,
-            ", ".join(map(quote_identifier, fk.columns)),
+            ", ".join(map(quote_identifier, columns)),
             quote_identifier(fk.referred_table),
             match,
         )

@@ -50,16 +50,19 @@ class UnsyncColumns(Operation):
 @dataclass(frozen=True)
 class CopyColumn(Operation):
     """``target = source`` on every row where they differ, a batch of rows (in the order
-    of ``key``, the primary key) a transaction; its reverse copies the other way."""
+    of ``key``, the primary key) a transaction, while ``trigger`` keeps the two equal
+    (a rerun after the trigger is gone copies nothing); its reverse copies the other
+    way."""
 
     table: str
     source: str
     target: str
     key: tuple[str, ...]
+    trigger: str
 
     @property
     def outside_transaction(self) -> bool:
         return True
 
     def reverse(self) -> CopyColumn:
-        return CopyColumn(self.table, self.target, self.source, self.key)
+        return CopyColumn(self.table, self.target, self.source, self.key, self.trigger)

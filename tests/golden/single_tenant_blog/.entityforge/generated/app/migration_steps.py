@@ -301,12 +301,24 @@ def drop_invalid_index(name: str) -> None:
         op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_quote(name)}")
 
 
-def copy_column(table: str, source: str, target: str, key: tuple[str, ...]) -> None:
+def copy_column(table: str, source: str, target: str, key: tuple[str, ...], trigger: str) -> None:
     """Set ``target`` to ``source`` wherever they differ, ``COPY_BATCH`` rows at a time in
     the order of the primary key ``key``, each batch committed on its own: a writer
-    waits for at most one batch, and a rerun finds nothing left to copy. Runs in an
-    autocommit block, row-level security off (the owner's view of every row)."""
+    waits for at most one batch, and a rerun finds nothing left to copy. The copy runs
+    only while ``trigger`` keeps the two columns equal: run again after a later step
+    dropped it, it would undo the writes made since. In an autocommit block, row-level
+    security off (the owner's view of every row)."""
     connection = op.get_bind()
+    present = connection.scalar(
+        text(
+            "SELECT count(*) FROM pg_trigger "
+            "WHERE tgname = :name AND tgrelid = to_regclass(:table)"
+        ),
+        {"name": trigger, "table": _quote(table)},
+    )
+    if not present:
+        log.info("%s is gone: %s.%s was copied to %s before", trigger, table, source, target)
+        return
     keys = ", ".join(map(_quote, key))
     matched = " AND ".join(f"t.{_quote(name)} = batch.{_quote(name)}" for name in key)
     last_first = ", ".join(f"{_quote(name)} DESC" for name in key)
@@ -319,25 +331,27 @@ def copy_column(table: str, source: str, target: str, key: tuple[str, ...]) -> N
     connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'on', false)"))
     last: tuple[object, ...] | None = None
     batches = 0
-    while True:
-        where = "" if last is None else f" WHERE ({keys}) > ({after})"
-        statement = (
-            f"WITH batch AS (SELECT {keys} FROM {_quote(table)}{where} "
-            f"ORDER BY {keys} LIMIT {COPY_BATCH}), "
-            f"copied AS (UPDATE {_quote(table)} AS t SET {assignment} "
-            f"FROM batch WHERE {matched} AND {differ}) "
-            f"SELECT {keys} FROM batch ORDER BY {last_first} LIMIT 1"
+    try:
+        while True:
+            where = "" if last is None else f" WHERE ({keys}) > ({after})"
+            statement = (
+                f"WITH batch AS (SELECT {keys} FROM {_quote(table)}{where} "
+                f"ORDER BY {keys} LIMIT {COPY_BATCH}), "
+                f"copied AS (UPDATE {_quote(table)} AS t SET {assignment} "
+                f"FROM batch WHERE {matched} AND {differ}) "
+                f"SELECT {keys} FROM batch ORDER BY {last_first} LIMIT 1"
+            )
+            values = {} if last is None else {f"k{i}": value for i, value in enumerate(last)}
+            row = connection.execute(text(statement), values).first()
+            if row is None:
+                break
+            last = tuple(row)
+            batches += 1
+    finally:
+        connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'off', false)"))
+        connection.execute(
+            text("SELECT set_config('row_security', :value, false)"), {"value": previous}
         )
-        values = {} if last is None else {f"k{i}": value for i, value in enumerate(last)}
-        row = connection.execute(text(statement), values).first()
-        if row is None:
-            break
-        last = tuple(row)
-        batches += 1
-    connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'off', false)"))
-    connection.execute(
-        text("SELECT set_config('row_security', :value, false)"), {"value": previous}
-    )
     log.info("copied %s.%s to %s in %d batches", table, source, target, batches)
 
 
