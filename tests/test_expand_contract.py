@@ -51,11 +51,16 @@ AFTER = BEFORE.replace(
 ROWS = 2500
 
 
-def _columns(url: str) -> list[tuple[object, ...]]:
+def _columns(
+    url: str, table: str = "events", names: tuple[str, ...] = ("ref", "reference")
+) -> list[tuple[object, ...]]:
+    """``(name, nullable, default)`` of those of ``names`` that ``table`` has."""
     return query(
         url,
         "SELECT column_name, is_nullable, column_default FROM information_schema.columns "
-        "WHERE table_name = 'events' AND column_name IN ('ref', 'reference') ORDER BY 1",
+        "WHERE table_name = :table AND column_name = ANY(:names) ORDER BY 1",
+        table=table,
+        names=list(names),
     )
 
 
@@ -163,30 +168,46 @@ def test_a_rename_in_two_steps_keeps_old_and_new_code_working(
         project.write(load_schema_text(AFTER), with_models=True, contract=True)
 
 
+CITUS = BEFORE.replace(
+    "tenancy: {entity: Account}", "tenancy: {entity: Account, distribution: citus}"
+)
+NATIVE = BEFORE.replace("entities:\n", "defaults: {enums: native}\nentities:\n").replace(
+    "      title: string(200)\n",
+    "      title: string(200)\n      kind: {type: enum, values: [a, b]}\n",
+)
+
+
 @pytest.mark.parametrize(
-    ("after", "refusal"),
+    ("before", "after", "refusal"),
     [
         (
+            BEFORE,
             BEFORE.replace(
                 "      title: string(200)\n", "      headline: {type: text, renamed_from: title}\n"
             ),
             "cannot be renamed to headline in two steps while its type changes too",
         ),
         (
+            CITUS,
             AFTER.replace(
                 "tenancy: {entity: Account}", "tenancy: {entity: Account, distribution: citus}"
             ),
             "which Citus does not run on distributed tables",
         ),
+        (
+            NATIVE,
+            NATIVE.replace(
+                "      kind: {type: enum, values: [a, b]}\n",
+                "      category: {type: enum, values: [a, b], renamed_from: kind}\n",
+            ),
+            "its PostgreSQL enum type event_kind is named after the field",
+        ),
     ],
-    ids=["type change", "citus"],
+    ids=["type change", "citus", "native enum"],
 )
-def test_two_step_renames_it_cannot_keep_are_refused(after: str, refusal: str) -> None:
-    before = BEFORE
-    if "citus" in after:
-        before = BEFORE.replace(
-            "tenancy: {entity: Account}", "tenancy: {entity: Account, distribution: citus}"
-        )
+def test_two_step_renames_it_cannot_keep_are_refused(
+    before: str, after: str, refusal: str
+) -> None:
     context = GenerationContext(load_schema_text(after), **initial_history(before), expand=True)
     with pytest.raises(GenerationError, match=refusal):
         migrations.generate(context)
@@ -243,6 +264,7 @@ entities:
       code: string(20)
       title: string(100)
 """
+DOC_COLUMNS = ("url", "code", "title", "link", "ref", "heading")
 SEVERAL_AFTER = SEVERAL.replace(
     "      url: {type: text, unique: true}\n"
     "      code: string(20)\n"
@@ -270,7 +292,11 @@ def test_several_renames_in_one_revision_check_first_and_end_together(
     project = project.write(load_schema_text(SEVERAL_AFTER), with_models=True, expand=True)
     with pytest.raises(Exception, match="the unique constraint uq_docs_tenant_id_heading"):
         project.alembic(database_url, "upgrade", "head")
-    assert [name for name, *_ in _doc_columns(database_url)] == ["code", "title", "url"]
+    assert [name for name, *_ in _columns(database_url, "docs", DOC_COLUMNS)] == [
+        "code",
+        "title",
+        "url",
+    ]
 
     execute(database_url, "UPDATE docs SET title = 't' || id")
     project.alembic(database_url, "upgrade", "head")
@@ -289,14 +315,10 @@ def test_several_renames_in_one_revision_check_first_and_end_together(
     assert upgrade.rindex("copy_column") < upgrade.index("DROP TRIGGER")
     project.alembic(database_url, "upgrade", "head")
     project.alembic(database_url, "check")
-    assert [name for name, *_ in _doc_columns(database_url)] == ["heading", "link", "ref"]
+    assert [name for name, *_ in _columns(database_url, "docs", DOC_COLUMNS)] == [
+        "heading",
+        "link",
+        "ref",
+    ]
     project.alembic(database_url, "downgrade", "-1")
     project.alembic(database_url, "upgrade", "head")
-
-
-def _doc_columns(url: str) -> list[tuple[object, ...]]:
-    return query(
-        url,
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'docs' "
-        "AND column_name IN ('url', 'code', 'title', 'link', 'ref', 'heading') ORDER BY 1",
-    )

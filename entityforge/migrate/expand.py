@@ -136,7 +136,14 @@ def _new_syncs(before: Table, table: Table) -> list[ColumnSync]:
         old = column.renamed_from
         if old is None or old not in old_columns or column.name in old_columns:
             continue
-        if old_columns[old].type != column.type:
+        before_type = old_columns[old].type
+        if before_type.name == column.type.name == "enum" and before_type.enum_name:
+            raise GenerationError(
+                f"{table.name}.{old} cannot be renamed to {column.name} in two steps: "
+                f"its PostgreSQL enum type {before_type.enum_name} is named after the field",
+                hint="rename it in one step (without --expand) while the application is stopped",
+            )
+        if before_type != column.type:
             raise GenerationError(
                 f"{table.name}.{old} cannot be renamed to {column.name} in two steps "
                 "while its type changes too",
