@@ -66,8 +66,7 @@ def two_step_renames(
             hint="rename in one step (without --expand) while the application is stopped",
         )
     recorded = {table.name: table for table in state.tables}
-    pending = [(table.name, sync) for table in state.tables for sync in table.syncs]
-    if contract and not pending:
+    if contract and not any(table.syncs for table in state.tables):
         raise GenerationError(
             "there is no two-step rename to contract",
             hint="--contract drops the old column of a rename made with --expand",

@@ -325,10 +325,11 @@ def copy_column(table: str, source: str, target: str, key: tuple[str, ...], trig
     after = ", ".join(f":k{position}" for position in range(len(key)))
     assignment = f"{_quote(target)} = t.{_quote(source)}"
     differ = f"t.{_quote(target)} IS DISTINCT FROM t.{_quote(source)}"
+    setting = text("SELECT set_config(:name, :value, false)")
     previous = connection.scalar(text("SELECT current_setting('row_security')"))
-    connection.execute(text("SELECT set_config('row_security', 'off', false)"))
+    connection.execute(setting, {"name": "row_security", "value": "off"})
     # The trigger that keeps the two columns equal keeps updated_at too, for this copy.
-    connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'on', false)"))
+    connection.execute(setting, {"name": COPYING_SETTING, "value": "on"})
     last: tuple[object, ...] | None = None
     batches = 0
     try:
@@ -348,10 +349,8 @@ def copy_column(table: str, source: str, target: str, key: tuple[str, ...], trig
             last = tuple(row)
             batches += 1
     finally:
-        connection.execute(text(f"SELECT set_config('{COPYING_SETTING}', 'off', false)"))
-        connection.execute(
-            text("SELECT set_config('row_security', :value, false)"), {"value": previous}
-        )
+        connection.execute(setting, {"name": COPYING_SETTING, "value": "off"})
+        connection.execute(setting, {"name": "row_security", "value": previous})
     log.info("copied %s.%s to %s in %d batches", table, source, target, batches)
 
 
