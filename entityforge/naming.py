@@ -179,6 +179,11 @@ def unique_name(table: str, columns: tuple[str, ...]) -> str:
     return truncate(f"uq_{table}_{'_'.join(columns)}")
 
 
+def expression_label(expression: str) -> str:
+    """What an index name calls an expression: its words, ``lower(email)`` → ``lower_email``."""
+    return "_".join(re.findall(r"[a-z0-9]+", expression.lower())) or "expression"
+
+
 def index_name(table: str, columns: tuple[str, ...], suffix: str = "") -> str:
     tail = f"_{suffix}" if suffix else ""
     return truncate(f"ix_{table}_{'_'.join(columns)}{tail}")

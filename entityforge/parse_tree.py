@@ -97,22 +97,24 @@ class References:
 
     columns: frozenset[str]
     functions: frozenset[str]
+    order: tuple[str, ...] = ()
+    """The columns in the order the expression first names them."""
 
 
 @lru_cache(maxsize=4096)
 def references(expression: str) -> References:
     """What ``expression`` (a check, predicate or default the spec stage validated)
     refers to, read from its parse tree: once per expression."""
-    columns: set[str] = set()
+    columns: dict[str, None] = {}
     functions: set[str] = set()
     for node in walk_nodes(select_target(expression)):
         if isinstance(node, ast.ColumnRef):
             last = required(node.fields, "ColumnRef.fields")[-1]
             if isinstance(last, ast.String) and last.sval is not None:
-                columns.add(last.sval)
+                columns[last.sval] = None
         elif isinstance(node, ast.FuncCall):
             functions.add(function_name(node))
-    return References(frozenset(columns), frozenset(functions))
+    return References(frozenset(columns), frozenset(functions), tuple(columns))
 
 
 def rename_columns(expression: str, names: Mapping[str, str]) -> str:

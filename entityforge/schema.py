@@ -166,13 +166,19 @@ class Relation:
 
 @dataclass(frozen=True)
 class IndexSpec:
-    """An index declared under ``indexes`` (columns as the spec names them)."""
+    """An index declared under ``indexes`` (columns as the spec names them).
+
+    ``expressions`` are parsed SQL, indexed after ``columns``; ``include`` are the
+    covering columns a btree index stores beside its keys.
+    """
 
     columns: tuple[str, ...]
     unique: bool = False
     using: IndexMethod = "btree"
     where: str | None = None
     name: str | None = None
+    expressions: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

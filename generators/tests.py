@@ -13,6 +13,8 @@ import textwrap
 from dataclasses import dataclass, replace
 from typing import Literal, TypedDict
 
+from pglast import ast
+
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
 from entityforge.generators import GenerationContext
@@ -26,6 +28,7 @@ from entityforge.generators.fixtures import (
     with_parent,
 )
 from entityforge.generators.templating import render
+from entityforge.parse_tree import column_name, function_name, references, select_target
 from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
@@ -126,6 +129,9 @@ class EntityTestView:
     round_trip: tuple[str, ...]
     probe: str | None
     unique_keys: tuple[UniqueKeyCase, ...]
+    # Unique keys over lower() or upper() of a column, and the attribute: a value that
+    # differs from a taken one only in case is refused.
+    case_folded: tuple[tuple[str, str], ...]
     optional_parents: tuple[tuple[str, str], ...]
     checks: tuple[CheckViolation, ...]
     tested_checks: tuple[CheckViolation, ...]
@@ -204,6 +210,34 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
                 continue
             cases.append(UniqueKeyCase(name, tuple(naming.attribute_name(c) for c in own)))
     return tuple(cases)
+
+
+def case_folded_keys(
+    catalog: Catalog, entity: Entity, keys: tuple[UniqueKeyCase, ...]
+) -> tuple[tuple[str, str], ...]:
+    """``(constraint, attribute)`` of each tested key over ``lower`` or ``upper`` of a
+    text column that no check reads (a value with its case changed could break one)."""
+    table = catalog.table(entity.table)
+    checked = {name for check in table.checks for name in references(check.expression).columns}
+    tested = {key.constraint for key in keys}
+    found = []
+    for index in table.indexes:
+        folded = [folded_column(element.name) for element in index.columns if element.expression]
+        columns = [c for c in folded if c and c not in checked]
+        if index.name in tested and columns:
+            found.append((index.name, naming.attribute_name(columns[0])))
+    return tuple(found)
+
+
+def folded_column(expression: str) -> str | None:
+    """The column of ``lower(column)`` or ``upper(column)``; None for other expressions."""
+    node = select_target(expression)
+    if not isinstance(node, ast.FuncCall) or function_name(node) not in ("lower", "upper"):
+        return None
+    arguments = node.args or ()
+    if len(arguments) != 1 or not isinstance(arguments[0], ast.ColumnRef):
+        return None
+    return column_name(arguments[0])
 
 
 def optional_parents(
@@ -445,6 +479,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         round_trip=round_trip_attributes(entity),
         probe=entity_factory_view(catalog, entity).distinct,
         unique_keys=unique_keys,
+        case_folded=case_folded_keys(catalog, entity, unique_keys),
         optional_parents=optional_parents(entity, unique_keys),
         checks=checks,
         tested_checks=tested,

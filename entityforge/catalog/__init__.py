@@ -11,7 +11,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Literal
 
+from pglast import ast
+
 from entityforge import naming
+from entityforge.parse_tree import references, select_target
 from entityforge.schema import (
     ColumnType,
     DefaultValue,
@@ -98,40 +101,57 @@ class UniqueConstraint:
 
 @dataclass(frozen=True)
 class IndexColumn:
-    """An indexed column; ``hashed`` indexes ``md5(<name>)`` in its place (see
-    ``KEY_ROW_BUDGET``)."""
+    """An indexed column, or with ``expression`` an indexed SQL expression (``name`` is
+    then its parsed text); ``hashed`` indexes the MD5 digest of the value's text in its
+    place (see ``KEY_ROW_BUDGET``)."""
 
     name: str
     opclass: str | None = None
     hashed: bool = False
+    expression: bool = False
 
     @property
     def sql(self) -> str:
         """The element as it stands in the index's column list."""
-        return f"md5({naming.quote_identifier(self.name)})" if self.hashed else self.name
+        if not self.expression:
+            return f"md5({naming.quote_identifier(self.name)})" if self.hashed else self.name
+        if not self.hashed:
+            return f"({self.name})"
+        # The cast as PostgreSQL prints it back, so that comparing the two agrees: a call
+        # is cast as it is, an operator's result in parentheses.
+        call = isinstance(select_target(self.name), ast.FuncCall)
+        return f"md5({self.name}::text)" if call else f"md5(({self.name})::text)"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The columns the element's value comes from."""
+        return references(self.name).order if self.expression else (self.name,)
 
 
 @dataclass(frozen=True)
 class Index:
-    """``method`` is the access method (``btree``, ``gin``, ``gist``, ``brin``)."""
+    """``method`` is the access method (``btree``, ``gin``, ``gist``, ``brin``);
+    ``include`` the covering columns a btree index stores beside its keys."""
 
     name: str
     columns: tuple[IndexColumn, ...]
     unique: bool = False
     method: str = "btree"
     where: str | None = None
+    include: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
-        return tuple(column.name for column in self.columns)
+        """The columns the index's keys read, each once, in order."""
+        return tuple(dict.fromkeys(name for column in self.columns for name in column.reads))
 
     @property
     def leading_columns(self) -> tuple[str, ...]:
-        """The columns the index holds as they are, up to its first hashed one: what it
-        can serve a lookup or a foreign key by."""
+        """The columns the index holds as they are, up to its first hashed one or
+        expression: what it can serve a lookup or a foreign key by."""
         plain = []
         for column in self.columns:
-            if column.hashed:
+            if column.hashed or column.expression:
                 break
             plain.append(column.name)
         return tuple(plain)
@@ -384,7 +404,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     for columns_ in unique_sets:
         full = lead + tuple(columns_)
         name = naming.unique_name(entity.table, full)
-        elements = key_elements(full, types)
+        elements = key_elements(tuple(map(IndexColumn, full)), types)
         if entity.soft_delete or any(element.hashed for element in elements):
             where = SOFT_DELETE_PREDICATE if entity.soft_delete else None
             indexes.append(Index(name, elements, True, where=where))
@@ -469,21 +489,38 @@ def _field_indexes(entity: Entity, lead: tuple[str, ...]) -> list[Index]:
 
 
 def key_elements(
-    columns: tuple[str, ...], types: dict[str, ColumnType]
+    elements: tuple[IndexColumn, ...], types: dict[str, ColumnType]
 ) -> tuple[IndexColumn, ...]:
-    """The elements of a unique key over ``columns``: the columns themselves while their
-    values fit ``KEY_ROW_BUDGET``; otherwise every ``text`` column, then the widest
-    ``string`` ones until the rest fit, hashed."""
-    widths = {name: _width(types[name]) for name in columns}
-    hashed = {name for name, width in widths.items() if width is None}
-    rest = sum(width or 0 for name, width in widths.items() if name not in hashed)
-    for name in sorted(widths, key=lambda n: widths[n] or 0, reverse=True):
-        if rest <= KEY_ROW_BUDGET or name in hashed:
+    """The elements of a unique key: as they are while their values fit
+    ``KEY_ROW_BUDGET``; otherwise every unbounded one (a ``text`` column, an expression
+    over one), then the widest ``string`` columns and expressions until the rest fit,
+    hashed. An expression's width is taken as that of the columns it reads."""
+    widths = [_element_width(element, types) for element in elements]
+    hashed = {position for position, width in enumerate(widths) if width is None}
+    rest = sum(width or 0 for position, width in enumerate(widths) if position not in hashed)
+    for position in sorted(range(len(widths)), key=lambda p: widths[p] or 0, reverse=True):
+        if rest <= KEY_ROW_BUDGET or position in hashed:
             continue
-        if types[name].name == "string":
-            hashed.add(name)
-            rest -= widths[name] or 0
-    return tuple(IndexColumn(name, hashed=name in hashed) for name in columns)
+        element = elements[position]
+        if element.expression or types[element.name].name == "string":
+            hashed.add(position)
+            rest -= widths[position] or 0
+    return tuple(
+        replace(element, hashed=position in hashed) for position, element in enumerate(elements)
+    )
+
+
+def _element_width(element: IndexColumn, types: dict[str, ColumnType]) -> int | None:
+    widths = [_width(types[name]) for name in element.reads]
+    return None if None in widths else sum(width or 0 for width in widths)
+
+
+def value_width(column_type: ColumnType) -> int | None:
+    """The most bytes a value of the type takes in an index row; None where nothing
+    bounds it (text, json, bytes, arrays)."""
+    if column_type.name in ("json", "bytes", "array"):
+        return None
+    return _width(column_type)
 
 
 def _width(column_type: ColumnType) -> int | None:
@@ -506,12 +543,14 @@ def _declared_indexes(
         where = spec.where
         if spec.unique and entity.soft_delete:
             where = f"({where}) AND {SOFT_DELETE_PREDICATE}" if where else SOFT_DELETE_PREDICATE
-        index = _index(entity.table, lead, spec.columns, spec.using, spec.unique, where)
+        index = _index(
+            entity.table, lead, spec.columns, spec.using, spec.unique, where, spec.expressions
+        )
         if index.unique and index.method == "btree":
-            index = replace(index, columns=key_elements(index.column_names, types))
+            index = replace(index, columns=key_elements(index.columns, types))
         if spec.name:
             index = replace(index, name=naming.truncate(spec.name))
-        indexes.append(index)
+        indexes.append(replace(index, include=spec.include))
     return indexes
 
 
@@ -522,6 +561,7 @@ def _index(
     using: str,
     unique: bool,
     where: str | None,
+    expressions: tuple[str, ...] = (),
 ) -> Index:
     method = "gin" if using == "trgm" else using
     opclass = "gin_trgm_ops" if using == "trgm" else None
@@ -532,14 +572,16 @@ def _index(
     elements = tuple(IndexColumn(c) for c in lead) + tuple(
         IndexColumn(c, opclass) for c in columns
     )
+    elements += tuple(IndexColumn(e, expression=True) for e in expressions)
     suffix = "" if using == "btree" else using
     if where:
         suffix = f"{suffix}_partial" if suffix else "partial"
     prefix_name = naming.unique_name if unique else naming.index_name
+    labels = lead + columns + tuple(map(naming.expression_label, expressions))
     name = (
-        prefix_name(table, lead + columns)
+        prefix_name(table, labels)
         if not suffix
-        else naming.truncate(f"{prefix_name(table, lead + columns)}_{suffix}")
+        else naming.truncate(f"{prefix_name(table, labels)}_{suffix}")
     )
     return Index(name, elements, unique, method, where)
 
@@ -655,6 +697,8 @@ def _add_searches(table: Table) -> Table:
         if index.method != "gin" or index.where is not None:
             continue
         for item in index.columns:
+            if item.expression:
+                continue
             kind = table.column(item.name).type.name
             if item.opclass == "gin_trgm_ops":
                 operator, verb = "ILIKE", "ilike"
@@ -694,7 +738,9 @@ def _extensions(tables: list[Table]) -> tuple[str, ...]:
             if any(c.opclass == "gin_trgm_ops" for c in index.columns):
                 needed.add("pg_trgm")
             scalar = any(
-                c.opclass is None and table.column(c.name).type.name not in ("json", "array")
+                c.opclass is None
+                and not c.expression
+                and table.column(c.name).type.name not in ("json", "array")
                 for c in index.columns
             )
             if index.method == "gin" and scalar:

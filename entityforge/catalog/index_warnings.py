@@ -4,7 +4,10 @@ Below a row-level security policy PostgreSQL turns a condition into an index con
 only if its operator is LEAKPROOF. Every btree index the generator emits on a tenant
 table serves the application role, but for two kinds of column: ``decimal`` (``numeric``
 equality and comparisons are not leakproof) and enum columns a project keeps in a native
-enum type (see ``defaults: {enums: ...}``). ``generate`` names each such index.
+enum type (see ``defaults: {enums: ...}``), and expressions: PostgreSQL marks the
+functions and operators they are made of (``lower``, ``->>``) not leakproof, so a
+lookup by one filters the tenant's rows. A unique one enforces its key all the same.
+``generate`` names each such index.
 """
 
 from __future__ import annotations
@@ -25,8 +28,15 @@ def index_warnings(catalog: Catalog) -> tuple[str, ...]:
 
 
 def _btree_warnings(table: Table, index: Index) -> list[str]:
-    found = []
-    for name in index.column_names:
+    found = [
+        f"{table.name}: index {index.name}: the expression {column.name} is not an index "
+        "condition for the application role (its functions and operators are not "
+        "leakproof: row-level security makes a lookup by it filter the tenant's rows"
+        + ("; the index still enforces uniqueness)" if index.unique else ")")
+        for column in index.columns
+        if column.expression
+    ]
+    for name in (column.name for column in index.columns if not column.expression):
         type_ = table.column(name).type
         if type_.name == "decimal":
             found.append(

@@ -90,7 +90,8 @@ def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
         draft.find(
             subject,
             f"an expression index ({index.definition})",
-            "the spec indexes columns only; create it in a revision of your own",
+            "the import reads indexes of columns only; declare it under the entity's indexes "
+            'with its expressions (SQL), such as {expressions: ["lower(email)"]}',
         )
         return None
     columns, opclasses = list(index.columns), list(index.opclasses)

@@ -237,9 +237,13 @@ def _rename_table(
         )
 
     def index(index: Index) -> Index:
-        columns = tuple(replace(c, name=column_name(c.name)) for c in index.columns)
+        columns = tuple(
+            replace(c, name=rename_columns(c.name, names) if c.expression else column_name(c.name))
+            for c in index.columns
+        )
         where = rename_columns(index.where, names) if index.where else None
-        return replace(index, columns=columns, where=where)
+        include = tuple(map(column_name, index.include))
+        return replace(index, columns=columns, where=where, include=include)
 
     return replace(
         table,

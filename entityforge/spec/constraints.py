@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from entityforge import naming
-from entityforge.schema import INDEX_METHODS, CheckSpec, ColumnType, Field, IndexSpec
+from entityforge.catalog import KEY_ROW_BUDGET, value_width
+from entityforge.parse_tree import references
+from entityforge.schema import INDEX_METHODS, CheckSpec, ColumnType, Field, IndexMethod, IndexSpec
 from entityforge.spec.document import DocPath
 from entityforge.spec.fields import checked_expression, method_misfit
 from entityforge.spec.issues import Issues, did_you_mean
@@ -82,7 +84,6 @@ def build_indexes(
 def _index(
     issues: Issues, path: DocPath, raw: RawIndex, columns: Columns, tenant: str | None
 ) -> IndexSpec | None:
-    names = column_list(issues, path + ("columns",), raw.columns, columns, tenant)
     if raw.using not in INDEX_METHODS:
         issues.at_value(
             path + ("using",),
@@ -98,7 +99,21 @@ def _index(
             hint="only btree indexes enforce uniqueness",
         )
         return None
+    if raw.columns is None and raw.expressions is None:
+        issues.at_key(
+            path,
+            "an index needs 'columns', 'expressions' or both",
+            hint="name the indexed columns, or give SQL expressions such as lower(email)",
+        )
+        return None
+    names: tuple[str, ...] | None = ()
+    if raw.columns is not None:
+        names = column_list(issues, path + ("columns",), raw.columns, columns, tenant)
     if names is None or not _methods_fit(issues, path, raw.using, names, columns):
+        return None
+    expressions = _expressions(issues, path, raw, columns)
+    include = _include(issues, path, raw, names, columns, tenant)
+    if expressions is None or include is None:
         return None
     where = checked_expression(issues, path + ("where",), raw.where, columns)
     if raw.where is not None and where is None:
@@ -118,7 +133,118 @@ def _index(
     )
     if not name_ok:
         return None
-    return IndexSpec(names, raw.unique, raw.using, where, raw.name)  # type: ignore[arg-type]
+    using: IndexMethod = raw.using  # type: ignore[assignment]
+    return IndexSpec(names, raw.unique, using, where, raw.name, expressions, include)
+
+
+def _expressions(
+    issues: Issues, path: DocPath, raw: RawIndex, columns: Columns
+) -> tuple[str, ...] | None:
+    """The index's expressions, parsed: each reads a column and calls immutable
+    functions only (PostgreSQL refuses others), and btree indexes them."""
+    if raw.expressions is None:
+        return ()
+    if not raw.expressions:
+        issues.at_value(
+            path + ("expressions",),
+            "the list of expressions is empty",
+            hint="give at least one expression, or leave the key out",
+        )
+        return None
+    if raw.using != "btree":
+        issues.at_key(
+            path + ("expressions",),
+            f"expressions are indexed by btree indexes, not {raw.using}",
+            hint="leave out 'using' (btree), or index a stored column instead",
+        )
+        return None
+    found: list[str] = []
+    for position, text in enumerate(raw.expressions):
+        where = path + ("expressions", position)
+        expression = _expression(issues, where, text, columns)
+        if expression is None:
+            return None
+        if expression in found:
+            issues.at_value(where, "this expression is listed twice", hint="list it once")
+            return None
+        found.append(expression)
+    return tuple(found)
+
+
+def _expression(issues: Issues, path: DocPath, text: str, columns: Columns) -> str | None:
+    expression = checked_expression(issues, path, text, columns)
+    if expression is None:
+        return None
+    read = references(expression).columns
+    if not read:
+        issues.at_value(
+            path,
+            "the expression reads no column: its value would be the same in every row",
+            hint="index an expression over the table's columns, such as lower(email)",
+        )
+        return None
+    if expression in columns:
+        issues.at_value(
+            path,
+            f"the expression is the column '{expression}' itself",
+            hint=f"list '{expression}' under 'columns'",
+        )
+        return None
+    calls = non_immutable_calls(expression)
+    if calls:
+        issues.at_value(
+            path,
+            f"the expression calls {', '.join(calls)}, which PostgreSQL does not mark "
+            "IMMUTABLE: it refuses such an index expression",
+            hint="index values fixed when a row is written: immutable functions and "
+            "operators of the row's own columns",
+        )
+        return None
+    return expression
+
+
+def _include(
+    issues: Issues,
+    path: DocPath,
+    raw: RawIndex,
+    keys: Sequence[str],
+    columns: Columns,
+    tenant: str | None,
+) -> tuple[str, ...] | None:
+    """The covering columns: btree only, none of the keys, each of bounded width (an
+    included value is stored in every index row, which holds at most 2,704 bytes)."""
+    if raw.include is None:
+        return ()
+    if raw.using != "btree":
+        issues.at_key(
+            path + ("include",),
+            f"covering columns belong to btree indexes, not {raw.using}",
+            hint="leave out 'using' (btree), or 'include'",
+        )
+        return None
+    names = column_list(issues, path + ("include",), raw.include, columns, tenant)
+    if names is None:
+        return None
+    for position, name in enumerate(names):
+        where = path + ("include", position)
+        if name in keys:
+            issues.at_value(
+                where,
+                f"'{name}' is already a key of the index",
+                hint=f"remove '{name}' from 'include' (a key is stored in the index already)",
+            )
+            return None
+        column_type = columns[name]
+        width = value_width(column_type) if column_type is not None else 0
+        if width is None or width > KEY_ROW_BUDGET:
+            issues.at_value(
+                where,
+                f"the values of '{name}' can be longer than an index row holds (2,704 "
+                "bytes): a row with a long one could not be written",
+                hint="include columns of bounded width (numbers, dates, short strings)",
+            )
+            return None
+    return names
 
 
 def _methods_fit(

@@ -363,7 +363,9 @@ def _check_given_index_names(issues: Issues, schema: Schema, catalog: Catalog) -
             if spec.name is None:
                 continue
             index = names.get(naming.truncate(spec.name))
-            if index is None or index.column_names[-len(spec.columns) :] != spec.columns:
+            keys = spec.columns + spec.expressions
+            given = tuple(column.name for column in index.columns)[-len(keys) :] if index else ()
+            if given != keys:
                 issues.at_value(
                     ("entities", entity.name, "indexes", position, "name"),
                     f"the index name '{spec.name}' is taken by another index of "

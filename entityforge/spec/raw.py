@@ -144,9 +144,15 @@ class RawRelation(RawModel):
 
 
 class RawIndex(RawModel):
-    columns: list[str]
+    columns: list[str] | None = None
     """The indexed columns, in order (the tenant column is put first on tenant-scoped tables;
     never name it)."""
+    expressions: list[str] | None = None
+    """SQL expressions over the table's columns, indexed after the columns (btree; immutable
+    functions only), such as lower(email); with unique: true a case-insensitive unique key."""
+    include: list[str] | None = None
+    """Covering columns a btree index stores beside its keys, so that a query reading only
+    them never visits the table."""
     unique: bool = False
     """A unique index (default false)."""
     using: str = "btree"

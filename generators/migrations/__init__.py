@@ -71,7 +71,17 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     kept = kept_columns(plan.state if plan is not None else ctx.recorded)
     files = {
         "alembic.ini": render("migrations/alembic.ini.jinja", package=package),
-        f"{package}/alembic/env.py": render("migrations/env.py.jinja", package=package, kept=kept),
+        f"{package}/alembic/env.py": render(
+            "migrations/env.py.jinja",
+            package=package,
+            kept=kept,
+            expressions=any(
+                column.expression
+                for table in ctx.catalog.tables
+                for index in table.indexes
+                for column in index.columns
+            ),
+        ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(
             "migrations/migration_steps.py.jinja", copying_setting=naming.COPYING_SETTING

@@ -175,9 +175,18 @@ def table_constraints(table: Table) -> list[str]:
 
 
 def index_arguments(table: str, index: Index) -> list[str]:
-    elements = [f"sa.text({c.sql!r})" if c.hashed else repr(c.name) for c in index.columns]
+    elements = [
+        (
+            call_with_string("sa.text", escape_text(c.sql))
+            if c.hashed or c.expression
+            else repr(c.name)
+        )
+        for c in index.columns
+    ]
     arguments = [final_name(index.name), repr(table), f"[{', '.join(elements)}]"]
     arguments.append(f"unique={index.unique}")
+    if index.include:
+        arguments.append(f"postgresql_include={list(index.include)!r}")
     if index.method != "btree":
         arguments.append(f"postgresql_using={index.method!r}")
     if index.where is not None:

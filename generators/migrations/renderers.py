@@ -313,7 +313,8 @@ def render_create_index(operation: ops.CreateIndex) -> Code:
     snippet = _op_call("create_index", *arguments, exploded=True)
     if operation.concurrently:
         snippet = join([drop_invalid_index(operation.index.name), snippet])
-    if operation.index.where is None and not any(c.hashed for c in operation.index.columns):
+    elements = operation.index.columns
+    if operation.index.where is None and not any(c.hashed or c.expression for c in elements):
         return snippet
     return Code(snippet.text, snippet.imports | {SA})
 

@@ -136,11 +136,17 @@ def _unique_constraint(unique: UniqueConstraint, names: ModelNames) -> Code:
 def _index(index: Index, names: ModelNames) -> Code:
     arguments: list[Code | str] = [repr(index.name)]
     arguments += [
-        call(names.sqlalchemy("text"), repr(column.sql)) if column.hashed else repr(column.name)
+        (
+            call(names.sqlalchemy("text"), sole_argument(escape_text(column.sql), WHERE_INDENT))
+            if column.hashed or column.expression
+            else repr(column.name)
+        )
         for column in index.columns
     ]
     if index.unique:
         arguments.append("unique=True")
+    if index.include:
+        arguments.append(f"postgresql_include={list(index.include)!r}")
     if index.method != "btree":
         arguments.append(f"postgresql_using={index.method!r}")
     if index.where:

@@ -128,7 +128,7 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
         return operation
     kept = set(after.columns)
     names = {i.name for i in after.indexes} | {u.name for u in after.uniques}
-    columns = {column.name for column in index.columns}
+    columns = {*index.column_names, *index.include}
     if index.name in names or any(before.column(name) not in kept for name in columns):
         return operation
     if index.where and _mentions_dropped_column(index.where, before, after):
