@@ -204,6 +204,22 @@ def index_doc(draw: Draw, fields: dict[str, Any], prefix: str) -> Doc:
         st.lists(st.sampled_from(by_method[method]), min_size=1, max_size=2, unique=True)
     )
     index: Doc = {"columns": columns}
+    texts = [n for n, spec in sorted(fields.items()) if field_type(spec) in ("string", "text")]
+    if method == "btree" and texts and draw(st.integers(0, 3)) == 0:
+        # An expression beside the columns or instead of them.
+        folded = draw(st.sampled_from(texts))
+        function = draw(st.sampled_from(("lower", "upper")))
+        index["expressions"] = [f"{function}({naming.quote_identifier(folded)})"]
+        if draw(st.booleans()):
+            del index["columns"]
+    bounded = [
+        n
+        for n, spec in sorted(fields.items())
+        if field_type(spec) not in ("text", "json", "array", "bytes", "string")
+        and n not in columns
+    ]
+    if method == "btree" and bounded and draw(st.integers(0, 4)) == 0:
+        index["include"] = [draw(st.sampled_from(bounded))]
     if method != "btree" or draw(st.booleans()):
         index["using"] = method
     if method == "btree" and draw(st.integers(0, 3)) == 0:
@@ -220,7 +236,7 @@ def _field_index(name: str, spec: Any) -> Doc | None:
     if not isinstance(spec, dict) or "index" not in spec:
         return None
     method = "btree" if spec["index"] is True else spec["index"]
-    return {"columns": [name], "unique": False, "using": method, "where": None}
+    return {"columns": [name], "expressions": [], "unique": False, "using": method, "where": None}
 
 
 def distinct_indexes(fields: dict[str, Any], indexes: list[Doc]) -> list[Doc]:
@@ -230,7 +246,8 @@ def distinct_indexes(fields: dict[str, Any], indexes: list[Doc]) -> list[Doc]:
     kept = []
     for index in indexes:
         key = {
-            "columns": index["columns"],
+            "columns": index.get("columns", []),
+            "expressions": index.get("expressions", []),
             "unique": index.get("unique", False),
             "using": index.get("using", "btree"),
             "where": index.get("where"),

@@ -116,8 +116,9 @@ def _referenced_columns(entity: Doc) -> set[str]:
     """Columns named by the entity's indexes, uniques and checks (so not to drop/rename)."""
     used: set[str] = set()
     for index in entity.get("indexes", []):
-        used |= set(index["columns"])
-        used |= {c for c in (entity.get("fields") or {}) if c in index.get("where", "")}
+        used |= set(index.get("columns", [])) | set(index.get("include", []))
+        sql = " ".join([index.get("where", ""), *index.get("expressions", [])])
+        used |= {c for c in (entity.get("fields") or {}) if c in sql}
     for columns in entity.get("unique", []):
         used |= set(columns)
     for check in entity.get("checks", []):
@@ -187,7 +188,8 @@ def add_index(draw: Draw, doc: Doc) -> str | None:
     if len(kept) == len(before):
         return None
     entity["indexes"] = kept
-    return f"add index on {name}({', '.join(index['columns'])})"
+    keys = [*index.get("columns", []), *index.get("expressions", [])]
+    return f"add index on {name}({', '.join(keys)})"
 
 
 @st.composite
