@@ -193,6 +193,10 @@ def check_name(table: str, name: str) -> str:
     return truncate(f"ck_{table}_{name}")
 
 
+def exclusion_name(table: str, name: str) -> str:
+    return truncate(f"ex_{table}_{name}")
+
+
 def trigger_name(table: str) -> str:
     return truncate(f"trg_{table}_updated_at")
 

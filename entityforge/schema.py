@@ -29,6 +29,11 @@ FieldTypeName = Literal[
     "enum",
     "bytes",
     "array",
+    "tstzrange",
+    "daterange",
+    "int4range",
+    "int8range",
+    "numrange",
 ]
 FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defined]
 
@@ -71,8 +76,21 @@ SPELLINGS: dict[str, Spelling] = {
     "enum": Spelling("Enum"),
     "bytes": Spelling("LargeBinary", "bytea", "bytea", "bytes"),
     "array": Spelling("ARRAY", dialect=True),
+    "tstzrange": Spelling("TSTZRANGE", "tstzrange", "tstzrange", dialect=True),
+    "daterange": Spelling("DATERANGE", "daterange", "daterange", dialect=True),
+    "int4range": Spelling("INT4RANGE", "int4range", "int4range", dialect=True),
+    "int8range": Spelling("INT8RANGE", "int8range", "int8range", dialect=True),
+    "numrange": Spelling("NUMRANGE", "numrange", "numrange", dialect=True),
 }
 """Every field type's spelling: the one table a new type is added to."""
+RANGE_ELEMENTS: dict[str, FieldTypeName] = {
+    "tstzrange": "datetime",
+    "daterange": "date",
+    "int4range": "integer",
+    "int8range": "bigint",
+    "numrange": "decimal",
+}
+"""The range types and the type of their bounds: a value is a ``Range`` of it."""
 INTEGER_BITS = {"smallint": 16, "integer": 32, "bigint": 64}
 """The integer types and their widths; the rest (largest value, digits) follows."""
 INTEGER_LIMITS = {name: 2 ** (bits - 1) - 1 for name, bits in INTEGER_BITS.items()}
@@ -190,6 +208,19 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
+class ExclusionSpec:
+    """An exclusion constraint declared under ``exclude``: no two rows whose ``elements``
+    (a column or a parsed SQL expression, and an operator) all hold together.
+
+    ``where`` limits it to the rows a parsed predicate holds for."""
+
+    name: str
+    elements: tuple[tuple[str, str], ...]
+    using: str = "gist"
+    where: str | None = None
+
+
+@dataclass(frozen=True)
 class Entity:
     """An entity: one table, its fields and relations.
 
@@ -210,6 +241,7 @@ class Entity:
     checks: tuple[CheckSpec, ...] = ()
     comment: str | None = None
     renamed_from: str | None = None
+    exclusions: tuple[ExclusionSpec, ...] = ()
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

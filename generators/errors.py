@@ -23,7 +23,7 @@ from entityforge.rows.solver import check_columns
 @dataclass(frozen=True)
 class ConstraintView:
     name: str
-    kind: str  # "unique", "foreign_key" or "check"
+    kind: str  # "unique", "exclusion", "foreign_key" or "check"
     table: str
     fields: tuple[str, ...]
     target: str | None = None
@@ -58,6 +58,9 @@ def constraints(catalog: Catalog) -> tuple[ConstraintView, ...]:
                     key.name, "foreign_key", entity, fields, target.entity or target.name
                 )
             )
+        for exclusion in table.exclusions:
+            fields = _fields(table, exclusion.column_names, tenant)
+            found.append(ConstraintView(exclusion.name, "exclusion", entity, fields))
         for check in table.checks:
             columns = tuple(sorted(check_columns(check.expression)))
             fields = _fields(table, columns, tenant)

@@ -17,6 +17,7 @@ from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.sources import (
     Fixed,
     PatternText,
+    RangeFamily,
     Source,
     UniqueChoice,
     UniqueMoment,
@@ -48,6 +49,22 @@ LEFT_ALONE = None
 NEW_PARENT = Expression("NEW_PARENT", frozenset({"NEW_PARENT"}))
 
 
+# The factories' helper that makes each range type's values (``sources.RangeFamily``).
+RANGE_HELPERS = {
+    "tstzrange": "moment_range",
+    "daterange": "day_range",
+    "int4range": "number_range",
+    "int8range": "number_range",
+    "numrange": "decimal_range",
+}
+
+
+def range_expression(kind: str) -> Expression:
+    """The factory's value of a range column: the next of its run of ranges."""
+    helper = RANGE_HELPERS[kind]
+    return Expression(f"Use({helper})", frozenset({helper}))
+
+
 def source_expression(column: ColumnSpec, source: Source) -> Expression | None:
     """How the factory sets ``column``; None where polyfactory's choice (or a parent) serves."""
     if isinstance(source, Fixed):
@@ -77,6 +94,8 @@ def source_expression(column: ColumnSpec, source: Source) -> Expression | None:
     if isinstance(source, UniqueMoment):
         helper = "unique_day" if column.kind == "date" else "unique_moment"
         return Expression(f"Use({helper}, {_days(source.start.days)})", frozenset({helper}))
+    if isinstance(source, RangeFamily):
+        return range_expression(source.kind)
     assert isinstance(source, Varying)
     return None
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 from entityforge import naming
 from entityforge.catalog import Catalog
 from entityforge.generators import GenerationContext
-from entityforge.generators.factory_values import NEW_PARENT, Expression, source_expression
+from entityforge.generators.factory_values import (
+    NEW_PARENT,
+    RANGE_HELPERS,
+    Expression,
+    range_expression,
+    source_expression,
+)
 from entityforge.generators.templating import render
 from entityforge.memo import by_identity
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
@@ -111,12 +117,22 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
         for c in checks.columns
         if c.unique and c.kind == "interval" and naming.attribute_name(c.name) not in given
     ]
+    # polyfactory makes no ranges; these never overlap or touch, so that no exclusion
+    # constraint refuses a factory's row.
+    fields += [
+        _field(c.name, range_expression(c.kind))
+        for c in checks.columns
+        if c.kind in RANGE_HELPERS and naming.attribute_name(c.name) not in given
+    ]
     return tuple(fields)
 
 
 UNIQUE_INTERVAL = frozenset({"unique_interval"})
+
 # Helpers that count from the run's start.
-MOMENT_HELPERS = frozenset({"moment", "day", "unique_moment", "unique_day"})
+MOMENT_HELPERS = frozenset(
+    {"moment", "day", "unique_moment", "unique_day", "moment_range", "day_range"}
+)
 # The import of a factory attribute that calls a builtin through polyfactory's ``Use``.
 USE = frozenset({("polyfactory", "Use")})
 # Helpers a factory calls through polyfactory's ``Use``.
@@ -129,6 +145,7 @@ USE_HELPERS = frozenset(
         "unique_interval",
         "unique_moment",
         "unique_day",
+        *RANGE_HELPERS.values(),
     }
 )
 
@@ -388,7 +405,7 @@ def _datetime_names(helpers: set[str], imports: set[tuple[str, str]]) -> list[st
         names |= {"UTC", "datetime", "timedelta"}
     if "unique_interval" in helpers:
         names.add("timedelta")
-    if helpers & {"day", "unique_day"}:
+    if helpers & {"day", "unique_day", "day_range"}:
         names.add("date")
     return list(isort_order(names))
 
@@ -415,7 +432,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         uses_use=bool(helpers & USE_HELPERS) or bool(imports & USE),
         uses_moments=bool(helpers & MOMENT_HELPERS),
         datetime_names=_datetime_names(helpers, imports),
-        uses_decimal=("decimal", "Decimal") in imports or "unique_number" in helpers,
+        uses_decimal=("decimal", "Decimal") in imports
+        or bool(helpers & {"unique_number", "decimal_range"}),
+        ranges=bool(helpers & set(RANGE_HELPERS.values())),
         uses_new_parent=NEW_PARENT in overrides,
         has_junctions=has_junction_tables(ctx.schema),
         tenancy=ctx.schema.tenancy is not None,

@@ -18,10 +18,10 @@ from entityforge.generators import GenerationContext
 from entityforge.generators.python_source import Import, docstring, render_imports
 from entityforge.generators.schemas import class_names
 from entityforge.generators.templating import render
-from entityforge.schema import Entity, Schema
+from entityforge.schema import RANGE_ELEMENTS, Entity, Schema
 
 # Column types a listing cannot sort by (no order, or none a cursor can carry).
-UNSORTABLE_TYPES = frozenset({"json", "array", "bytes", "interval"})
+UNSORTABLE_TYPES = frozenset({"json", "array", "bytes", "interval", *RANGE_ELEMENTS})
 
 
 @dataclass(frozen=True)
@@ -209,9 +209,14 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{directory}/__init__.py": package_module(ctx),
         f"{directory}/base.py": base_module(ctx),
     }
+    ranges = any(
+        column.type.name in RANGE_ELEMENTS
+        for table in ctx.catalog.tables
+        for column in table.columns
+    )
     for helper in ("keyset", "bulk", "relations"):
         files[f"{directory}/{helper}.py"] = render(
-            f"repositories/{helper}.py.jinja", package=ctx.package
+            f"repositories/{helper}.py.jinja", package=ctx.package, ranges=ranges
         )
     for entity in ctx.schema.entities:
         files[f"{directory}/{naming.snake_case(entity.name)}.py"] = entity_module(ctx, entity)

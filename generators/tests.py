@@ -18,6 +18,7 @@ from pglast import ast
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
 from entityforge.generators import GenerationContext
+from entityforge.generators.exclusion_cases import ExclusionCase, exclusion_cases
 from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
@@ -132,6 +133,7 @@ class EntityTestView:
     # Unique keys over lower() or upper() of a column, and the attribute: a value that
     # differs from a taken one only in case is refused.
     case_folded: tuple[tuple[str, str], ...]
+    exclusions: tuple[ExclusionCase, ...]
     optional_parents: tuple[tuple[str, str], ...]
     checks: tuple[CheckViolation, ...]
     tested_checks: tuple[CheckViolation, ...]
@@ -411,7 +413,7 @@ def value_imports(
 def module_imports(
     catalog: Catalog,
     entity: Entity,
-    cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckViolation, ...]],
+    cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckViolation, ...], tuple[ExclusionCase, ...]],
     on_delete: tuple[OnDeleteCase, ...],
     relationships: tuple[RelationshipCase, ...],
 ) -> ModuleImports:
@@ -456,6 +458,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     var = free_name(naming.snake_case(entity.name), set())
     tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
     unique_keys = unique_key_cases(catalog, entity)
+    exclusions = exclusion_cases(catalog, entity)
     checks = check_cases(catalog, entity)
     tested = tuple(check for check in checks if check.skipped is None)
     on_delete = on_delete_cases(schema, catalog, entity, var)
@@ -480,6 +483,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         probe=entity_factory_view(catalog, entity).distinct,
         unique_keys=unique_keys,
         case_folded=case_folded_keys(catalog, entity, unique_keys),
+        exclusions=exclusions,
         optional_parents=optional_parents(entity, unique_keys),
         checks=checks,
         tested_checks=tested,
@@ -492,7 +496,9 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         check_comments=tuple(comment_lines(check.expression, 4) for check in tested),
         on_delete=on_delete,
         relationships=relationships,
-        imports=module_imports(catalog, entity, (unique_keys, tested), on_delete, relationships),
+        imports=module_imports(
+            catalog, entity, (unique_keys, tested, exclusions), on_delete, relationships
+        ),
         admin_only=admin_only(catalog, entity),
         json_nulls=json_null_fields(entity),
     )

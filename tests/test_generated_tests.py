@@ -38,7 +38,7 @@ REALISTIC_SPECS = {
 EXPECTED_TESTS = {
     "example": 135,
     "single_tenant": 67,
-    "rentals": 170,
+    "rentals": 211,
     "commerce": 224,
     "helpdesk": 166,
 }

@@ -208,6 +208,7 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     expected_names = {"alembic_version_pkc"}
     for table in catalog.tables:
         expected_names |= {table.primary_key_name, *(u.name for u in table.uniques)}
+        expected_names |= {exclusion.name for exclusion in table.exclusions}
         for index in table.indexes:
             expected_names.add(index.name)
             # The digest of a varchar column: PostgreSQL shows the cast to text.

@@ -16,9 +16,11 @@ from pglast import ast
 from entityforge import naming
 from entityforge.parse_tree import references, select_target
 from entityforge.schema import (
+    RANGE_ELEMENTS,
     ColumnType,
     DefaultValue,
     Entity,
+    ExclusionSpec,
     Field,
     Relation,
     Roles,
@@ -169,6 +171,40 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
+class ExclusionElement:
+    """A column (or with ``expression`` a parsed SQL expression) of an exclusion
+    constraint, and the operator that compares it between two rows."""
+
+    name: str
+    operator: str
+    expression: bool = False
+
+    @property
+    def sql(self) -> str:
+        return f"({self.name})" if self.expression else self.name
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return references(self.name).order if self.expression else (self.name,)
+
+
+@dataclass(frozen=True)
+class ExclusionConstraint:
+    """No two rows for which every element's operator holds (``EXCLUDE USING gist``);
+    ``where`` limits it to the rows the predicate holds for."""
+
+    name: str
+    short_name: str
+    elements: tuple[ExclusionElement, ...]
+    method: str = "gist"
+    where: str | None = None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for element in self.elements for name in element.reads))
+
+
+@dataclass(frozen=True)
 class Search:
     """A search a GIN index of a tenant table serves, through a function (guarantee 12).
 
@@ -225,6 +261,7 @@ class Table:
     tenant_key: str | None = None
     searches: tuple[Search, ...] = ()
     syncs: tuple[ColumnSync, ...] = ()
+    exclusions: tuple[ExclusionConstraint, ...] = ()
 
     @property
     def primary_key_name(self) -> str:
@@ -427,7 +464,9 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         if f.type.name == "enum" and f.type.enum_name is None
     ]
     is_tenant_table = schema.tenancy is not None and entity.name == schema.tenancy.entity
+    exclusions = tuple(_exclusion(entity, lead, spec) for spec in entity.exclusions)
     return Table(
+        exclusions=exclusions,
         name=entity.table,
         columns=tuple(columns),
         primary_key=lead + ("id",),
@@ -444,6 +483,21 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         entity=entity.name,
         renamed_from=entity.renamed_from,
     )
+
+
+def _exclusion(entity: Entity, lead: tuple[str, ...], spec: ExclusionSpec) -> ExclusionConstraint:
+    """The constraint, the tenant column joining with ``=`` first; among live rows only
+    on a soft-delete table."""
+    columns = {f.name for f in entity.fields} | {r.column for r in entity.relations if r.column}
+    elements = tuple(ExclusionElement(column, "=") for column in lead) + tuple(
+        ExclusionElement(subject, operator, expression=subject not in columns)
+        for subject, operator in spec.elements
+    )
+    where = spec.where
+    if entity.soft_delete:
+        where = f"({where}) AND {SOFT_DELETE_PREDICATE}" if where else SOFT_DELETE_PREDICATE
+    name = naming.exclusion_name(entity.table, spec.name)
+    return ExclusionConstraint(name, spec.name, elements, spec.using, where)
 
 
 def writer_privileges(schema: Schema, entity: Entity) -> tuple[str, ...]:
@@ -734,6 +788,13 @@ def _add_foreign_key_indexes(table: Table) -> Table:
 def _extensions(tables: list[Table]) -> tuple[str, ...]:
     needed: set[str] = set()
     for table in tables:
+        for exclusion in table.exclusions:
+            if any(
+                not element.expression
+                and table.column(element.name).type.name not in RANGE_ELEMENTS
+                for element in exclusion.elements
+            ):
+                needed.add("btree_gist")
         for index in table.indexes:
             if any(c.opclass == "gin_trgm_ops" for c in index.columns):
                 needed.add("pg_trgm")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pglast import ast
+from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 from pglast.parser import scan
+from pglast.stream import RawStream
 
 from entityforge import naming
 from entityforge.catalog import ENUM_LENGTH
 from entityforge.importer.draft import EntityDraft, renamed, set_key
-from entityforge.importer.live import LiveIndex
+from entityforge.importer.live import LiveConstraint, LiveIndex
 from entityforge.parse_tree import SELECT, column_name, required, select_target
 
 SOFT_DELETE_PREDICATE = "(deleted_at IS NULL)"
@@ -86,12 +87,12 @@ def add_indexes(draft: EntityDraft) -> None:
 
 def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
     subject = f"index {index.name} on {draft.table.name}"
-    if index.has_expressions:
+    if index.has_expressions and (not index.columns_first or index.method != "btree"):
         draft.find(
             subject,
             f"an expression index ({index.definition})",
-            "the import reads indexes of columns only; declare it under the entity's indexes "
-            'with its expressions (SQL), such as {expressions: ["lower(email)"]}',
+            "the spec indexes btree expressions after the columns; create this one in a "
+            "revision of your own",
         )
         return None
     columns, opclasses = list(index.columns), list(index.opclasses)
@@ -110,7 +111,11 @@ def _index_entry(draft: EntityDraft, index: LiveIndex) -> dict[str, Any] | None:
     if using not in ("btree", "gin", "gist", "brin", "trgm"):
         draft.find(subject, f"the {index.method} method", "use btree, gin, gist, brin or trgm")
         return None
-    entry: dict[str, Any] = {"columns": columns}
+    entry: dict[str, Any] = {"columns": columns} if columns or not index.expressions else {}
+    if index.expressions:
+        entry["expressions"] = list(index.expressions)
+    if index.include:
+        entry["include"] = list(index.include)
     if index.unique:
         entry["unique"] = True
     if using != "btree":
@@ -232,16 +237,10 @@ def add_checks(draft: EntityDraft) -> None:
             ):
                 set_key(fields, own, "check", expression)
                 continue
-        short = check.name[len(prefix) :] if check.name.startswith(prefix) else check.name
-        if not naming.SNAKE_CASE.match(short):
-            short = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "check"
-        declared.append({"name": short, "expression": expression})
-    for exclusion in table.of_kind("x"):
-        draft.find(
-            f"exclusion constraint {exclusion.name}",
-            exclusion.definition,
-            "create it in a revision of your own",
-        )
+        declared.append({"name": _short_name(check.name, prefix), "expression": expression})
+    exclusions = [_exclusion_entry(draft, exclusion) for exclusion in table.of_kind("x")]
+    if any(exclusions):
+        draft.doc["exclude"] = [entry for entry in exclusions if entry]
     if declared:
         draft.doc["checks"] = declared
 
@@ -257,3 +256,38 @@ def fold_field_indexes(entity: dict[str, Any]) -> None:
             declared.remove(entry)
     if "indexes" in entity and not declared:
         del entity["indexes"]
+
+
+def _exclusion_entry(draft: EntityDraft, exclusion: LiveConstraint) -> dict[str, Any] | None:
+    """An ``exclude`` entry from ``EXCLUDE USING gist (...) WHERE (...)`` as PostgreSQL
+    prints it: the tenant column's leading ``=`` and a soft-delete table's live-rows
+    predicate left out, as the generator adds them."""
+    subject = f"exclusion constraint {exclusion.name}"
+    statement = parse_sql(f"ALTER TABLE t ADD CONSTRAINT c {exclusion.definition}")[0].stmt
+    assert isinstance(statement, ast.AlterTableStmt)
+    constraint = required(statement.cmds, "AlterTableStmt.cmds")[0].def_
+    if constraint.access_method != "gist":
+        draft.find(subject, exclusion.definition, "the spec's exclusion constraints use gist")
+        return None
+    elements: list[list[str]] = []
+    for element, operators in constraint.exclusions:
+        subject_text = element.name if element.name else str(RawStream()(element.expr))
+        elements.append([subject_text, operators[-1].sval])
+    if draft.lead and elements[: len(draft.lead)] == [[c, "="] for c in draft.lead]:
+        elements = elements[len(draft.lead) :]
+    entry: dict[str, Any] = {"name": _short_name(exclusion.name, f"ex_{draft.table.name}_")}
+    entry["elements"] = elements
+    where = str(RawStream()(constraint.where_clause)) if constraint.where_clause else None
+    if where and draft.doc["soft_delete"]:
+        where = _without_live_rows_only(where)
+    if where:
+        entry["where"] = where
+    return entry
+
+
+def _short_name(name: str, prefix: str) -> str:
+    """A constraint's name without the convention's ``prefix``, as a snake_case name."""
+    short = name[len(prefix) :] if name.startswith(prefix) else name
+    if not naming.SNAKE_CASE.match(short):
+        short = re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_") or "constraint"
+    return short

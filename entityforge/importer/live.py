@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from pglast import ast
 from pglast.parser import ParseError
+from pglast.stream import RawStream
 
 from entityforge.parse_tree import (
     MissingPart,
@@ -83,6 +84,11 @@ class LiveIndex:
     definition: str
     constraint: str | None
     hashed: tuple[str, ...] = ()
+    # The expression elements as PostgreSQL prints them (a unique index's ``md5(...)``
+    # of one taken off), whether they all come after the columns, and covering columns.
+    expressions: tuple[str, ...] = ()
+    columns_first: bool = True
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,13 +261,17 @@ def _constraint(row: Any) -> LiveConstraint:
 
 
 def _index(row: Any) -> LiveIndex:
-    name, elements, opclasses, unique, method, where, _, definition, constraint = row
-    columns, hashed, expressions = [], [], False
+    name, elements, opclasses, unique, method, where, _, definition, constraint, include = row
+    columns: list[str] = []
+    hashed: list[str] = []
+    expressions: list[str] = []
+    columns_first = True
     for element in elements:
         column, digest = index_element(element)
         if column is None:
-            expressions = True
+            expressions.append(_digested(element) if unique else element)
             continue
+        columns_first = columns_first and not expressions
         columns.append(column)
         if digest:
             hashed.append(column)
@@ -272,11 +282,33 @@ def _index(row: Any) -> LiveIndex:
         unique,
         method,
         where,
-        expressions,
+        bool(expressions),
         definition,
         constraint,
         tuple(hashed),
+        tuple(expressions),
+        columns_first,
+        tuple(include or ()),
     )
+
+
+def _digested(element: str) -> str:
+    """The expression a unique index holds the digest of (``md5(lower(bio))``, as the
+    generator keeps unbounded text unique), else the element as it is."""
+    try:
+        node = select_target(element)
+    except (ParseError, ValueError, MissingPart):
+        return element
+    if (
+        isinstance(node, ast.FuncCall)
+        and function_name(node) == "md5"
+        and len(node.args or ()) == 1
+    ):
+        argument = required(node.args, "FuncCall.args")[0]
+        if isinstance(argument, ast.TypeCast):
+            argument = required(argument.arg, "TypeCast.arg")
+        return str(RawStream()(argument))
+    return element
 
 
 def index_element(element: str) -> tuple[str | None, bool]:
@@ -351,7 +383,9 @@ SELECT c.relname, ic.relname,
        i.indisunique, am.amname, pg_get_expr(i.indpred, i.indrelid),
        i.indexprs IS NOT NULL, pg_get_indexdef(i.indexrelid),
        (SELECT con.conname FROM pg_constraint con WHERE con.conindid = i.indexrelid
-          AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
+          AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')),
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(i.indnkeyatts + 1, i.indnatts) k ORDER BY k)
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid

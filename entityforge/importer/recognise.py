@@ -106,6 +106,7 @@ _ENTITY_KEYS = (
     "unique",
     "indexes",
     "checks",
+    "exclude",
 )
 
 
@@ -280,6 +281,7 @@ def compare_with_database(db: LiveDatabase, catalog: Catalog) -> list[Finding]:
         want = {c.name for c in target.columns} | {target.primary_key_name}
         want |= {u.name for u in target.uniques} | {f.name for f in target.foreign_keys}
         want |= {i.name for i in target.indexes} | {c.name for c in target.checks}
+        want |= {e.name for e in target.exclusions}
         lacks, adds = sorted(have - want), sorted(want - have)
         if lacks or adds:
             parts = [f"lacks {', '.join(lacks)}"] if lacks else []

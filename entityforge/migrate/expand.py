@@ -52,6 +52,18 @@ class TwoStepRenames:
         )
 
 
+def _refuse_excluded(table: Table, syncs: list[ColumnSync]) -> None:
+    """An exclusion constraint cannot hold over two columns kept equal by a trigger."""
+    for exclusion in table.exclusions:
+        renamed = [sync.name for sync in syncs if sync.name in exclusion.column_names]
+        if renamed:
+            raise GenerationError(
+                f"{table.name}.{renamed[0]} is in the exclusion constraint {exclusion.name}, "
+                "which a two-step rename cannot keep over both names",
+                hint="rename it in one step (without --expand)",
+            )
+
+
 def two_step_renames(
     state: Catalog | None, catalog: Catalog, *, expand: bool = False, contract: bool = False
 ) -> TwoStepRenames:
@@ -96,6 +108,7 @@ def two_step_renames(
         syncs = list(before.syncs)
         if expand:
             syncs += [sync for sync in _new_syncs(before, table) if sync not in syncs]
+            _refuse_excluded(table, syncs)
         if not syncs:
             target_tables.append(table)
             continue

@@ -261,6 +261,22 @@ def _rename_table(
             replace(check, expression=rename_columns(check.expression, names))
             for check in table.checks
         ),
+        exclusions=tuple(
+            replace(
+                exclusion,
+                elements=tuple(
+                    replace(
+                        e,
+                        name=(
+                            rename_columns(e.name, names) if e.expression else column_name(e.name)
+                        ),
+                    )
+                    for e in exclusion.elements
+                ),
+                where=rename_columns(exclusion.where, names) if exclusion.where else None,
+            )
+            for exclusion in table.exclusions
+        ),
         # A search function keeps its name (the database's) and now reads the renamed
         # column; the diff replaces it with the one named after the new column.
         searches=tuple(

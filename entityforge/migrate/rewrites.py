@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from entityforge.catalog.sql import sql_type
 from entityforge.migrate.operations import AddColumn, AlterColumn, AlterEnum, Operation
+from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.parse_tree import references
 from entityforge.schema import ColumnType
 
@@ -78,6 +79,12 @@ def rewrites(operation: Operation) -> tuple[tuple[str, str], ...]:
             before, after = sql_type(operation.old.type), sql_type(operation.new.type)
             what = f"changing {operation.new.name} from {before} to {after}"
             return ((operation.table, what),)
+    elif isinstance(operation, AddExclusionConstraint) and operation.existing_rows:
+        what = (
+            f"building the exclusion constraint {operation.constraint.name}, which blocks "
+            "the table's queries until its index is built"
+        )
+        return ((operation.table, what),)
     elif isinstance(operation, AlterEnum):
         return tuple(
             (use.table, f"swapping the type of {use.after.name} for new {operation.name} labels")

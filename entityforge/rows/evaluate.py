@@ -27,7 +27,7 @@ from entityforge.parse_tree import (
     select_target,
 )
 from entityforge.rows.patterns import like_to_regex, python_regex
-from entityforge.rows.values import NOW, TODAY, Interval, Moment, Opaque
+from entityforge.rows.values import NOW, TODAY, Interval, Moment, Opaque, RangeValue
 
 Row = Mapping[str, object]
 
@@ -298,6 +298,8 @@ def _function(node: ast.FuncCall, row: Row) -> object:
         return Decimal(sum(value is None for value in arguments))
     if name in ("now", "statement_timestamp", "transaction_timestamp", "clock_timestamp"):
         return NOW
+    if len(arguments) == 1 and isinstance(arguments[0], RangeValue) and name in _RANGE_FUNCTIONS:
+        return _RANGE_FUNCTIONS[name](arguments[0])
     function = _TEXT_FUNCTIONS.get(name)
     if function is None or len(arguments) != 1:
         raise Unsupported(f"the function {name}()")
@@ -309,6 +311,17 @@ def _function(node: ast.FuncCall, row: Row) -> object:
         raise Unsupported(f"{name}() of a value that is not text")
     return function(arguments[0])
 
+
+# What PostgreSQL's range functions give for a non-empty range ``[lower, upper)``.
+_RANGE_FUNCTIONS: dict[str, Callable[[RangeValue], object]] = {
+    "lower": lambda value: value.lower,
+    "upper": lambda value: value.upper,
+    "isempty": lambda value: False,
+    "lower_inf": lambda value: False,
+    "upper_inf": lambda value: False,
+    "lower_inc": lambda value: True,
+    "upper_inc": lambda value: False,
+}
 
 _TEXT_FUNCTIONS: dict[str, Callable[[str], object]] = {
     "lower": str.lower,

@@ -30,8 +30,9 @@ from entityforge.rows.candidates import (
     literal_candidates,
 )
 from entityforge.rows.evaluate import Unsupported, evaluate, parse_check, walk
-from entityforge.rows.sources import Fixed, Source, Varying
+from entityforge.rows.sources import Fixed, RangeFamily, Source, Varying
 from entityforge.rows.values import NOW
+from entityforge.schema import RANGE_ELEMENTS
 
 # Kinds of unique column a family of values exists for; other unique columns keep
 # polyfactory's random values unless a check reads them.
@@ -160,6 +161,9 @@ class _Search:
         row = {name: source.samples()[0] for name, source in self.chosen.items()}
         expressions = [expr for name, expr in self.table.checks if column.name in self.reads[name]]
         derived = derived_candidates(column, expressions, row)
+        if column.kind in RANGE_ELEMENTS:
+            # A range column is always the factory's run of ranges.
+            return [RangeFamily(column.kind)]
         family = column.unique and column.kind in FAMILY_KINDS and not column.examples
         if family and self.violate is None:
             return family_candidates(column, self.facts, derived)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from entityforge.rows.patterns import draw, drawing_regex
-from entityforge.rows.values import Moment
+from entityforge.rows.values import Moment, RangeValue
 
 # How many of a family's values the solver checks before trusting it.
 SAMPLES = 40
@@ -129,4 +129,32 @@ class UniqueMoment:
         return tuple(Moment(self.start.days + k * self.step) for k in (0, 1, 2, 10, 100))
 
 
-Source = Fixed | Varying | UniqueText | PatternText | UniqueNumber | UniqueChoice | UniqueMoment
+@dataclass(frozen=True)
+class RangeFamily:
+    """The ranges a factory writes for a range column (``kind``, the field type): the
+    n-th row's is ``[2n, 2n + 1)`` hours from the run's start, days from its first day,
+    or numbers, so that none overlap or touch."""
+
+    kind: str
+
+    def samples(self) -> tuple[object, ...]:
+        step = _RANGE_STEPS.get(self.kind)
+        starts = (2 * k for k in (0, 1, 2, 10, 100))
+        if step is None:
+            return tuple(RangeValue(Decimal(n), Decimal(n + 1)) for n in starts)
+        return tuple(RangeValue(Moment(n * step), Moment((n + 1) * step)) for n in starts)
+
+
+# The unit of a range of moments, in days.
+_RANGE_STEPS = {"tstzrange": Fraction(1, 24), "daterange": Fraction(1)}
+
+Source = (
+    Fixed
+    | Varying
+    | UniqueText
+    | PatternText
+    | UniqueNumber
+    | UniqueChoice
+    | UniqueMoment
+    | RangeFamily
+)

@@ -29,6 +29,14 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class RangeValue:
+    """A non-empty range ``[lower, upper)`` of finite bounds (moments or numbers)."""
+
+    lower: object
+    upper: object
+
+
+@dataclass(frozen=True)
 class Opaque:
     """A value that is not null and that nothing can be computed from."""
 
@@ -42,4 +50,4 @@ TODAY = Moment(Fraction(0))
 # A required parent row's key: the factory inserts the parent.
 PARENT = Opaque("a parent row")
 
-Value = None | bool | Decimal | str | Moment | Interval | Opaque | object
+Value = None | bool | Decimal | str | Moment | Interval | RangeValue | Opaque | object

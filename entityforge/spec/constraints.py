@@ -171,8 +171,29 @@ def _expressions(
     return tuple(found)
 
 
-def _expression(issues: Issues, path: DocPath, text: str, columns: Columns) -> str | None:
+def checked_immutable(
+    issues: Issues, path: DocPath, text: str | None, columns: Columns, what: str
+) -> str | None:
+    """Parse an ``expression`` or ``predicate`` over the table's ``columns`` that an
+    index holds, so calls only functions PostgreSQL marks IMMUTABLE; None if invalid."""
     expression = checked_expression(issues, path, text, columns)
+    if expression is None:
+        return None
+    calls = non_immutable_calls(expression)
+    if calls:
+        issues.at_value(
+            path,
+            f"the {what} calls {', '.join(calls)}, which PostgreSQL does not mark "
+            f"IMMUTABLE: it refuses such an index {what}",
+            hint="index values fixed when a row is written: immutable functions and "
+            "operators of the row's own columns",
+        )
+        return None
+    return expression
+
+
+def _expression(issues: Issues, path: DocPath, text: str, columns: Columns) -> str | None:
+    expression = checked_immutable(issues, path, text, columns, "expression")
     if expression is None:
         return None
     read = references(expression).columns
@@ -188,16 +209,6 @@ def _expression(issues: Issues, path: DocPath, text: str, columns: Columns) -> s
             path,
             f"the expression is the column '{expression}' itself",
             hint=f"list '{expression}' under 'columns'",
-        )
-        return None
-    calls = non_immutable_calls(expression)
-    if calls:
-        issues.at_value(
-            path,
-            f"the expression calls {', '.join(calls)}, which PostgreSQL does not mark "
-            "IMMUTABLE: it refuses such an index expression",
-            hint="index values fixed when a row is written: immutable functions and "
-            "operators of the row's own columns",
         )
         return None
     return expression

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from entityforge.schema import INTEGER_BITS, ColumnType, DefaultValue, JsonValue
+from entityforge.schema import INTEGER_BITS, RANGE_ELEMENTS, ColumnType, DefaultValue, JsonValue
 from entityforge.spec.issues import Problem, show_value
 
 
@@ -59,6 +59,8 @@ def _check_scalar(column_type: ColumnType, value: Any, at: tuple[int, ...]) -> N
 def _hint(column_type: ColumnType) -> str:
     if column_type.name == "bytes":
         return "give bytes a default with default_sql, e.g. \"'\\\\x00'::bytea\""
+    if column_type.name in RANGE_ELEMENTS:
+        return f'give a range a default with default_sql, e.g. "{column_type.name}(...)"'
     if column_type.name == "enum":
         return f"use one of: {', '.join(column_type.values)}"
     return f"give a value of type {column_type.name}, or use default_sql for a SQL expression"
@@ -154,6 +156,10 @@ def _bytes(column_type: ColumnType, value: Any) -> str | None:
     return "cannot be a literal for a bytes field"
 
 
+def _range(column_type: ColumnType, value: Any) -> str | None:
+    return f"cannot be a literal for a {column_type.name} field"
+
+
 _CHECKERS: dict[str, Callable[[ColumnType, Any], str | None]] = {
     "string": _text,
     "text": _text,
@@ -170,6 +176,7 @@ _CHECKERS: dict[str, Callable[[ColumnType, Any], str | None]] = {
     "uuid": _parsed_by(_canonical_uuid, "8-4-4-4-12 hex digits"),
     "interval": _interval,
     "bytes": _bytes,
+    **dict.fromkeys(RANGE_ELEMENTS, _range),
 }
 
 

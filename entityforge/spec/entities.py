@@ -9,6 +9,7 @@ from entityforge import naming
 from entityforge.schema import ColumnType, Entity, Field, IndexSpec, Relation, Tenancy
 from entityforge.spec.constraints import Columns, build_checks, build_indexes, build_uniques
 from entityforge.spec.document import DocPath
+from entityforge.spec.exclusions import build_exclusions
 from entityforge.spec.fields import build_field
 from entityforge.spec.issues import Issues
 from entityforge.spec.names import check_identifier
@@ -97,6 +98,14 @@ def _with_constraints(
         indexes=build_indexes(issues, base, raw.indexes or [], implied_indexes, columns, tenant),
         unique=build_uniques(issues, base, raw.unique or [], implied_uniques, columns, tenant),
         checks=build_checks(issues, base, raw.checks or [], fields, columns),
+        exclusions=build_exclusions(
+            issues,
+            base,
+            raw.exclude or [],
+            columns,
+            tenant,
+            {f.name for f in fields if f.check} | {c.name for c in raw.checks or []},
+        ),
     )
 
 

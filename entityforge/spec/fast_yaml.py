@@ -9,8 +9,9 @@ columns (``tests/test_spec_fast_yaml.py`` compares the two paths, fuzzing includ
 Only the plain YAML a spec is written in takes this path. Where the two parsers' rules
 differ, or libyaml would place a node elsewhere, ``compose_fast`` returns None and ruamel
 composes the text (and reports its errors) as before: no libyaml, a ``%`` directive, a
-tab, an anchor, a line break YAML 1.2 does not know (NEL, LS, PS), a BOM, text libyaml
-rejects, a block scalar (``|``, ``>``), a local tag, an empty value (``key:`` alone).
+tab, an anchor (found by libyaml's scanner), a line break YAML 1.2 does not know (NEL,
+LS, PS), a BOM, text libyaml rejects, a block scalar (``|``, ``>``), a local tag, an
+empty value (``key:`` alone).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ else:
     _LIBYAML = True
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
-# Directives, tabs, anchors, and YAML 1.1's extra line breaks (1.2 reads them as text).
-_TEXT_LEFT_TO_RUAMEL = ("\n%", "\t", "&", "\x85", "\u2028", "\u2029", "\ufeff")
+# Directives, tabs, and YAML 1.1's extra line breaks (1.2 reads them as text).
+_TEXT_LEFT_TO_RUAMEL = ("\n%", "\t", "\x85", "\u2028", "\u2029", "\ufeff")
 _BLOCK_STYLES = ("|", ">")
 _RUAMEL_KINDS: dict[str, type[Node]] = {
     "ScalarNode": ScalarNode,
@@ -50,6 +51,8 @@ def compose_fast(text: str) -> Node | None:
     """The root node of ``text`` composed by libyaml, or None to let ruamel do it."""
     if not _LIBYAML or text.startswith("%") or any(m in text for m in _TEXT_LEFT_TO_RUAMEL):
         return None
+    if "&" in text and _has_anchors(text):
+        return None
     loader = _loader_class()(text)
     try:
         root = loader.get_single_node()
@@ -63,6 +66,21 @@ def compose_fast(text: str) -> Node | None:
         return _Copier().copy(root)
     except (RecursionError, _LeftToRuamel):
         return None
+
+
+def _has_anchors(text: str) -> bool:
+    """Whether libyaml's scanner finds an anchor (an ``&`` within quotes, as in an
+    operator ``&&``, is text); text it cannot scan counts as having one."""
+    scanner = CParser(text)
+    try:
+        while (token := scanner.get_token()) is not None:
+            if isinstance(token, yaml.AnchorToken):
+                return True
+    except yaml.YAMLError:
+        return True
+    finally:
+        scanner.dispose()
+    return False
 
 
 @cache

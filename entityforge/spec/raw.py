@@ -170,6 +170,19 @@ class RawCheck(RawModel):
     """A SQL boolean expression over the table's columns."""
 
 
+class RawExclusion(RawModel):
+    name: str
+    """The constraint's short name (snake_case): the constraint is ex_<table>_<name>."""
+    elements: list[list[str]]
+    """[column or SQL expression, operator] pairs, such as [resource_id, "="] and [during, "&&"]:
+    a row is refused when every pair holds against another row (the tenant column joins with
+    = first on tenant-scoped tables)."""
+    using: str = "gist"
+    """The index method that enforces it (default gist; btree_gist serves = on plain columns)."""
+    where: str | None = None
+    """A SQL predicate: the constraint holds among the rows it is true for."""
+
+
 class RawEntity(RawModel):
     table: str | None = None
     """The table's name (default: the snake_case plural of the entity name)."""
@@ -195,6 +208,9 @@ class RawEntity(RawModel):
     """Unique constraints over several columns: a list of column lists."""
     checks: list[RawCheck] | None = None
     """Check constraints over several columns: a list of {name, expression}."""
+    exclude: list[RawExclusion] | None = None
+    """Exclusion constraints: a list of {name, elements, using, where}, such as no two bookings
+    of one resource whose periods overlap."""
     renamed_from: str | None = None
     """The entity's previous name or table name: the next revision renames the table."""
     comment: str | None = None

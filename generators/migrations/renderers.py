@@ -17,6 +17,7 @@ from functools import singledispatch
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations import (
+    exclusion_renderers,
     expand_renderers,
     key_renderers,
     rename_renderers,
@@ -40,7 +41,7 @@ from entityforge.generators.migrations.code import (
     server_default,
     table_constraints,
 )
-from entityforge.generators.python_source import Code, call
+from entityforge.generators.python_source import Code, call, string_literal
 from entityforge.generators.sql import escape_text
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
@@ -153,7 +154,7 @@ def render_create_table(operation: ops.CreateTable) -> Code:
     # One argument per column: a column's text may span lines (a long server default).
     arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
-        arguments.append(f"comment={python_string(table.comment)}")
+        arguments.append(f"comment={string_literal(table.comment, 8, 'comment=', ',')}")
     created = call(op("create_table"), *arguments, exploded=True)
     return created.with_imports(columns.imports, {SA})
 
@@ -384,6 +385,7 @@ for _renderer in (
     *key_renderers.RENDERERS,
     *search_renderers.RENDERERS,
     *expand_renderers.RENDERERS,
+    *exclusion_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

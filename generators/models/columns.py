@@ -20,7 +20,7 @@ from entityforge.generators.python_source import (
     string_literal,
 )
 from entityforge.generators.sql import escape_text
-from entityforge.schema import SPELLINGS, ColumnType
+from entityforge.schema import RANGE_ELEMENTS, SPELLINGS, ColumnType
 
 SQLALCHEMY = "sqlalchemy"
 # Where a default's literal stands once black has split ``mapped_column(...)``: after
@@ -107,6 +107,10 @@ def python_type(column: Column, names: ModelNames) -> Code:
         return python_type(Column(column.name, type_.item), names).wrap("list[", "]")
     if type_.name == "enum":
         return Code(names.enum_class(column.name))
+    if type_.name in RANGE_ELEMENTS:
+        bounds = python_type(Column(column.name, ColumnType(RANGE_ELEMENTS[type_.name])), names)
+        range_ = names.symbols.name("sqlalchemy.dialects.postgresql", "Range")
+        return bounds.wrap(f"{range_.text}[", "]").with_imports(range_.imports)
     python = SPELLINGS[type_.name].python
     assert python is not None, f"the column decides a {type_.name} value's type"
     if isinstance(python, tuple):

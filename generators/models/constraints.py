@@ -15,6 +15,7 @@ from entityforge import naming
 from entityforge.catalog import (
     Catalog,
     CheckConstraint,
+    ExclusionConstraint,
     ForeignKey,
     Index,
     Table,
@@ -165,6 +166,26 @@ def _check(check: CheckConstraint, names: ModelNames) -> Code:
     return call(names.sqlalchemy("CheckConstraint"), expression, f"name={check.short_name!r}")
 
 
+def _exclusion(exclusion: ExclusionConstraint, names: ModelNames) -> Code:
+    elements: list[Code | str] = []
+    for element in exclusion.elements:
+        if element.expression:
+            sql = sole_argument(escape_text(element.sql), WHERE_INDENT)
+            text = call(names.sqlalchemy("text"), sql)
+            elements.append(text.wrap("(", f", {element.operator!r})"))
+        else:
+            elements.append(f"({element.name!r}, {element.operator!r})")
+    arguments: list[Code | str] = [
+        *elements,
+        f"name={exclusion.name!r}",
+        f"using={exclusion.method!r}",
+    ]
+    if exclusion.where:
+        predicate = sole_argument(escape_text(exclusion.where), WHERE_INDENT)
+        arguments.append(call(names.sqlalchemy("text"), predicate).wrap("where="))
+    return call(names.postgresql("ExcludeConstraint"), *arguments)
+
+
 def table_layout(
     table: Table,
     names: ModelNames,
@@ -192,4 +213,5 @@ def table_layout(
             arguments.append(_unique_constraint(unique, names))
     arguments += [_index(index, names) for index in table.indexes]
     arguments += [_check(check, names) for check in table.checks]
+    arguments += [_exclusion(exclusion, names) for exclusion in table.exclusions]
     return TableLayout(tuple(column_fks), frozenset(column_uniques), tuple(arguments))

@@ -63,6 +63,7 @@ from entityforge.migrate.operations import (
     Operation,
     invert,
 )
+from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
@@ -200,8 +201,10 @@ def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Op
         foreign_keys += [
             AddForeignKey(table.name, fk) for fk in table.foreign_keys if fk not in inline
         ]
-        operations.append(CreateTable(replace(table, foreign_keys=inline, indexes=())))
+        created = replace(table, foreign_keys=inline, indexes=(), exclusions=())
+        operations.append(CreateTable(created))
         operations += [CreateIndex(table.name, index) for index in table.indexes]
+        operations += [AddExclusionConstraint(table.name, e) for e in table.exclusions]
         operations += _table_extras(table, target)
     return (*operations, *foreign_keys)
 
@@ -250,6 +253,10 @@ class _TableChanges:
         operations += [
             CreateIndex(name, index, self._builds_concurrently(index.name))
             for index in _added(before.indexes, table.indexes)
+        ]
+        operations += [
+            AddExclusionConstraint(name, exclusion, self.existing_rows)
+            for exclusion in _added(before.exclusions, table.exclusions)
         ]
         before_extras = set(_table_extras(before, base))
         operations += [op for op in _table_extras(table, target) if op not in before_extras]

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from sqlalchemy.exc import DBAPIError
 
-ConstraintKind = Literal["unique", "foreign_key", "check"]
+ConstraintKind = Literal["unique", "exclusion", "foreign_key", "check"]
 
 
 @dataclass(frozen=True)
