@@ -21,7 +21,12 @@ from entityforge.memo import by_identity
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
 from entityforge.rows.solver import NoRow, Row, TableChecks, check_columns, solve
 from entityforge.rows.sources import Fixed
-from entityforge.rows.tables import row_capacity, table_checks, unique_column_sets
+from entityforge.rows.tables import (
+    reads_generated,
+    row_capacity,
+    table_checks,
+    unique_column_sets,
+)
 from entityforge.rows.values import PARENT, Opaque
 from entityforge.schema import Entity, Schema
 
@@ -270,7 +275,11 @@ def check_violations(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, 
     found = []
     for constraint, expression in checks.checks:
         if constraint in checks.trusted:
-            reason = "the spec's examples stand in for the values it reads"
+            reason = (
+                "it reads a generated column, which the database computes"
+                if reads_generated(entity, expression)
+                else "the spec's examples stand in for the values it reads"
+            )
             found.append(CheckViolation(constraint, expression, skipped=reason))
             continue
         row = solve(checks, constraint)
@@ -411,6 +420,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         models=isort_order({"Base"} | {entity.model for entity in entities}),
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
+        computed=any(c.generated for t in ctx.catalog.tables for c in t.columns),
         helpers=helpers,
         uses_use=bool(helpers & USE_HELPERS) or bool(imports & USE),
         uses_moments=bool(helpers & MOMENT_HELPERS),

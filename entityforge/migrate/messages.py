@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
 from entityforge.migrate.operations import ids, renames, search, tenancy
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
 SLUG_LENGTH = 60
@@ -196,6 +197,9 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         elif isinstance(operation, ops.AlterColumn):
             kind = _alteration(operation.old, operation.new)
             changes.altered.setdefault(kind, []).append(operation.new.name)
+        elif isinstance(operation, AlterGeneration):
+            kind = _generation_change(operation)
+            changes.altered.setdefault(kind, []).append(operation.new.name)
         elif isinstance(operation, ops.CreateIndex):
             changes.indexes.append(operation.index)
         elif isinstance(operation, _KEYS):
@@ -283,6 +287,14 @@ def _alteration(old: Column, new: Column) -> tuple[str, str]:
     if (old.default, old.default_sql) != (new.default, new.default_sql):
         kinds.append(("change default of", ""))
     return kinds[0] if len(kinds) == 1 else ("alter", "")
+
+
+def _generation_change(operation: AlterGeneration) -> tuple[str, str]:
+    if operation.recreates:
+        return ("make", " generated")
+    if operation.new.generated is None:
+        return ("make", " plain")
+    return ("change expression of", "")
 
 
 def _table_of(operation: ops.Operation) -> str | None:

@@ -31,6 +31,7 @@ from entityforge.migrate.operations import (
     Operation,
 )
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.rewrites import rewrite_changes
 from entityforge.schema import INTEGER_LIMITS, ColumnType
 
@@ -110,7 +111,7 @@ def impossible_changes(operations: Sequence[Operation]) -> list[Refusal]:
         if not isinstance(operation, AddColumn):
             continue
         column = operation.column
-        if column.nullable or default_expression(column) is not None:
+        if column.nullable or column.generated or default_expression(column) is not None:
             continue
         subject = f"{operation.table}.{column.name}"
         if column.role == "tenant":
@@ -142,6 +143,10 @@ def destructive_changes(operations: Sequence[Operation]) -> list[Refusal]:
             removed = ", ".join(operation.removed_values)
             what = f"labels removed ({removed}): an upgrade fails while rows hold them"
             refusals.append(Refusal(operation.name, what, _DESTRUCTIVE_HINT))
+        elif isinstance(operation, AlterGeneration) and operation.recreates:
+            what = "made generated: the values it holds are replaced by the expression's"
+            subject = f"{operation.table}.{operation.new.name}"
+            refusals.append(Refusal(subject, what, _DESTRUCTIVE_HINT))
         elif isinstance(operation, AlterColumn):
             narrowed = narrowing(operation.old.type, operation.new.type)
             if narrowed:

@@ -63,6 +63,7 @@ from entityforge.migrate.operations import (
     Operation,
     invert,
 )
+from entityforge.migrate.operations.generated import generation_change
 from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
@@ -349,8 +350,15 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
         before_table = old_tables[table.name]
         if before_table.comment != table.comment:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
+    new_tables = {table.name: table for table in new.tables}
     for table_name, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
+        if before.generated != after.generated:
+            change = generation_change(
+                table_name, old_tables[table_name], new_tables[table_name], before, after
+            )
+            operations.append(change)
+            before = after if change.recreates else change.new
         if _stored_as_varchar(before) and _stored_as_varchar(after):
             before = replace(before, type=after.type)  # the labels live in the check
         elif _stored_as_varchar(before) != _stored_as_varchar(after) and _is_enum(before, after):
