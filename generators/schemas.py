@@ -5,8 +5,9 @@ row takes: no id, tenant, timestamps, ``deleted_at`` or generated columns; a fie
 default may be left out), ``<Entity>Update`` (every field optional; only the fields
 sent are set) and ``<Entity>Read`` (every column, read from a model instance).
 Lengths, numeric ranges of the integer types, decimal digits, enum values and the checks
-that read as a simple bound (``budget >= 0``) or a regular expression (``slug ~ '^[a-z]+$'``) become pydantic
-constraints, so a request that breaks them is refused before it reaches the database.
+that read as a simple bound (``budget >= 0``) or a regular expression (``slug ~
+'^[a-z]+$'``) become pydantic constraints, so a request that breaks them is refused
+before it reaches the database.
 """
 
 from __future__ import annotations
