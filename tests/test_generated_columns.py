@@ -1,0 +1,272 @@
+"""Stored generated columns (``generated:``): validation, models, revisions on tables
+with rows, the snapshot, ``alembic check``, the importer and the generated project's own
+tests.
+
+The errors point at the key (``entities.yaml:LINE:COL``) with a hint; a revision that
+adds a generated column to a table, or changes an expression, rewrites it and is refused
+unless allowed; removing the key keeps the column and its values (``DROP EXPRESSION``);
+every downgrade goes back, a plain column made generated again through drop and add.
+"""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Computed
+
+from entityforge import pipeline
+from entityforge.catalog import build_catalog
+from entityforge.errors import EntityforgeError, GenerationError
+from entityforge.generators.migrations.renderers import render_operation
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.operations import AddColumn, AlterColumn
+from entityforge.migrate.operations.generated import AlterGeneration
+from entityforge.migrate.rewrites import rewrite_changes
+from entityforge.spec import load_schema_text
+from tests.inprocess import generate_project, imported, run_alembic, unique_package
+from tests.test_incremental import execute
+from tests.test_migrations import query
+from tests.test_spec_errors import first_error
+
+BASE = """\
+version: 1
+entities:
+  Item:
+    timestamps: false
+    fields:
+      name: string(50)
+      price: {type: decimal, precision: 10, scale: 2}
+      quantity: {type: integer, default: 1}
+      attributes: {type: json, default: {}}
+"""
+
+
+def with_fields(*lines: str) -> str:
+    return BASE + "".join(f"      {line}\n" for line in lines)
+
+
+ERRORS = [
+    pytest.param(
+        with_fields('stamp: {type: datetime, generated: "now()"}'),
+        "10:42",
+        "calls now(), which PostgreSQL does not mark IMMUTABLE",
+        id="not_immutable",
+    ),
+    pytest.param(
+        with_fields(
+            'name_key: {type: text, generated: "lower(name)"}',
+            'name_key_2: {type: text, generated: "name_key || \'x\'"}',
+        ),
+        "11:43",
+        "refers to 'name_key', which is a generated column itself",
+        id="generated_of_generated",
+    ),
+    pytest.param(
+        with_fields('at: {type: text, generated: "xmin::text"}'),
+        "10:35",
+        "may not read the system column 'xmin'",
+        id="system_column",
+    ),
+    pytest.param(
+        with_fields('name_key: {type: text, generated: "lower(nmae)"}'),
+        "10:41",
+        "refers to 'nmae', which is no column of this table",
+        id="unknown_column",
+    ),
+    pytest.param(
+        with_fields('name_key: {type: text, generated: "lower(name)", default: x}'),
+        "10:56",
+        "a generated field cannot have 'default'",
+        id="with_default",
+    ),
+    pytest.param(
+        with_fields('name_key: {type: text, generated: "lower(name)", default_sql: "\'x\'"}'),
+        "10:56",
+        "a generated field cannot have 'default_sql'",
+        id="with_default_sql",
+    ),
+    pytest.param(
+        with_fields('name_key: {type: text, generated: "lower(name)", example: x}'),
+        "10:56",
+        "a generated field cannot have 'example'",
+        id="with_example",
+    ),
+    pytest.param(
+        with_fields('total: {type: integer, generated: "sum(quantity)"}'),
+        "10:41",
+        "may not call the aggregate function sum()",
+        id="aggregate",
+    ),
+    pytest.param(
+        with_fields('total: {type: integer, generated: "quantity; DROP TABLE items"}'),
+        "10:41",
+        "the SQL must be a single expression",
+        id="statement_smuggled",
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "where", "message"), ERRORS)
+def test_a_wrong_generated_key_is_reported_at_the_key(spec: str, where: str, message: str) -> None:
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(spec)
+    error = first_error(raised.value)
+    rendered = error.render()
+    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
+    assert message in rendered
+    assert error.hint, rendered
+    assert "Traceback" not in str(raised.value)
+
+
+def test_generated_fields_may_be_unique_indexed_checked_and_nullable() -> None:
+    schema = load_schema_text(
+        with_fields(
+            'name_key: {type: text, generated: "lower(name)", unique: true}',
+            'total: {type: decimal, precision: 12, scale: 2, generated: "price * quantity", '
+            'index: true, check: "total >= 0"}',
+            "colour: {type: text, nullable: true, generated: \"attributes ->> 'colour'\"}",
+        )
+    )
+    item = schema.entity("Item")
+    assert [(f.name, f.generated) for f in item.fields if f.generated] == [
+        ("name_key", "lower(name)"),
+        ("total", "price * quantity"),
+        ("colour", "attributes ->> 'colour'"),
+    ]
+    column = build_catalog(schema).table("items").column("total")
+    assert column.generated == "price * quantity" and not column.nullable
+
+
+GENERATED = with_fields(
+    'name_key: {type: text, generated: "lower(name)", index: true}',
+    'total: {type: decimal, precision: 12, scale: 2, generated: "price * quantity"}',
+)
+
+
+def test_adding_changing_and_removing_a_generated_column_are_operations() -> None:
+    plain, generated = load_schema_text(BASE), load_schema_text(GENERATED)
+    added = compare_catalogs(build_catalog(plain), build_catalog(generated))
+    assert [type(op) for op in added if isinstance(op, AddColumn)] == [AddColumn, AddColumn]
+    assert rewrite_changes(added) == [
+        ("items", "adding the generated column name_key (every row's value is computed)"),
+        ("items", "adding the generated column total (every row's value is computed)"),
+    ]
+    upper = load_schema_text(GENERATED.replace("lower(name)", "upper(name)"))
+    changed = compare_catalogs(build_catalog(generated), build_catalog(upper))
+    assert [type(op) for op in changed] == [AlterGeneration]
+    text = render_operation(changed[0]).text
+    assert "SET EXPRESSION AS (upper(name))" in text
+    assert "server_version_info >= (17,)" in text and "op.drop_column" in text
+    plain_key = GENERATED.replace(', generated: "lower(name)"', "")
+    removed = compare_catalogs(build_catalog(generated), build_catalog(load_schema_text(plain_key)))
+    assert [type(op) for op in removed] == [AlterGeneration]
+    assert "DROP EXPRESSION" in render_operation(removed[0]).text
+    assert rewrite_changes(removed) == []
+    restored = render_operation(removed[0].reverse()).text
+    # Made generated again: the index on it is dropped and built again around the column.
+    assert restored.index("drop_index") < restored.index("drop_column")
+    assert restored.index("add_column") < restored.index("create_index")
+    assert not any(isinstance(op, AlterColumn) for op in removed)
+
+
+def test_the_model_declares_a_computed_column(tmp_path: Path) -> None:
+    package = unique_package()
+    generate_project(tmp_path, GENERATED, package)
+    with imported(tmp_path, package):
+        models = importlib.import_module(f"{package}.models")
+        schemas = importlib.import_module(f"{package}.schemas")
+        table = models.Item.__table__
+        computed = table.c.name_key.server_default
+        assert isinstance(computed, Computed) and computed.persisted
+        assert str(computed.sqltext) == "lower(name)"
+        create = schemas.ItemCreate.model_fields
+        assert "name_key" not in create and "total" not in create
+        assert "name_key" not in schemas.ItemUpdate.model_fields
+        assert "name_key" in schemas.ItemRead.model_fields
+
+
+def _generated_columns(url: str) -> dict[str, str]:
+    rows = query(
+        url,
+        "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+        "JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = 'items'::regclass AND a.attgenerated = 's'",
+    )
+    return dict(rows)
+
+
+def _values(url: str) -> list[tuple[Any, ...]]:
+    return query(url, "SELECT name, name_key, total FROM items ORDER BY name")
+
+
+def _generate(root: Path, spec: str, package: str, **options: bool) -> int:
+    generate_project(root, spec, package, pipeline.Options(**options))
+    return len(list((root / package / "alembic" / "versions").glob("*.py")))
+
+
+def test_a_table_with_rows_gains_changes_and_loses_a_generated_column(
+    tmp_path: Path, database_url: str
+) -> None:
+    package = unique_package()
+    _generate(tmp_path, BASE, package)
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    execute(
+        database_url,
+        "INSERT INTO items (name, price, quantity) VALUES ('Alpha', 2.50, 4), ('Beta', 1, 3)",
+    )
+    with pytest.raises(GenerationError, match="would rewrite tables") as refused:
+        _generate(tmp_path, GENERATED, package)
+    assert "adding the generated column name_key" in str(refused.value)
+    assert _generate(tmp_path, GENERATED, package, allow_rewrite=True) == 2
+    assert _generate(tmp_path, GENERATED, package, allow_rewrite=True) == 2, "nothing to do"
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    run_alembic(tmp_path, package, database_url, "check")
+    assert _values(database_url) == [("Alpha", "alpha", 10), ("Beta", "beta", 3)]
+
+    upper = GENERATED.replace("lower(name)", "upper(name)")
+    assert _generate(tmp_path, upper, package, allow_rewrite=True) == 3
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    run_alembic(tmp_path, package, database_url, "check")
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Beta", "BETA", 3)]
+
+    plain = upper.replace(', generated: "upper(name)"', "")
+    assert _generate(tmp_path, plain, package) == 4
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    run_alembic(tmp_path, package, database_url, "check")
+    assert _generated_columns(database_url) == {"total": "(price * (quantity)::numeric)"}
+    execute(database_url, "UPDATE items SET name = 'Gamma' WHERE name = 'Beta'")
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "BETA", 3)]
+
+    run_alembic(tmp_path, package, database_url, "downgrade", "-1")
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "GAMMA", 3)]
+    indexes = query(database_url, "SELECT indexname FROM pg_indexes WHERE tablename = 'items'")
+    assert ("ix_items_name_key",) in indexes
+    run_alembic(tmp_path, package, database_url, "downgrade", "-1")
+    assert _generated_columns(database_url)["name_key"] == "lower((name)::text)"
+    run_alembic(tmp_path, package, database_url, "downgrade", "-1")
+    assert _generated_columns(database_url) == {}
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    run_alembic(tmp_path, package, database_url, "check")
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "GAMMA", 3)]
+
+
+def test_the_error_on_a_spec_file_points_into_it() -> None:
+    spec = textwrap.dedent(
+        """\
+        version: 1
+        entities:
+          Item:
+            fields:
+              name: string(50)
+              seen: {type: datetime, generated: "clock_timestamp()"}
+        """
+    )
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(spec)
+    rendered = first_error(raised.value).render()
+    assert rendered.startswith("entities.yaml:6:41: ")
+    assert "default_sql" in rendered
