@@ -22,12 +22,14 @@ from entityforge import pipeline
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.migrations.renderers import render_operation
+from entityforge.importer import import_database
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations import AddColumn, AlterColumn
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.rewrites import rewrite_changes
 from entityforge.spec import load_schema_text
 from tests.inprocess import generate_project, imported, run_alembic, unique_package
+from tests.projects import psql_url
 from tests.test_incremental import execute
 from tests.test_migrations import query
 from tests.test_spec_errors import first_error
@@ -59,7 +61,7 @@ ERRORS = [
     pytest.param(
         with_fields(
             'name_key: {type: text, generated: "lower(name)"}',
-            'name_key_2: {type: text, generated: "name_key || \'x\'"}',
+            "name_key_2: {type: text, generated: \"name_key || 'x'\"}",
         ),
         "11:43",
         "refers to 'name_key', which is a generated column itself",
@@ -162,7 +164,9 @@ def test_adding_changing_and_removing_a_generated_column_are_operations() -> Non
     assert "SET EXPRESSION AS (upper(name))" in text
     assert "server_version_info >= (17,)" in text and "op.drop_column" in text
     plain_key = GENERATED.replace(', generated: "lower(name)"', "")
-    removed = compare_catalogs(build_catalog(generated), build_catalog(load_schema_text(plain_key)))
+    removed = compare_catalogs(
+        build_catalog(generated), build_catalog(load_schema_text(plain_key))
+    )
     assert [type(op) for op in removed] == [AlterGeneration]
     assert "DROP EXPRESSION" in render_operation(removed[0]).text
     assert rewrite_changes(removed) == []
@@ -255,18 +259,35 @@ def test_a_table_with_rows_gains_changes_and_loses_a_generated_column(
 
 
 def test_the_error_on_a_spec_file_points_into_it() -> None:
-    spec = textwrap.dedent(
-        """\
+    spec = textwrap.dedent("""\
         version: 1
         entities:
           Item:
             fields:
               name: string(50)
               seen: {type: datetime, generated: "clock_timestamp()"}
-        """
-    )
+        """)
     with pytest.raises(EntityforgeError) as raised:
         load_schema_text(spec)
     rendered = first_error(raised.value).render()
     assert rendered.startswith("entities.yaml:6:41: ")
     assert "default_sql" in rendered
+
+
+def test_the_importer_reads_a_generated_column_back(database_url: str) -> None:
+    execute(
+        database_url,
+        "CREATE TABLE items (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), "
+        "name varchar(50) NOT NULL, price numeric(10, 2) NOT NULL, quantity integer NOT NULL, "
+        "total numeric(12, 2) GENERATED ALWAYS AS (price * quantity) STORED, "
+        "name_key text NOT NULL GENERATED ALWAYS AS (lower(name)) STORED)",
+    )
+    imported = import_database(psql_url(database_url))
+    schema = load_schema_text(imported.text)
+    item = schema.entity(schema.entities[0].name)
+    generated = {f.name: (f.generated, f.nullable) for f in item.fields if f.generated}
+    assert generated == {
+        "total": ("price * CAST(quantity AS numeric)", True),
+        "name_key": ("lower(CAST(name AS text))", False),
+    }
+    assert not [f for f in imported.findings if "GENERATED ALWAYS" in f.line()]
