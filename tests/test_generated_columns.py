@@ -291,3 +291,14 @@ def test_the_importer_reads_a_generated_column_back(database_url: str) -> None:
         "name_key": ("lower(CAST(name AS text))", False),
     }
     assert not [f for f in imported.findings if "GENERATED ALWAYS" in f.line()]
+
+
+def test_renaming_a_column_an_expression_reads_changes_nothing_else() -> None:
+    before = load_schema_text(GENERATED)
+    after = load_schema_text(
+        GENERATED.replace(
+            "name: string(50)", "title: {type: string, max_length: 50, " "renamed_from: name}"
+        ).replace("lower(name)", "lower(title)")
+    )
+    operations = compare_catalogs(build_catalog(before), build_catalog(after))
+    assert [type(op).__name__ for op in operations] == ["RenameColumn"]
