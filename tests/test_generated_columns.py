@@ -257,6 +257,16 @@ def test_a_table_with_rows_gains_changes_and_loses_a_generated_column(
     run_alembic(tmp_path, package, database_url, "check")
     assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "GAMMA", 3)]
 
+    # total reads quantity: its type changes with total dropped and added around it.
+    wider = plain.replace("quantity: {type: integer", "quantity: {type: bigint")
+    assert _generate(tmp_path, wider, package, allow_rewrite=True) == 5
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    run_alembic(tmp_path, package, database_url, "check")
+    assert _generated_columns(database_url) == {"total": "(price * (quantity)::numeric)"}
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "GAMMA", 3)]
+    run_alembic(tmp_path, package, database_url, "downgrade", "-1")
+    assert _values(database_url) == [("Alpha", "ALPHA", 10), ("Gamma", "GAMMA", 3)]
+
 
 def test_the_error_on_a_spec_file_points_into_it() -> None:
     spec = textwrap.dedent("""\
@@ -302,3 +312,17 @@ def test_renaming_a_column_an_expression_reads_changes_nothing_else() -> None:
     )
     operations = compare_catalogs(build_catalog(before), build_catalog(after))
     assert [type(op).__name__ for op in operations] == ["RenameColumn"]
+
+
+def test_a_type_change_under_an_expression_drops_and_adds_its_generated_column() -> None:
+    before = load_schema_text(GENERATED)
+    after = load_schema_text(
+        GENERATED.replace("quantity: {type: integer", "quantity: {type: bigint")
+    )
+    operations = compare_catalogs(build_catalog(before), build_catalog(after))
+    assert [type(op).__name__ for op in operations] == ["DropColumn", "AlterColumn", "AddColumn"]
+    assert operations[0].column.name == "total"  # type: ignore[attr-defined]
+    assert rewrite_changes(operations) == [
+        ("items", "changing quantity from integer to bigint"),
+        ("items", "adding the generated column total (every row's value is computed)"),
+    ]

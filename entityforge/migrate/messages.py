@@ -178,10 +178,13 @@ def _merged(phrases: list[_Phrase]) -> str | None:
 
 def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChanges]:
     referred = _referred_keys(operations)
+    readded = _readded_generated_columns(operations)
     tables: dict[str, _TableChanges] = {}
     for operation in operations:
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
+            continue
+        if isinstance(operation, ops.AddColumn | ops.DropColumn) and operation in readded:
             continue
         if _label_check(operation):
             continue
@@ -207,6 +210,17 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _readded_generated_columns(operations: Sequence[ops.Operation]) -> set[ops.Operation]:
+    """A generated column dropped and added again around a change of a column it reads:
+    a consequence of that change."""
+    added = {op for op in operations if isinstance(op, ops.AddColumn) and op.column.generated}
+    return {
+        op
+        for op in operations
+        if isinstance(op, ops.DropColumn) and ops.AddColumn(op.table, op.column) in added
+    } | {op for op in added if ops.DropColumn(op.table, op.column) in operations}
 
 
 def _label_check(operation: ops.Operation) -> bool:

@@ -247,9 +247,11 @@ def _rename_table(
         # PostgreSQL renames the columns a generation expression reads along with them.
         columns=tuple(
             _rename_column(
-                replace(column, generated=rename_columns(column.generated, names))
-                if column.generated
-                else column,
+                (
+                    replace(column, generated=rename_columns(column.generated, names))
+                    if column.generated
+                    else column
+                ),
                 column_name(column.name),
                 enums,
             )

@@ -63,7 +63,7 @@ from entityforge.migrate.operations import (
     Operation,
     invert,
 )
-from entityforge.migrate.operations.generated import generation_change
+from entityforge.migrate.operations.generated import around_type_changes, generation_change
 from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
@@ -371,7 +371,7 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
             before = replace(before, default_sql=after.default_sql)
         if before != after:
             operations.append(AlterColumn(table_name, before, after))
-    return tuple(operations)
+    return tuple(around_type_changes(operations, old_tables, new_tables))
 
 
 def _is_enum(*columns: Column) -> bool:

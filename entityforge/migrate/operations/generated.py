@@ -15,9 +15,13 @@ from dataclasses import dataclass, replace
 from entityforge.catalog import Column, Table
 from entityforge.migrate.operations import (
     AddCheckConstraint,
+    AddColumn,
     AddUniqueConstraint,
+    AlterColumn,
     CreateIndex,
+    DropColumn,
     Operation,
+    invert,
 )
 from entityforge.parse_tree import references
 
@@ -52,7 +56,43 @@ def generation_change(
 ) -> AlterGeneration:
     """The change of ``old`` (of ``before``) to ``new`` (of ``after``); a recreated
     column's index, unique and check operations are those both tables hold."""
-    name = new.name
+    dependents = _built_on(table, before, after, new.name)
+    if old.generated is None:
+        return AlterGeneration(table, old, new, dependents)
+    return AlterGeneration(table, old, replace(old, generated=new.generated), dependents)
+
+
+def around_type_changes(
+    operations: list[Operation], before: dict[str, Table], after: dict[str, Table]
+) -> list[Operation]:
+    """``operations`` with each generated column that reads a column whose type changes
+    dropped before the change and added after it (PostgreSQL alters the type of no
+    column a generation expression reads), with what is built on it."""
+    result: list[Operation] = []
+    for operation in operations:
+        if not isinstance(operation, AlterColumn) or operation.old.type == operation.new.type:
+            result.append(operation)
+            continue
+        old_table, new_table = before[operation.table], after[operation.table]
+        readers = [
+            column
+            for column in new_table.columns
+            if column.generated
+            and operation.new.name in references(column.generated).columns
+            and column in old_table.columns
+        ]
+        dropped: list[Operation] = []
+        added: list[Operation] = []
+        for column in readers:
+            built = _built_on(operation.table, old_table, new_table, column.name)
+            dropped += [*invert(built), DropColumn(operation.table, column)]
+            added += [AddColumn(operation.table, column), *built]
+        result += [*dropped, operation, *added]
+    return result
+
+
+def _built_on(table: str, before: Table, after: Table, name: str) -> tuple[Operation, ...]:
+    """Creating the uniques, checks and indexes on column ``name`` that both tables hold."""
     kept_indexes = [i for i in after.indexes if i in before.indexes]
     kept_uniques = [u for u in after.uniques if u in before.uniques]
     kept_checks = [c for c in after.checks if c in before.checks]
@@ -70,6 +110,4 @@ def generation_change(
         if name in index.column_names
         or (index.where is not None and name in references(index.where).columns)
     ]
-    if old.generated is None:
-        return AlterGeneration(table, old, new, tuple(dependents))
-    return AlterGeneration(table, old, replace(old, generated=new.generated), tuple(dependents))
+    return tuple(dependents)
