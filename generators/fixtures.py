@@ -77,7 +77,12 @@ def distinct_column(catalog: Catalog, entity: Entity) -> str | None:
         if name in spec and spec[name].kind in TEXT_TYPES | {"smallint", "integer", "bigint"}:
             return name
     for f in entity.fields:
-        if f.type.name in TEXT_TYPES and f.name not in read and f.example is None:
+        if (
+            f.type.name in TEXT_TYPES
+            and f.name not in read
+            and f.example is None
+            and not f.generated
+        ):
             return f.name
     return None
 

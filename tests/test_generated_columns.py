@@ -23,10 +23,12 @@ from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.migrations.renderers import render_operation
 from entityforge.importer import import_database
+from entityforge.migrate.breaking import breaking_changes
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations import AddColumn, AlterColumn
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.rewrites import rewrite_changes
+from entityforge.migrate.safety import check_revision
 from entityforge.spec import load_schema_text
 from tests.inprocess import generate_project, imported, run_alembic, unique_package
 from tests.projects import psql_url
@@ -162,7 +164,7 @@ def test_adding_changing_and_removing_a_generated_column_are_operations() -> Non
     assert [type(op) for op in changed] == [AlterGeneration]
     text = render_operation(changed[0]).text
     assert "SET EXPRESSION AS (upper(name))" in text
-    assert "server_version_info >= (17,)" in text and "op.drop_column" in text
+    assert "server_version_info or (0,)) >= (17,)" in text and "op.drop_column" in text
     plain_key = GENERATED.replace(', generated: "lower(name)"', "")
     removed = compare_catalogs(
         build_catalog(generated), build_catalog(load_schema_text(plain_key))
@@ -326,3 +328,25 @@ def test_a_type_change_under_an_expression_drops_and_adds_its_generated_column()
         ("items", "changing quantity from integer to bigint"),
         ("items", "adding the generated column total (every row's value is computed)"),
     ]
+
+
+def test_a_plain_field_made_generated_is_destructive_and_breaking() -> None:
+    plain = GENERATED.replace(', generated: "lower(name)"', "")
+    operations = compare_catalogs(
+        build_catalog(load_schema_text(plain)), build_catalog(load_schema_text(GENERATED))
+    )
+    assert [type(op) for op in operations] == [AlterGeneration]
+    assert breaking_changes(operations) == [
+        "column items.name_key made generated (old code may write it)"
+    ]
+    with pytest.raises(GenerationError) as refused:
+        check_revision(operations, allow_destructive=False, allow_rewrite=True)
+    assert "name_key: made generated: the values it holds are replaced" in str(refused.value)
+
+
+def test_a_generated_column_is_not_renamed_in_two_steps(tmp_path: Path) -> None:
+    package = unique_package()
+    generate_project(tmp_path, GENERATED, package)
+    renamed = GENERATED.replace("name_key: {", "name_lower: {renamed_from: name_key, ")
+    with pytest.raises(GenerationError, match="it is a generated column"):
+        generate_project(tmp_path, renamed, package, pipeline.Options(expand=True))

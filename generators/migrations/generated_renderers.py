@@ -56,6 +56,7 @@ def _recreated(operation: AlterGeneration, render: Render) -> Code:
 
 
 def _by_server_version(newer: Code, older: Code) -> Code:
-    version = f"op.get_bind().dialect.server_version_info >= ({SET_EXPRESSION_VERSION},)"
+    server = "op.get_bind().dialect.server_version_info or (0,)"
+    version = f"({server}) >= ({SET_EXPRESSION_VERSION},)"
     text = f"if {version}:\n{indent(newer.text)}\nelse:\n{indent(older.text)}"
     return Code(text, newer.imports | older.imports)
