@@ -25,7 +25,7 @@ from entityforge.generators.migrations.renderers import render_operation
 from entityforge.importer import import_database
 from entityforge.migrate.breaking import breaking_changes
 from entityforge.migrate.diff import compare_catalogs
-from entityforge.migrate.operations import AddColumn, AlterColumn
+from entityforge.migrate.operations import AddColumn, AlterColumn, DropColumn
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.rewrites import rewrite_changes
 from entityforge.migrate.safety import check_revision
@@ -350,3 +350,19 @@ def test_a_generated_column_is_not_renamed_in_two_steps(tmp_path: Path) -> None:
     renamed = GENERATED.replace("name_key: {", "name_lower: {renamed_from: name_key, ")
     with pytest.raises(GenerationError, match="it is a generated column"):
         generate_project(tmp_path, renamed, package, pipeline.Options(expand=True))
+
+
+def test_generated_columns_are_added_after_and_dropped_before_what_they_read() -> None:
+    before = load_schema_text(BASE)
+    after = load_schema_text(
+        BASE.replace(
+            "      name: string(50)\n",
+            '      total: {type: integer, generated: "quantity * 2 + extra"}\n'
+            "      name: string(50)\n      extra: {type: integer, default: 0}\n",
+        )
+    )
+    added = compare_catalogs(build_catalog(before), build_catalog(after))
+    names = [op.column.name for op in added if isinstance(op, AddColumn)]
+    assert names == ["extra", "total"]
+    removed = compare_catalogs(build_catalog(after), build_catalog(before))
+    assert [op.column.name for op in removed if isinstance(op, DropColumn)] == ["total", "extra"]

@@ -234,9 +234,10 @@ class _TableChanges:
     def operations(self, base: Catalog, target: Catalog) -> list[Operation]:
         before, table, name = self.before, self.table, self.table.name
         before_columns = {column.name for column in before.columns}
+        # Generated columns after the columns they read (and so dropped before them).
         operations: list[Operation] = [
             AddColumn(name, column)
-            for column in table.columns
+            for column in sorted(table.columns, key=lambda column: column.generated is not None)
             if column.name not in before_columns and (name, column.name) not in self.filled
         ]
         operations += self._primary_key()
