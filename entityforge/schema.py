@@ -144,7 +144,12 @@ class ColumnType:
 
 @dataclass(frozen=True)
 class Field:
-    """A column declared under ``fields``."""
+    """A column declared under ``fields``.
+
+    ``generated`` is the parsed, immutable SQL expression of a stored generated column
+    (``GENERATED ALWAYS AS (...) STORED``): the database computes the value, nobody
+    writes it.
+    """
 
     name: str
     type: ColumnType
@@ -157,6 +162,7 @@ class Field:
     comment: str | None = None
     renamed_from: str | None = None
     example: DefaultValue | None = None
+    generated: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from entityforge.catalog import Catalog, Index, Table
+from entityforge.catalog import Catalog, Column, Index, Table
 from entityforge.catalog.sql import default_expression, sql_type
 from entityforge.generators import GenerationContext
 from entityforge.generators.erd import drawn_foreign_keys, mermaid, neighbourhood
@@ -170,7 +170,7 @@ def _table_view(
                 code(column.name),
                 code(sql_type(column.type)),
                 "yes" if column.nullable else "no",
-                code(expression) if (expression := default_expression(column)) else "",
+                _default_cell(column),
                 prose(column.comment),
             )
             for column in table.columns
@@ -181,6 +181,14 @@ def _table_view(
         statements=statements,
         diagram=mermaid(catalog, neighbourhood(catalog, table)) if large else "",
     )
+
+
+def _default_cell(column: Column) -> str:
+    """The column's server default, or the expression that generates it."""
+    if column.generated is not None:
+        return code(f"GENERATED ALWAYS AS ({column.generated}) STORED")
+    expression = default_expression(column)
+    return code(expression) if expression else ""
 
 
 def _index_line(index: Index) -> str:

@@ -27,7 +27,12 @@ from entityforge.memo import by_identity
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
 from entityforge.rows.solver import NoRow, Row, TableChecks, check_columns, solve
 from entityforge.rows.sources import Fixed
-from entityforge.rows.tables import row_capacity, table_checks, unique_column_sets
+from entityforge.rows.tables import (
+    reads_generated,
+    row_capacity,
+    table_checks,
+    unique_column_sets,
+)
 from entityforge.rows.values import PARENT, Opaque
 from entityforge.schema import Entity, Schema
 
@@ -78,7 +83,12 @@ def distinct_column(catalog: Catalog, entity: Entity) -> str | None:
         if name in spec and spec[name].kind in TEXT_TYPES | {"smallint", "integer", "bigint"}:
             return name
     for f in entity.fields:
-        if f.type.name in TEXT_TYPES and f.name not in read and f.example is None:
+        if (
+            f.type.name in TEXT_TYPES
+            and f.name not in read
+            and f.example is None
+            and not f.generated
+        ):
             return f.name
     return None
 
@@ -287,7 +297,11 @@ def check_violations(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, 
     found = []
     for constraint, expression in checks.checks:
         if constraint in checks.trusted:
-            reason = "the spec's examples stand in for the values it reads"
+            reason = (
+                "it reads a generated column, which the database computes"
+                if reads_generated(entity, expression)
+                else "the spec's examples stand in for the values it reads"
+            )
             found.append(CheckViolation(constraint, expression, skipped=reason))
             continue
         row = solve(checks, constraint)
@@ -428,6 +442,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         models=isort_order({"Base"} | {entity.model for entity in entities}),
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
+        computed=any(c.generated for t in ctx.catalog.tables for c in t.columns),
         helpers=helpers,
         uses_use=bool(helpers & USE_HELPERS) or bool(imports & USE),
         uses_moments=bool(helpers & MOMENT_HELPERS),

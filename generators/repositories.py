@@ -31,6 +31,12 @@ class RepositoryBaseView:
     tenant_attribute: str
     soft_delete: bool
     searches: bool = False
+    generated: bool = False
+
+    @property
+    def written_only(self) -> str:
+        """The argument that narrows the names a write may set to the written columns."""
+        return "written=True" if self.generated else ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ def base_module(ctx: GenerationContext) -> str:
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
         soft_delete=soft_delete,
         searches=_has_searches(ctx),
+        generated=any(c.generated for t in ctx.catalog.tables for c in t.columns),
     )
     return render("repositories/base.py.jinja", view=view)
 

@@ -1,12 +1,13 @@
 """The schemas generator: ``<package>/schemas/``, pydantic models per entity.
 
 Each entity gets three classes beside its model: ``<Entity>Create`` (what creating a
-row takes: no id, tenant, timestamps or ``deleted_at``; a field with a default may be
-left out), ``<Entity>Update`` (every field optional; only the fields sent are set) and
-``<Entity>Read`` (every column, read from a model instance). Lengths, numeric ranges of
-the integer types, decimal digits, enum values and the checks that read as a simple
-bound (``budget >= 0``) or a regular expression (``slug ~ '^[a-z]+$'``) become pydantic
-constraints, so a request that breaks them is refused before it reaches the database.
+row takes: no id, tenant, timestamps, ``deleted_at`` or generated columns; a field with a
+default may be left out), ``<Entity>Update`` (every field optional; only the fields
+sent are set) and ``<Entity>Read`` (every column, read from a model instance).
+Lengths, numeric ranges of the integer types, decimal digits, enum values and the checks
+that read as a simple bound (``budget >= 0``) or a regular expression (``slug ~
+'^[a-z]+$'``) become pydantic constraints, so a request that breaks them is refused
+before it reaches the database.
 """
 
 from __future__ import annotations
@@ -244,7 +245,11 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
     )
     fields = frozenset(field_name(column) for column in table.columns)
     names = ModelNames(Symbols(fields), ctx.package, enum_classes)
-    writable = [column for column in table.columns if column.role not in MANAGED_ROLES]
+    writable = [
+        column
+        for column in table.columns
+        if column.role not in MANAGED_ROLES and column.generated is None
+    ]
     create_name, update_name, read_name = class_names(entity)
     aliased = any(field_name(column) != column.name for column in table.columns)
     by_name = {"validate_by_name": "True"} if aliased else {}

@@ -17,7 +17,7 @@ from pglast import ast
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
-from entityforge.generators import GenerationContext
+from entityforge.generators import GenerationContext, generated_tests
 from entityforge.generators.exclusion_cases import ExclusionCase, exclusion_cases
 from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
@@ -190,7 +190,9 @@ def real_delete_method(entity: Entity) -> str:
 
 def round_trip_attributes(entity: Entity) -> tuple[str, ...]:
     return tuple(
-        naming.attribute_name(f.name) for f in entity.fields if f.type.name in ROUND_TRIP_TYPES
+        naming.attribute_name(f.name)
+        for f in entity.fields
+        if f.type.name in ROUND_TRIP_TYPES and not f.generated
     )
 
 
@@ -207,6 +209,8 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
     cases = []
     for name, columns in named:
         own = tuple(column for column in columns if column != tenant)
+        if any(table.column(column).generated for column in own):
+            continue  # the database computes the value; no test can repeat it
         if own in wanted and not any(set(other) < set(own) for other in wanted):
             if single and own not in single:
                 continue
@@ -478,7 +482,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         tenant_attribute=naming.attribute_name(tenant) if tenant else None,
         soft_delete=entity.soft_delete,
         timestamps=entity.timestamps,
-        has_fields=bool(entity.fields),
+        has_fields=any(not f.generated for f in entity.fields),
         round_trip=round_trip_attributes(entity),
         probe=entity_factory_view(catalog, entity).distinct,
         unique_keys=unique_keys,
@@ -509,7 +513,7 @@ def json_null_fields(entity: Entity) -> tuple[tuple[str, str, bool], ...]:
     return tuple(
         (naming.attribute_name(f.name), f.name, f.default is not None or f.default_sql is not None)
         for f in entity.fields
-        if f.type.name == "json" and f.nullable
+        if f.type.name == "json" and f.nullable and not f.generated
     )
 
 
@@ -606,7 +610,7 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
             repository=f"{tenant_entity.name}Repository",
             factory=f"{tenant_entity.name}Factory",
             delete_method=real_delete_method(tenant_entity),
-            has_fields=bool(tenant_entity.fields),
+            has_fields=any(not f.generated for f in tenant_entity.fields),
         ),
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
@@ -652,4 +656,5 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         files["tests/test_tenant_isolation.py"] = render(
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
         )
+    files.update(generated_tests.generate(ctx))
     return files

@@ -27,11 +27,13 @@ from tests.projects import REPO_ROOT, new_project
 EXAMPLE_SPEC = REPO_ROOT / "entityforge" / "examples" / "entities.yaml"
 SINGLE_TENANT_SPEC = REPO_ROOT / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD_SPEC = REPO_ROOT / "tests" / "specs" / "awkward_names.yaml"
-# Shaped like real specs: checks across columns, patterns, irregular plurals, json, trees.
+# Shaped like real specs: checks across columns, patterns, irregular plurals, json, trees,
+# stored generated columns.
 REALISTIC_SPECS = {
     "rentals": REPO_ROOT / "tests" / "specs" / "rentals.yaml",
     "commerce": REPO_ROOT / "tests" / "specs" / "commerce.yaml",
     "helpdesk": REPO_ROOT / "tests" / "specs" / "helpdesk.yaml",
+    "catalogue": REPO_ROOT / "tests" / "specs" / "catalogue.yaml",
 }
 
 # What each project's suite holds; a change here is a change to the generated tests.
@@ -41,6 +43,7 @@ EXPECTED_TESTS = {
     "rentals": 211,
     "commerce": 224,
     "helpdesk": 166,
+    "catalogue": 52,
 }
 
 # A revision that lets every tenant see every project and every tenant, create and

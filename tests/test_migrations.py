@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "entityforge" / "examples" / "entities.yaml"
 SINGLE_TENANT = REPO / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD = REPO / "tests" / "specs" / "awkward_names.yaml"
+CATALOGUE = REPO / "tests" / "specs" / "catalogue.yaml"
 GUARANTEES = REPO / "tests" / "guarantees.sql"
 POLICY_CONDITION = (
     "({column} = ( SELECT (NULLIF(current_setting('{setting}'::text, true), ''::text))::uuid"
@@ -203,7 +204,8 @@ def index_definitions(url: str) -> dict[str, str]:
 
 
 def assert_catalog_matches(url: str, catalog: Catalog) -> None:
-    """Indexes (method, opclass, predicate), checks, enum labels, policies, triggers."""
+    """Indexes (method, opclass, predicate), checks, enum labels, generated columns,
+    policies, triggers."""
     definitions = index_definitions(url)
     expected_names = {"alembic_version_pkc"}
     for table in catalog.tables:
@@ -249,6 +251,14 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     )
     assert sorted((name, tuple(labels)) for name, labels in enums) == sorted(
         (enum.name, enum.values) for enum in catalog.enums
+    )
+    generated = query(
+        url,
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE a.attgenerated = 's' AND c.relnamespace = 'public'::regnamespace",
+    )
+    assert sorted(generated) == sorted(
+        (t.name, c.name) for t in catalog.tables for c in t.columns if c.generated
     )
     assert_policies(url, catalog)
     triggers = query(url, "SELECT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
@@ -416,7 +426,9 @@ def test_generation_is_deterministic_across_hash_seeds(tmp_path: Path) -> None:
 # --- on PostgreSQL -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", [EXAMPLE, SINGLE_TENANT, AWKWARD], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "spec", [EXAMPLE, SINGLE_TENANT, AWKWARD, CATALOGUE], ids=lambda p: p.stem
+)
 def test_upgrade_downgrade_upgrade(
     spec: Path, database_url: str, new_project: Callable[..., Project]
 ) -> None:

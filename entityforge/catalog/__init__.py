@@ -65,7 +65,10 @@ _ON_DELETE_SQL = {
 
 @dataclass(frozen=True)
 class Column:
-    """``renamed_from`` is the column's previous name as the spec declares it (never DDL)."""
+    """``renamed_from`` is the column's previous name as the spec declares it (never DDL).
+
+    ``generated`` is the expression of a stored generated column, which the database
+    computes from the row's other columns and nobody writes."""
 
     name: str
     type: ColumnType
@@ -75,6 +78,7 @@ class Column:
     comment: str | None = None
     role: ColumnRole = "field"
     renamed_from: str | None = None
+    generated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
             f.default_sql,
             f.comment,
             renamed_from=f.renamed_from,
+            generated=f.generated,
         )
         for f in entity.fields
     ]

@@ -27,6 +27,7 @@ from entityforge.importer.shapes import (
     setting_test,
 )
 from entityforge.importer.types import spec_default, spec_type
+from entityforge.spec.sql import SqlExpressionError, parse_expression
 
 _ON_DELETE = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null"}
 
@@ -199,11 +200,13 @@ def _field(draft: EntityDraft, db: LiveDatabase, column: LiveColumn) -> Any:
             "changed",
         )
         draft.note(("fields", column.name), "was serial; no default")
+    elif column.generated is not None and spec_expression(column.generated):
+        spec["generated"] = column.generated
     elif column.generated is not None:
         draft.find(
             subject,
             f"a generated column (GENERATED ALWAYS AS {column.generated})",
-            "the spec has no generated columns; it is imported as a plain column",
+            "the spec cannot state its expression; it is imported as a plain column",
         )
     else:
         default = spec_default(column)
@@ -214,6 +217,15 @@ def _field(draft: EntityDraft, db: LiveDatabase, column: LiveColumn) -> Any:
     if column.comment:
         spec["comment"] = column.comment
     return spec["type"] if list(spec) == ["type"] else spec
+
+
+def spec_expression(text: str) -> bool:
+    """Whether the spec can state an expression as PostgreSQL prints it."""
+    try:
+        parse_expression(text)
+    except SqlExpressionError:
+        return False
+    return True
 
 
 def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:

@@ -21,6 +21,7 @@ from entityforge.migrate.operations import (
     Operation,
 )
 from entityforge.migrate.operations.expand import SyncColumns
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.renames import RenameColumn, RenameTable
 
 NOTICE = "Breaks code deployed before it (see docs/live-migrations.md, expand/contract):"
@@ -52,6 +53,11 @@ def breaking_changes(operations: Sequence[Operation]) -> list[str]:
             lines.append(
                 f"column {operation.table}.{operation.new.name} made required "
                 "(old code may leave it empty)"
+            )
+        elif isinstance(operation, AlterGeneration) and operation.recreates:
+            lines.append(
+                f"column {operation.table}.{operation.new.name} made generated "
+                "(old code may write it)"
             )
         elif isinstance(operation, AlterEnum) and operation.removed_values:
             removed = ", ".join(operation.removed_values)

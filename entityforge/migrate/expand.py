@@ -149,6 +149,13 @@ def _new_syncs(before: Table, table: Table) -> list[ColumnSync]:
         if old is None or old not in old_columns or column.name in old_columns:
             continue
         before_type = old_columns[old].type
+        if old_columns[old].generated or column.generated:
+            raise GenerationError(
+                f"{table.name}.{old} cannot be renamed to {column.name} in two steps: it is a "
+                "generated column, which no trigger can keep filled",
+                hint="rename it in one step (without --expand); or add a generated field under "
+                "the new name beside the old one, and remove the old one in a later revision",
+            )
         if before_type.name == column.type.name == "enum" and before_type.enum_name:
             raise GenerationError(
                 f"{table.name}.{old} cannot be renamed to {column.name} in two steps: "

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
 from entityforge.migrate.operations import ids, renames, search, tenancy
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
 SLUG_LENGTH = 60
@@ -177,10 +178,13 @@ def _merged(phrases: list[_Phrase]) -> str | None:
 
 def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChanges]:
     referred = _referred_keys(operations)
+    readded = _readded_generated_columns(operations)
     tables: dict[str, _TableChanges] = {}
     for operation in operations:
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
+            continue
+        if isinstance(operation, ops.AddColumn | ops.DropColumn) and operation in readded:
             continue
         if _label_check(operation):
             continue
@@ -196,6 +200,9 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         elif isinstance(operation, ops.AlterColumn):
             kind = _alteration(operation.old, operation.new)
             changes.altered.setdefault(kind, []).append(operation.new.name)
+        elif isinstance(operation, AlterGeneration):
+            kind = _generation_change(operation)
+            changes.altered.setdefault(kind, []).append(operation.new.name)
         elif isinstance(operation, ops.CreateIndex):
             changes.indexes.append(operation.index)
         elif isinstance(operation, _KEYS):
@@ -203,6 +210,17 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _readded_generated_columns(operations: Sequence[ops.Operation]) -> set[ops.Operation]:
+    """A generated column dropped and added again around a change of a column it reads:
+    a consequence of that change."""
+    added = {op for op in operations if isinstance(op, ops.AddColumn) and op.column.generated}
+    return {
+        op
+        for op in operations
+        if isinstance(op, ops.DropColumn) and ops.AddColumn(op.table, op.column) in added
+    } | {op for op in added if ops.DropColumn(op.table, op.column) in operations}
 
 
 def _label_check(operation: ops.Operation) -> bool:
@@ -283,6 +301,14 @@ def _alteration(old: Column, new: Column) -> tuple[str, str]:
     if (old.default, old.default_sql) != (new.default, new.default_sql):
         kinds.append(("change default of", ""))
     return kinds[0] if len(kinds) == 1 else ("alter", "")
+
+
+def _generation_change(operation: AlterGeneration) -> tuple[str, str]:
+    if operation.recreates:
+        return ("make", " generated")
+    if operation.new.generated is None:
+        return ("make", " plain")
+    return ("change expression of", "")
 
 
 def _table_of(operation: ops.Operation) -> str | None:

@@ -248,8 +248,18 @@ def _rename_table(
     return replace(
         table,
         name=rename.new_name,
+        # PostgreSQL renames the columns a generation expression reads along with them.
         columns=tuple(
-            _rename_column(column, column_name(column.name), enums) for column in table.columns
+            _rename_column(
+                (
+                    replace(column, generated=rename_columns(column.generated, names))
+                    if column.generated
+                    else column
+                ),
+                column_name(column.name),
+                enums,
+            )
+            for column in table.columns
         ),
         primary_key=tuple(map(column_name, table.primary_key)),
         foreign_keys=tuple(map(foreign_key, table.foreign_keys)),

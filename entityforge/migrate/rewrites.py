@@ -1,10 +1,11 @@
 """Steps that rewrite a table under an ACCESS EXCLUSIVE lock, found before writing.
 
 PostgreSQL rewrites every row, with every query on the table waiting, when a column
-is added with a volatile default (each row needs its own value), when a column's type
-changes in a way that is not binary compatible (``integer`` to ``bigint``, a shorter
-``varchar``, another scale, anything through an enum), and when an enum type is swapped
-for one with other labels. Such a revision is written only with ``--allow-rewrite``;
+is added with a volatile default (each row needs its own value) or as a stored generated
+column, when a generation expression changes or a plain column is made generated, when a
+column's type changes in a way that is not binary compatible (``integer`` to ``bigint``,
+a shorter ``varchar``, another scale, anything through an enum), and when an enum type
+is swapped for one with other labels. Such a revision is written only with ``--allow-rewrite``;
 each of these steps also checks the table's size when it runs
 (``migration_steps.rewrite_allowed``), so that a big table is not rewritten unless
 the run allows it.
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from entityforge.catalog.sql import sql_type
 from entityforge.migrate.operations import AddColumn, AlterColumn, AlterEnum, Operation
 from entityforge.migrate.operations.exclusions import AddExclusionConstraint
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.parse_tree import references
 from entityforge.schema import ColumnType
 
@@ -74,6 +76,17 @@ def rewrites(operation: Operation) -> tuple[tuple[str, str], ...]:
         if volatile_default(column.default_sql):
             what = f"adding {column.name} with the volatile default {column.default_sql}"
             return ((operation.table, what),)
+        if column.generated is not None:
+            what = f"adding the generated column {column.name} (every row's value is computed)"
+            return ((operation.table, what),)
+    elif isinstance(operation, AlterGeneration) and operation.new.generated is not None:
+        column = operation.new
+        what = (
+            f"making {column.name} generated (the column is dropped and added again)"
+            if operation.recreates
+            else f"changing the generation expression of {column.name}"
+        )
+        return ((operation.table, what),)
     elif isinstance(operation, AlterColumn):
         if type_change_rewrites(operation.old.type, operation.new.type):
             before, after = sql_type(operation.old.type), sql_type(operation.new.type)

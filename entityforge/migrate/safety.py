@@ -1,7 +1,8 @@
 """What a revision may not do to a database with rows, found before anything is written.
 
 Three kinds of change are refused. Destructive ones lose data: dropping a table or a
-column, removing enum labels, narrowing a type; they are written only with
+column (not a generated one: the row's other columns give its values back), removing
+enum labels, narrowing a type, making a plain column generated; they are written only with
 ``--allow-destructive``. A column dropped while a column of the same type appears in the
 same table (a table dropped while one with the same columns appears) is reported as a
 probable rename. Impossible ones fail on a table with rows whatever the flag: a required
@@ -31,6 +32,7 @@ from entityforge.migrate.operations import (
     Operation,
 )
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.rewrites import rewrite_changes
 from entityforge.schema import INTEGER_LIMITS, ColumnType
 
@@ -110,7 +112,7 @@ def impossible_changes(operations: Sequence[Operation]) -> list[Refusal]:
         if not isinstance(operation, AddColumn):
             continue
         column = operation.column
-        if column.nullable or default_expression(column) is not None:
+        if column.nullable or column.generated or default_expression(column) is not None:
             continue
         subject = f"{operation.table}.{column.name}"
         if column.role == "tenant":
@@ -134,7 +136,7 @@ def destructive_changes(operations: Sequence[Operation]) -> list[Refusal]:
             rename = _probable_table_rename(operation, operations)
             what = f"table dropped with its rows{rename}"
             refusals.append(Refusal(operation.table.name, what, _DESTRUCTIVE_HINT))
-        elif isinstance(operation, DropColumn):
+        elif isinstance(operation, DropColumn) and operation.column.generated is None:
             what = f"column dropped with its data{_probable_column_rename(operation, operations)}"
             subject = f"{operation.table}.{operation.column.name}"
             refusals.append(Refusal(subject, what, _DESTRUCTIVE_HINT))
@@ -142,6 +144,10 @@ def destructive_changes(operations: Sequence[Operation]) -> list[Refusal]:
             removed = ", ".join(operation.removed_values)
             what = f"labels removed ({removed}): an upgrade fails while rows hold them"
             refusals.append(Refusal(operation.name, what, _DESTRUCTIVE_HINT))
+        elif isinstance(operation, AlterGeneration) and operation.recreates:
+            what = "made generated: the values it holds are replaced by the expression's"
+            subject = f"{operation.table}.{operation.new.name}"
+            refusals.append(Refusal(subject, what, _DESTRUCTIVE_HINT))
         elif isinstance(operation, AlterColumn):
             narrowed = narrowing(operation.old.type, operation.new.type)
             if narrowed:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from entityforge import naming
 from entityforge.catalog import SOFT_DELETE_PREDICATE, Catalog
 from entityforge.memo import by_identity
+from entityforge.parse_tree import references
 from entityforge.rows.candidates import ColumnSpec
 from entityforge.rows.solver import TableChecks, check_columns, filled_values
 from entityforge.rows.values import Opaque
@@ -100,23 +101,47 @@ def table_checks(catalog: Catalog, entity: Entity, distinct: str | None = None) 
     unique = {column for columns in unique_column_sets(catalog, entity) for column in columns}
     if distinct is not None:
         unique.add(distinct)
-    columns = [_field_column(f, f.name in unique) for f in entity.fields]
+    unique |= _generation_sources(entity, unique)
+    columns = [_field_column(f, f.name in unique) for f in entity.fields if not f.generated]
     for relation in entity.relations:
         if relation.column:
             kind = "self_reference" if relation.target == entity.name else "reference"
             columns.append(ColumnSpec(relation.column, kind, relation.nullable))
     filled = filled_values(entity.soft_delete, entity.timestamps)
     filled["id"] = (Opaque("the row's key"),)
+    for generated in (f for f in entity.fields if f.generated):
+        filled[generated.name] = (Opaque("a value the database computes"),)
     if catalog.tenancy and catalog.table(entity.table).tenant_scoped:
         filled[catalog.tenancy.column] = (Opaque("the tenant's key"),)
     checks = spec_checks(entity)
-    trusted = tuple(name for name, _, expression in checks if _all_given(entity, expression))
+    trusted = tuple(
+        name
+        for name, _, expression in checks
+        if _all_given(entity, expression) or reads_generated(entity, expression)
+    )
     return TableChecks(
         checks=tuple((constraint, expression) for constraint, _, expression in checks),
         columns=tuple(columns),
         filled=tuple(sorted(filled.items())),
         trusted=trusted,
     )
+
+
+def _generation_sources(entity: Entity, unique: set[str]) -> set[str]:
+    """The fields the generated columns among ``unique`` are computed from: fresh values
+    of these keep a unique generated column's values apart."""
+    sources: set[str] = set()
+    for f in entity.fields:
+        if f.generated and f.name in unique:
+            sources |= references(f.generated).columns
+    return {name for name in sources if (field := entity.field(name)) and not field.generated}
+
+
+def reads_generated(entity: Entity, expression: str) -> bool:
+    """Whether a check reads a generated column, whose value the database computes: the
+    factories cannot choose it, and take the check on trust."""
+    fields = [entity.field(name) for name in check_columns(expression)]
+    return any(f is not None and f.generated for f in fields)
 
 
 def _all_given(entity: Entity, expression: str) -> bool:

@@ -226,12 +226,13 @@ def _fields(
     issues: Issues, base: DocPath, entity: str, raw: RawEntity, columns: dict[str, None]
 ) -> tuple[Field, ...]:
     fields = []
+    generated = {name for name, raw_field in (raw.fields or {}).items() if raw_field.generated}
     for name, raw_field in (raw.fields or {}).items():
         path = base + ("fields", name)
         _comment(issues, path, raw_field.comment)
         if raw_field.renamed_from is not None:
             _check_renamed_column(issues, path, raw_field.renamed_from, columns)
-        field = build_field(issues, path, entity, name, raw_field, columns)
+        field = build_field(issues, path, entity, name, raw_field, columns, generated)
         if field is not None:
             fields.append(field)
     return tuple(fields)

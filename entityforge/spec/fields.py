@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from entityforge.schema import INDEX_METHODS, ColumnType, Field, IndexMethod
 from entityforge.spec.defaults import literal_default
 from entityforge.spec.document import DocPath
 from entityforge.spec.fieldtypes import resolve_column_type
+from entityforge.spec.generated import conflicting_keys, generation_expression, system_column
 from entityforge.spec.issues import Issues, Problem, did_you_mean
 from entityforge.spec.raw import RawField
 from entityforge.spec.sql import SqlExpressionError, parse_expression
@@ -24,11 +25,12 @@ def build_field(
     name: str,
     raw: RawField,
     columns: Mapping[str, object],
+    generated: Collection[str] = (),
 ) -> Field | None:
     """The ``Field`` at ``base``; ``None`` (with errors recorded) if its type is wrong.
 
     ``columns`` are the names of all columns of the entity's table, which a ``check``
-    may refer to.
+    may refer to; ``generated`` those of its generated fields.
     """
     try:
         column_type = resolve_column_type(raw, entity, name)
@@ -73,6 +75,7 @@ def build_field(
         comment=raw.comment,
         renamed_from=raw.renamed_from,
         example=example,
+        generated=_generated(issues, base, raw, columns, generated),
     )
 
 
@@ -97,6 +100,29 @@ def checked_expression(
             )
             return None
     return expression.text
+
+
+def _generated(
+    issues: Issues,
+    base: DocPath,
+    raw: RawField,
+    columns: Mapping[str, object],
+    generated: Collection[str],
+) -> str | None:
+    """The expression of a stored generated column, if the field has a valid one."""
+    if raw.generated is None or conflicting_keys(issues, base, raw):
+        return None
+    path = base + ("generated",)
+    try:
+        named = parse_expression(raw.generated).columns
+    except SqlExpressionError:
+        named = ()
+    if system_column(issues, path, named):
+        return None
+    expression = checked_expression(issues, path, raw.generated, columns)
+    if expression is None:
+        return None
+    return generation_expression(issues, path, expression, generated)
 
 
 def _default_sql(issues: Issues, base: DocPath, raw: RawField) -> str | None:

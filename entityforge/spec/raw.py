@@ -113,6 +113,10 @@ class RawField(RawModel):
     example: Any = None
     """A literal of the field's type that the generated factories write, for a check they cannot
     satisfy on their own (the check must accept it; not for unique fields)."""
+    generated: str | None = None
+    """A SQL expression over the entity's other columns, such as lower(name): a stored generated
+    column (GENERATED ALWAYS AS ... STORED) that the database computes and nobody writes; it may
+    call immutable functions only and not refer to another generated column."""
 
     @field_validator("of", mode="before")
     @classmethod

@@ -130,10 +130,18 @@ def column(column_: Column) -> Code:
     default = catalog_sql.default_expression(column_)
     if default is not None:
         arguments.append(f"server_default={server_default(default)}")
+    if column_.generated is not None:
+        arguments.append(computed(column_.generated))
     arguments.append(f"nullable={column_.nullable}")
     if column_.comment is not None:
         arguments.append(f"comment={python_string(column_.comment)}")
     return call(Code("sa.Column", frozenset({SA})), *arguments)
+
+
+def computed(expression: str) -> str:
+    """``sa.Computed(...)``: the column is ``GENERATED ALWAYS AS (expression) STORED``."""
+    text = python_string(escape_text(expression), whole=NESTED_ROOM)
+    return f"sa.Computed({text}, persisted=True)"
 
 
 def names(items: Iterable[str]) -> str:

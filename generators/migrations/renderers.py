@@ -19,6 +19,7 @@ from entityforge.generators import sql
 from entityforge.generators.migrations import (
     exclusion_renderers,
     expand_renderers,
+    generated_renderers,
     key_renderers,
     rename_renderers,
     search_renderers,
@@ -46,6 +47,7 @@ from entityforge.generators.sql import escape_text
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.ids import CreateUuidv7Function, DropUuidv7Function
 from entityforge.migrate.operations.tenancy import MovePrimaryKey
 from entityforge.naming import quote_identifier
@@ -68,6 +70,11 @@ def _op_call(function: str, *arguments: str, exploded: bool = False) -> Code:
 
 def _optional_string(text: str | None) -> str:
     return "None" if text is None else python_string(text)
+
+
+@render_operation.register
+def render_alter_generation(operation: AlterGeneration) -> Code:
+    return generated_renderers.render_alter_generation(operation, render_operation)
 
 
 @render_operation.register

@@ -16,6 +16,7 @@ from entityforge.generators import GenerationContext
 from entityforge.generators.models.columns import (
     ModelNames,
     column_type,
+    computed,
     mapped_annotation,
     server_default,
 )
@@ -114,6 +115,9 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
         arguments.append(repr(column.name))
     if column.role == "field":
         arguments.append(tracked(column, column_type(column, names), names))
+    generated = computed(column, names)
+    if generated is not None:
+        arguments.append(generated)
     foreign_key = layout.foreign_key(column.name)
     if foreign_key is not None:
         arguments.append(foreign_key)

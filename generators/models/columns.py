@@ -144,3 +144,12 @@ def server_default(column: Column, names: ModelNames) -> Code | None:
         escape_text(literal_default(column.default, column.type)), ARGUMENT_INDENT + 4
     )
     return call(names.sqlalchemy("text"), sql).wrap("server_default=")
+
+
+def computed(column: Column, names: ModelNames) -> Code | None:
+    """``Computed(..., persisted=True)`` for a stored generated column: SQLAlchemy leaves
+    it out of every INSERT and UPDATE and reads its value back."""
+    if column.generated is None:
+        return None
+    expression = string_literal(escape_text(column.generated), ARGUMENT_INDENT + 4, "", ",")
+    return call(names.sqlalchemy("Computed"), expression, "persisted=True")

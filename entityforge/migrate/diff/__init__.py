@@ -64,6 +64,7 @@ from entityforge.migrate.operations import (
     invert,
 )
 from entityforge.migrate.operations.exclusions import AddExclusionConstraint
+from entityforge.migrate.operations.generated import around_type_changes, generation_change
 from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
@@ -236,9 +237,10 @@ class _TableChanges:
     def operations(self, base: Catalog, target: Catalog) -> list[Operation]:
         before, table, name = self.before, self.table, self.table.name
         before_columns = {column.name for column in before.columns}
+        # Generated columns after the columns they read (and so dropped before them).
         operations: list[Operation] = [
             AddColumn(name, column)
-            for column in table.columns
+            for column in sorted(table.columns, key=lambda column: column.generated is not None)
             if column.name not in before_columns and (name, column.name) not in self.filled
         ]
         operations += self._primary_key()
@@ -356,8 +358,15 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
         before_table = old_tables[table.name]
         if before_table.comment != table.comment:
             operations.append(AlterTableComment(table.name, before_table.comment, table.comment))
+    new_tables = {table.name: table for table in new.tables}
     for table_name, before, after in kept:
         before = replace(before, role=after.role)  # what a column is for is not in the DDL
+        if before.generated != after.generated:
+            change = generation_change(
+                table_name, old_tables[table_name], new_tables[table_name], before, after
+            )
+            operations.append(change)
+            before = after if change.recreates else change.new
         if _stored_as_varchar(before) and _stored_as_varchar(after):
             before = replace(before, type=after.type)  # the labels live in the check
         elif _stored_as_varchar(before) != _stored_as_varchar(after) and _is_enum(before, after):
@@ -370,7 +379,7 @@ def _alterations(old: Catalog, new: Catalog) -> tuple[Operation, ...]:
             before = replace(before, default_sql=after.default_sql)
         if before != after:
             operations.append(AlterColumn(table_name, before, after))
-    return tuple(operations)
+    return tuple(around_type_changes(operations, old_tables, new_tables))
 
 
 def _is_enum(*columns: Column) -> bool:
