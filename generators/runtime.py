@@ -33,11 +33,13 @@ def _imports(package: str, tenant_model: str | None) -> str:
     tenancy = tenant_model is not None
     wanted = [
         ("os", None, True),
-        ("uuid", None, tenancy),
+        ("re", None, True),
+        ("uuid", None, True),
         ("collections.abc", "AsyncIterator", True),
+        ("collections.abc", "Mapping", True),
         ("contextlib", "asynccontextmanager", True),
         ("typing", "Any", True),
-        ("sqlalchemy", "text", tenancy),
+        ("sqlalchemy", "text", True),
         ("sqlalchemy.engine", "make_url", True),
         ("sqlalchemy.ext.asyncio", "AsyncEngine", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),

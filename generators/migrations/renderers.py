@@ -19,6 +19,7 @@ from entityforge.generators import sql
 from entityforge.generators.migrations import (
     expand_renderers,
     key_renderers,
+    policy_renderers,
     rename_renderers,
     search_renderers,
 )
@@ -382,6 +383,7 @@ for _renderer in (
     *rename_renderers.RENDERERS,
     *key_renderers.RENDERERS,
     *search_renderers.RENDERERS,
+    *policy_renderers.RENDERERS,
     *expand_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
