@@ -19,12 +19,14 @@ from entityforge.generators import GenerationContext
 from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
+    admin_written_models,
     Overrides,
     check_violations,
     entity_factory_view,
     isort_order,
     with_parent,
 )
+from entityforge.generators.policy_tests import policy_test_view, writer_restricted
 from entityforge.generators.templating import render
 from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
@@ -232,7 +234,10 @@ def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, ...]:
 
 
 def admin_only(catalog: Catalog, entity: Entity) -> str | None:
-    """Why the application cannot delete the entity's rows, if it cannot (None if it can)."""
+    """Why the tests write the entity's rows as the admin (None if the application may):
+    the application cannot delete them, or policies restrict it in ways unknown here."""
+    if writer_restricted(catalog, entity):
+        return "its row-level policies restrict the application"
     privileges = catalog.table(entity.table).writer_privileges
     if "DELETE" in privileges:
         return None
@@ -499,6 +504,7 @@ class TenantTableCase:
     factory: str
     delete_method: str
     has_fields: bool
+    restricted: bool = False
 
 
 @dataclass(frozen=True)
@@ -510,6 +516,9 @@ class TenantIsolationView:
     tenant: TenantTableCase
     read_only_models: tuple[str, ...]
     writable_models: tuple[str, ...]
+    # Tenant tables whose policies restrict the writer further: the tests that need it to
+    # reach its own rows, or that write them as the writer, leave them out.
+    restricted_tables: tuple[str, ...] = ()
     # What the references' extra values need: factory helpers, standard-library names.
     helpers: tuple[str, ...] = ()
     standard: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -540,6 +549,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
                 continue
             column = fk.columns[-1]
             owner = by_table.get(table.name)
+            ends = (owner, by_table.get(fk.referred_table))
+            if any(end is not None and writer_restricted(catalog, end) for end in ends):
+                continue
             extra = with_parent(catalog, owner, column, nulled=False) if owner else ()
             if extra is not None:  # None: no row may point there and keep its checks
                 references.append(
@@ -549,7 +561,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         [value for reference in references for _, value in reference.extra]
     )
     tenant_entity = schema.entity(catalog.tenancy.entity)
-    globals_ = [e for e in schema.entities if not e.tenant_scoped and e.name != tenant_entity.name]
+    # Global tables whose policies restrict the writer are left to tests/test_policies.py.
+    tested = [e for e in schema.entities if not writer_restricted(catalog, e)]
+    globals_ = [e for e in tested if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
     writable = sorted(e.name for e in globals_ if admin_only(catalog, e) is None)
     models = {"Base", tenant_entity.name} | {model for _, model in entity_tables}
@@ -566,9 +580,13 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
             factory=f"{tenant_entity.name}Factory",
             delete_method=real_delete_method(tenant_entity),
             has_fields=bool(tenant_entity.fields),
+            restricted=writer_restricted(catalog, tenant_entity),
         ),
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
+        restricted_tables=tuple(
+            sorted(e.table for e in schema.entities if e not in tested and e.tenant_scoped)
+        ),
         helpers=helpers,
         standard=standard,
     )
@@ -592,6 +610,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             package=package,
             tenancy=tenancy is not None,
             tenant_model=tenancy.entity if tenancy else None,
+            admin_written=bool(admin_written_models(catalog, schema)),
         ),
         "tests/support.py": render(
             "tests/support.py.jinja",
@@ -610,5 +629,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     if isolation is not None:
         files["tests/test_tenant_isolation.py"] = render(
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
+        )
+    policies = policy_test_view(schema, catalog)
+    if policies is not None:
+        files["tests/test_policies.py"] = render(
+            "tests/test_policies.py.jinja", package=package, view=policies
         )
     return files

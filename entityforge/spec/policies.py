@@ -51,8 +51,8 @@ def build_policies(
             if name in taken:
                 issues.at_value(
                     path + ("name",),
-                    f"the policy '{name}' is already made by policy '{taken[name]}' of this "
-                    "entity",
+                    f"policy '{policy.name}' makes the database policy '{name}', which policy "
+                    f"'{taken[name]}' of this entity makes too",
                     hint="give each policy its own name (a policy for several commands is "
                     "one policy per command, named <name>_<command>)",
                 )
@@ -87,14 +87,15 @@ def _policy(
 
 
 def _commands(
-    issues: Issues, path: DocPath, value: list[str] | str
+    issues: Issues, path: DocPath, names: list[str]
 ) -> tuple[PolicyCommand, ...] | None:
-    names = [value] if isinstance(value, str) else value
+    """The commands, checked; a single command written alone is reported where it stands
+    (``path + (0,)`` falls back to the value)."""
     if not names:
         issues.at_value(path, "the list of commands is empty", hint="name at least one command")
         return None
     for index, name in enumerate(names):
-        at = path if isinstance(value, str) else path + (index,)
+        at = path + (index,)
         if name not in POLICY_COMMANDS:
             issues.at_value(
                 at,

@@ -168,7 +168,7 @@ class RawPolicy(RawModel):
     name: str
     """The policy's name (snake_case); a policy for several commands becomes one policy per
     command, named <name>_<command>."""
-    for_: list[str] | str = Field(default="all", alias="for")
+    for_: list[str] = Field(default_factory=lambda: ["all"], alias="for")
     """The commands it restricts: select, insert, update, delete or all (default all); one or a
     list."""
     using: str | None = None
@@ -179,6 +179,11 @@ class RawPolicy(RawModel):
     roles: list[str] | None = None
     """The roles it restricts: role kinds (reader, writer, admin) or their names (default: the
     writer)."""
+
+    @field_validator("for_", mode="before")
+    @classmethod
+    def _expand_single_command(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
 class RawEntity(RawModel):
