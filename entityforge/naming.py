@@ -222,4 +222,6 @@ def policy_name(name: str, command: str | None = None) -> str:
     """The database name of a spec's policy, suffixed with its command when the spec's
     policy restricts several (PostgreSQL gives a policy one command)."""
     return truncate(f"{name}_{command}" if command else name)
+
+
 UPDATED_AT_FUNCTION = "set_updated_at"

@@ -3,7 +3,9 @@
 ``db.py`` builds the async engine and session factory from ``DATABASE_URL`` and opens
 transactions: ``session_scope`` without a tenant and, only when tenancy is on,
 ``tenant_session``, which sets the tenant setting the row-level security policies read,
-and the admin's ``admin_session``, ``create_tenant`` and ``delete_tenant``.
+and the admin's ``admin_session``, ``create_tenant`` and ``delete_tenant``. Each session
+helper sets its keyword settings (``user_id=...`` sets ``app.user_id``) for its
+transaction, one bound ``set_config`` each, so that policies can read them.
 """
 
 from __future__ import annotations

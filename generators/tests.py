@@ -19,8 +19,8 @@ from entityforge.generators import GenerationContext
 from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
-    admin_written_models,
     Overrides,
+    admin_written_models,
     check_violations,
     entity_factory_view,
     isort_order,

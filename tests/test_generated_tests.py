@@ -32,6 +32,8 @@ REALISTIC_SPECS = {
     "rentals": REPO_ROOT / "tests" / "specs" / "rentals.yaml",
     "commerce": REPO_ROOT / "tests" / "specs" / "commerce.yaml",
     "helpdesk": REPO_ROOT / "tests" / "specs" / "helpdesk.yaml",
+    # Restrictive row-level policies on tenant, tenant-table and global tables.
+    "policies": REPO_ROOT / "tests" / "specs" / "policies.yaml",
 }
 
 # What each project's suite holds; a change here is a change to the generated tests.
@@ -41,6 +43,7 @@ EXPECTED_TESTS = {
     "rentals": 170,
     "commerce": 224,
     "helpdesk": 166,
+    "policies": 86,
 }
 
 # A revision that lets every tenant see every project and every tenant, create and

@@ -86,9 +86,7 @@ def _policy(
     return PolicySpec(raw.name, commands, using, check, kinds)
 
 
-def _commands(
-    issues: Issues, path: DocPath, names: list[str]
-) -> tuple[PolicyCommand, ...] | None:
+def _commands(issues: Issues, path: DocPath, names: list[str]) -> tuple[PolicyCommand, ...] | None:
     """The commands, checked; a single command written alone is reported where it stands
     (``path + (0,)`` falls back to the value)."""
     if not names:
@@ -174,7 +172,9 @@ def _roles(
     if names is None:
         return ("writer",)
     if not names:
-        issues.at_value(path, "the list of roles is empty", hint="leave 'roles' out for the writer")
+        issues.at_value(
+            path, "the list of roles is empty", hint="leave 'roles' out for the writer"
+        )
         return None
     by_name = {getattr(roles, kind): kind for kind in ROLE_KINDS}
     kinds: list[RoleKind] = []
