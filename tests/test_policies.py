@@ -32,7 +32,7 @@ from entityforge.migrate.operations.policies import (
 )
 from entityforge.spec import load_schema_text
 from tests.login_roles import login_role
-from tests.test_incremental import execute, round_trip
+from tests.test_incremental import execute, next_revision, round_trip
 from tests.test_migrations import Project, new_project, query
 
 __all__ = ["new_project"]
@@ -230,6 +230,14 @@ def test_a_policy_renders_restrictive_with_its_clauses() -> None:
         "USING (created_by IS NOT NULL)\n"
         "WITH CHECK (title <> '')"
     )
+
+
+def test_a_revision_names_the_policies_it_adds_changes_and_drops() -> None:
+    one = SPEC % {"country": POLICIES["country"], "label": "", "booking": ""}
+    other = one.replace("NOT retired", "retired IS FALSE")
+    assert next_revision(WITHOUT, one)[0] == "0002_add_policy_current_to_countries.py"
+    assert next_revision(one, other)[0] == "0002_change_policy_current_in_countries.py"
+    assert next_revision(one, WITHOUT)[0] == "0002_drop_policy_current_from_countries.py"
 
 
 # --- behaviour on PostgreSQL, as the application connects --------------------------------
