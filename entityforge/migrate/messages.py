@@ -3,13 +3,13 @@
 Each change is a phrase (``add timeout_seconds to workflow_sources``, ``rename title to
 name in tasks``, ``widen name in agents``, ``make notes optional in tasks``, ``add
 labels``, ``drop legacy_notes``, ``add index on priority to tickets``, ``add done to
-task_status``, ``change policy own_update in bookings``); changes of one kind are listed together (``drop notes and body from
-tasks``), and the phrases are joined, a table named once for the phrases about it
-(``add channel to tickets and index status``), tables in alphabetical order. A message
-longer than a file name allows sums up each table in one phrase, then names the tables
-(``update projects and tasks``). What follows from a change (a new table's indexes and
-grants, a renamed table's constraints, the key a new reference needs) is not a change of
-its own.
+task_status``, ``change policy own_update in bookings``); changes of one kind are
+listed together (``drop notes and body from tasks``), and the phrases are joined, a
+table named once for the phrases about it (``add channel to tickets and index
+status``), tables in alphabetical order. A message longer than a file name allows sums
+up each table in one phrase, then names the tables (``update projects and tasks``).
+What follows from a change (a new table's indexes and grants, a renamed table's
+constraints, the key a new reference needs) is not a change of its own.
 """
 
 from __future__ import annotations
