@@ -26,7 +26,11 @@ from entityforge.generators.fixtures import (
     isort_order,
     with_parent,
 )
-from entityforge.generators.policy_tests import policy_test_view, writer_restricted
+from entityforge.generators.policy_tests import (
+    loads_hidden_rows,
+    policy_test_view,
+    writer_restricted,
+)
 from entityforge.generators.templating import render
 from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
@@ -385,8 +389,10 @@ def module_imports(
     cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckViolation, ...]],
     on_delete: tuple[OnDeleteCase, ...],
     relationships: tuple[RelationshipCase, ...],
+    as_admin: bool = False,
 ) -> ModuleImports:
-    """What an entity's test module imports: exactly the names its tests use."""
+    """What an entity's test module imports: exactly the names its tests use;
+    ``as_admin``: its tests run in an admin session (a fixture of its own)."""
     models = {entity.name} | {case.related_model for case in relationships}
     models |= {case.parent_model for case in on_delete}
     models |= {model for _, model in optional_parents(entity, cases[0])}
@@ -416,9 +422,7 @@ def module_imports(
         repositories=isort_order(repositories),
         factories=isort_order(factories),
         support=isort_order(support),
-        uses_pytest=(
-            any(cases) or bool(json_null_fields(entity)) or admin_only(catalog, entity) is not None
-        ),
+        uses_pytest=(any(cases) or bool(json_null_fields(entity)) or as_admin),
         standard=standard,
     )
 
@@ -432,6 +436,9 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     on_delete = on_delete_cases(schema, catalog, entity, var)
     relationships = relationship_cases(schema, catalog, entity)
     capacity = row_capacity(schema, catalog, entity) or 5
+    reason = admin_only(catalog, entity)
+    if reason is None and loads_hidden_rows(schema, catalog, entity):
+        reason = "row-level policies may hide the related rows it loads"
     return EntityTestView(
         page_rows=min(5, capacity),
         few_rows=min(3, capacity),
@@ -462,8 +469,10 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         check_comments=tuple(comment_lines(check.expression, 4) for check in tested),
         on_delete=on_delete,
         relationships=relationships,
-        imports=module_imports(catalog, entity, (unique_keys, tested), on_delete, relationships),
-        admin_only=admin_only(catalog, entity),
+        imports=module_imports(
+            catalog, entity, (unique_keys, tested), on_delete, relationships, reason is not None
+        ),
+        admin_only=reason,
         json_nulls=json_null_fields(entity),
     )
 
