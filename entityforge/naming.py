@@ -221,4 +221,16 @@ def replaced_enum_name(name: str) -> str:
 
 
 TENANT_POLICY = "tenant_isolation"
+GRANTED_ROLES_POLICY = "granted_roles"
+"""The permissive policy that lets the granted roles reach the rows of a table without a
+tenant policy, so that its restrictive policies narrow what they see."""
+GENERATED_POLICIES = frozenset({TENANT_POLICY, GRANTED_ROLES_POLICY})
+
+
+def policy_name(name: str, command: str | None = None) -> str:
+    """The database name of a spec's policy, suffixed with its command when the spec's
+    policy restricts several (PostgreSQL gives a policy one command)."""
+    return truncate(f"{name}_{command}" if command else name)
+
+
 UPDATED_AT_FUNCTION = "set_updated_at"

@@ -213,6 +213,28 @@ class CheckSpec:
     expression: str
 
 
+PolicyCommand = Literal["select", "insert", "update", "delete", "all"]
+POLICY_COMMANDS: tuple[str, ...] = PolicyCommand.__args__  # type: ignore[attr-defined]
+RoleKind = Literal["reader", "writer", "admin"]
+ROLE_KINDS: tuple[str, ...] = RoleKind.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A restrictive row-level policy declared under ``policies``.
+
+    ``commands`` are the commands it restricts, in the spec's order; ``using`` and
+    ``check`` are parsed SQL (``None`` where not given); ``roles`` are role kinds, so a
+    role renamed under ``roles:`` keeps its policies.
+    """
+
+    name: str
+    commands: tuple[PolicyCommand, ...]
+    using: str | None = None
+    check: str | None = None
+    roles: tuple[RoleKind, ...] = ("writer",)
+
+
 @dataclass(frozen=True)
 class ExclusionSpec:
     """An exclusion constraint declared under ``exclude``: no two rows whose ``elements``
@@ -245,6 +267,7 @@ class Entity:
     indexes: tuple[IndexSpec, ...] = ()
     unique: tuple[tuple[str, ...], ...] = ()
     checks: tuple[CheckSpec, ...] = ()
+    policies: tuple[PolicySpec, ...] = ()
     comment: str | None = None
     renamed_from: str | None = None
     exclusions: tuple[ExclusionSpec, ...] = ()

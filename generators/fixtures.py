@@ -22,6 +22,7 @@ from entityforge.generators.factory_values import (
     range_expression,
     source_expression,
 )
+from entityforge.generators.policy_tests import writer_restricted
 from entityforge.generators.templating import render
 from entityforge.memo import by_identity
 from entityforge.rows.candidates import TEXT_TYPES, ColumnSpec
@@ -253,12 +254,14 @@ def database_filled_columns(catalog: Catalog) -> tuple[str, ...]:
 
 def admin_written_models(catalog: Catalog, schema: Schema) -> tuple[str, ...]:
     """The models whose rows the writer may not insert (the tenant's, read-only global
-    ones): the generated tests write them as the admin."""
+    ones) or whose policies restrict the writer (the factories cannot know what they
+    accept): the generated tests write them as the admin."""
     return tuple(
         sorted(
             entity.name
             for entity in schema.entities
             if "INSERT" not in catalog.table(entity.table).writer_privileges
+            or writer_restricted(catalog, entity)
         )
     )
 

@@ -3,7 +3,9 @@
 ``db.py`` builds the async engine and session factory from ``DATABASE_URL`` and opens
 transactions: ``session_scope`` without a tenant and, only when tenancy is on,
 ``tenant_session``, which sets the tenant setting the row-level security policies read,
-and the admin's ``admin_session``, ``create_tenant`` and ``delete_tenant``.
+and the admin's ``admin_session``, ``create_tenant`` and ``delete_tenant``. Each session
+helper sets its keyword settings (``user_id=...`` sets ``app.user_id``) for its
+transaction, one bound ``set_config`` each, so that policies can read them.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ def _imports(package: str, tenant_model: str | None) -> str:
     tenancy = tenant_model is not None
     wanted = [
         ("os", None, True),
-        ("uuid", None, tenancy),
+        ("re", None, True),
+        ("uuid", None, True),
         ("collections.abc", "AsyncIterator", True),
+        ("collections.abc", "Mapping", True),
         ("contextlib", "asynccontextmanager", True),
         ("typing", "Any", True),
-        ("sqlalchemy", "text", tenancy),
+        ("sqlalchemy", "text", True),
         ("sqlalchemy.engine", "make_url", True),
         ("sqlalchemy.ext.asyncio", "AsyncEngine", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),

@@ -23,10 +23,16 @@ from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
     Overrides,
+    admin_written_models,
     check_violations,
     entity_factory_view,
     isort_order,
     with_parent,
+)
+from entityforge.generators.policy_tests import (
+    loads_hidden_rows,
+    policy_test_view,
+    writer_restricted,
 )
 from entityforge.generators.templating import render
 from entityforge.parse_tree import column_name, function_name, references, select_target
@@ -272,7 +278,10 @@ def check_cases(catalog: Catalog, entity: Entity) -> tuple[CheckViolation, ...]:
 
 
 def admin_only(catalog: Catalog, entity: Entity) -> str | None:
-    """Why the application cannot delete the entity's rows, if it cannot (None if it can)."""
+    """Why the tests write the entity's rows as the admin (None if the application may):
+    the application cannot delete them, or policies restrict it in ways unknown here."""
+    if writer_restricted(catalog, entity):
+        return "its row-level policies restrict the application"
     privileges = catalog.table(entity.table).writer_privileges
     if "DELETE" in privileges:
         return None
@@ -420,8 +429,10 @@ def module_imports(
     cases: tuple[tuple[UniqueKeyCase, ...], tuple[CheckViolation, ...], tuple[ExclusionCase, ...]],
     on_delete: tuple[OnDeleteCase, ...],
     relationships: tuple[RelationshipCase, ...],
+    as_admin: bool = False,
 ) -> ModuleImports:
-    """What an entity's test module imports: exactly the names its tests use."""
+    """What an entity's test module imports: exactly the names its tests use;
+    ``as_admin``: its tests run in an admin session (a fixture of its own)."""
     models = {entity.name} | {case.related_model for case in relationships}
     models |= {case.parent_model for case in on_delete}
     models |= {model for _, model in optional_parents(entity, cases[0])}
@@ -451,9 +462,7 @@ def module_imports(
         repositories=isort_order(repositories),
         factories=isort_order(factories),
         support=isort_order(support),
-        uses_pytest=(
-            any(cases) or bool(json_null_fields(entity)) or admin_only(catalog, entity) is not None
-        ),
+        uses_pytest=(any(cases) or bool(json_null_fields(entity)) or as_admin),
         standard=standard,
     )
 
@@ -468,6 +477,9 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
     on_delete = on_delete_cases(schema, catalog, entity, var)
     relationships = relationship_cases(schema, catalog, entity)
     capacity = row_capacity(schema, catalog, entity) or 5
+    reason = admin_only(catalog, entity)
+    if reason is None and loads_hidden_rows(schema, catalog, entity):
+        reason = "row-level policies may hide the related rows it loads"
     return EntityTestView(
         page_rows=min(5, capacity),
         few_rows=min(3, capacity),
@@ -501,9 +513,14 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         on_delete=on_delete,
         relationships=relationships,
         imports=module_imports(
-            catalog, entity, (unique_keys, tested, exclusions), on_delete, relationships
+            catalog,
+            entity,
+            (unique_keys, tested, exclusions),
+            on_delete,
+            relationships,
+            reason is not None,
         ),
-        admin_only=admin_only(catalog, entity),
+        admin_only=reason,
         json_nulls=json_null_fields(entity),
     )
 
@@ -544,6 +561,7 @@ class TenantTableCase:
     factory: str
     delete_method: str
     has_fields: bool
+    restricted: bool = False
 
 
 @dataclass(frozen=True)
@@ -555,6 +573,9 @@ class TenantIsolationView:
     tenant: TenantTableCase
     read_only_models: tuple[str, ...]
     writable_models: tuple[str, ...]
+    # Tenant tables whose policies restrict the writer further: the tests that need it to
+    # reach its own rows, or that write them as the writer, leave them out.
+    restricted_tables: tuple[str, ...] = ()
     # What the references' extra values need: factory helpers, standard-library names.
     helpers: tuple[str, ...] = ()
     standard: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -585,6 +606,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
                 continue
             column = fk.columns[-1]
             owner = by_table.get(table.name)
+            ends = (owner, by_table.get(fk.referred_table))
+            if any(end is not None and writer_restricted(catalog, end) for end in ends):
+                continue
             extra = with_parent(catalog, owner, column, nulled=False) if owner else ()
             if extra is not None:  # None: no row may point there and keep its checks
                 references.append(
@@ -594,7 +618,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         [value for reference in references for _, value in reference.extra]
     )
     tenant_entity = schema.entity(catalog.tenancy.entity)
-    globals_ = [e for e in schema.entities if not e.tenant_scoped and e.name != tenant_entity.name]
+    # Global tables whose policies restrict the writer are left to tests/test_policies.py.
+    tested = [e for e in schema.entities if not writer_restricted(catalog, e)]
+    globals_ = [e for e in tested if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
     writable = sorted(e.name for e in globals_ if admin_only(catalog, e) is None)
     models = {"Base", tenant_entity.name} | {model for _, model in entity_tables}
@@ -611,9 +637,13 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
             factory=f"{tenant_entity.name}Factory",
             delete_method=real_delete_method(tenant_entity),
             has_fields=any(not f.generated for f in tenant_entity.fields),
+            restricted=writer_restricted(catalog, tenant_entity),
         ),
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
+        restricted_tables=tuple(
+            sorted(e.table for e in schema.entities if e not in tested and e.tenant_scoped)
+        ),
         helpers=helpers,
         standard=standard,
     )
@@ -637,6 +667,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             package=package,
             tenancy=tenancy is not None,
             tenant_model=tenancy.entity if tenancy else None,
+            admin_written=bool(admin_written_models(catalog, schema)),
         ),
         "tests/support.py": render(
             "tests/support.py.jinja",
@@ -657,4 +688,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
         )
     files.update(generated_tests.generate(ctx))
+    policies = policy_test_view(schema, catalog)
+    if policies is not None:
+        files["tests/test_policies.py"] = render(
+            "tests/test_policies.py.jinja", package=package, view=policies
+        )
     return files

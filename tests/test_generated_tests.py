@@ -34,6 +34,8 @@ REALISTIC_SPECS = {
     "commerce": REPO_ROOT / "tests" / "specs" / "commerce.yaml",
     "helpdesk": REPO_ROOT / "tests" / "specs" / "helpdesk.yaml",
     "catalogue": REPO_ROOT / "tests" / "specs" / "catalogue.yaml",
+    # Restrictive row-level policies on tenant, tenant-table and global tables.
+    "policies": REPO_ROOT / "tests" / "specs" / "policies.yaml",
 }
 
 # What each project's suite holds; a change here is a change to the generated tests.
@@ -44,6 +46,7 @@ EXPECTED_TESTS = {
     "commerce": 224,
     "helpdesk": 166,
     "catalogue": 52,
+    "policies": 87,
 }
 
 # A revision that lets every tenant see every project and every tenant, create and

@@ -268,6 +268,8 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
 
 
 def assert_policies(url: str, catalog: Catalog) -> None:
+    """The tenant policies with their conditions; the spec's restrictive policies and the
+    permissive ``granted_roles`` beside them by name, command and clauses."""
     policies = query(
         url, "SELECT tablename, policyname, cmd, permissive, qual, with_check FROM pg_policies"
     )
@@ -287,13 +289,33 @@ def assert_policies(url: str, catalog: Catalog) -> None:
             for t in catalog.tables
             if t.tenant_policy
         ]
-    assert sorted(policies) == sorted(expected)
+    assert sorted(p for p in policies if p[1] == "tenant_isolation") == sorted(expected)
+    extra = [
+        (
+            t.name,
+            p.name,
+            p.command.upper(),
+            "RESTRICTIVE",
+            p.using is not None,
+            p.check is not None,
+        )
+        for t in catalog.tables
+        for p in t.policies
+    ]
+    extra += [
+        (t.name, "granted_roles", "ALL", "PERMISSIVE", True, True)
+        for t in catalog.tables
+        if t.granted_roles_policy
+    ]
+    found = [(*p[:4], p[4] is not None, p[5] is not None) for p in policies if p not in expected]
+    assert sorted(found) == sorted(extra)
     secured = query(
         url,
         "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
         "AND relrowsecurity AND relforcerowsecurity",
     )
-    assert sorted(name for (name,) in secured) == sorted(t[0] for t in expected)
+    granted = [t.name for t in catalog.tables if t.granted_roles_policy]
+    assert sorted(name for (name,) in secured) == sorted({*(t[0] for t in expected), *granted})
 
 
 def assert_roles_and_grants(url: str, catalog: Catalog) -> None:

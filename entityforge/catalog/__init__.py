@@ -14,6 +14,7 @@ from typing import Literal
 from pglast import ast
 
 from entityforge import naming
+from entityforge.catalog.policies import Policy, entity_policies
 from entityforge.parse_tree import references, select_target
 from entityforge.schema import (
     RANGE_ELEMENTS,
@@ -266,6 +267,18 @@ class Table:
     searches: tuple[Search, ...] = ()
     syncs: tuple[ColumnSync, ...] = ()
     exclusions: tuple[ExclusionConstraint, ...] = ()
+    policies: tuple[Policy, ...] = ()
+
+    @property
+    def has_tenant_policy(self) -> bool:
+        """Whether row-level security keeps the table's rows to the setting's tenant."""
+        return self.tenant_scoped or self.tenant_key is not None
+
+    @property
+    def granted_roles_policy(self) -> bool:
+        """A table with restrictive policies and no tenant policy: a permissive policy lets
+        the roles granted the table through, which the restrictive ones then narrow."""
+        return bool(self.policies) and not self.has_tenant_policy
 
     @property
     def primary_key_name(self) -> str:
@@ -487,6 +500,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         updated_at_trigger=entity.timestamps,
         entity=entity.name,
         renamed_from=entity.renamed_from,
+        policies=entity_policies(entity),
     )
 
 

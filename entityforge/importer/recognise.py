@@ -18,6 +18,7 @@ from entityforge.catalog import Catalog
 from entityforge.importer.draft import EntityDraft, Path
 from entityforge.importer.findings import Finding
 from entityforge.importer.live import LiveDatabase, LiveTable
+from entityforge.importer.policies import import_policies
 from entityforge.importer.shapes import (
     IMPLIED_EXTENSIONS,
     IMPLIED_FUNCTIONS,
@@ -79,6 +80,9 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
     if roles != _DEFAULT_ROLES:
         document["roles"] = roles
     _mark_writable_globals(drafts, tenancy, roles["writer"])
+    if "policies" in RawEntity.model_fields:
+        for draft in drafts:
+            import_policies(draft, roles)
     defaults: dict[str, Any] = _defaults(drafts)
     if _native_enums(drafts) and "enums" in RawDefaults.model_fields:
         defaults["enums"] = "native"
@@ -107,6 +111,7 @@ _ENTITY_KEYS = (
     "indexes",
     "checks",
     "exclude",
+    "policies",
 )
 
 

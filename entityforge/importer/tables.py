@@ -18,6 +18,7 @@ from entityforge.importer.live import (
     LiveDatabase,
     LiveTable,
 )
+from entityforge.importer.policies import is_granted_roles_policy
 from entityforge.importer.shapes import (
     TRIGGER_FUNCTION,
     TenancyShape,
@@ -230,7 +231,10 @@ def spec_expression(text: str) -> bool:
 
 def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
     table = draft.table
+    granted = any(is_granted_roles_policy(policy) for policy in table.policies)
     for policy in table.policies:
+        if not policy.permissive or (granted and is_granted_roles_policy(policy)):
+            continue  # the entity's policies (entityforge.importer.policies)
         test = setting_test(policy.using)
         if (
             policy.name == naming.TENANT_POLICY
@@ -243,10 +247,12 @@ def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
             f"policy {policy.name} on {table.name}",
             f"{'permissive' if policy.permissive else 'restrictive'} {policy.command} "
             f"USING {policy.using} WITH CHECK {policy.check}",
-            "the spec's tenant policy is generated; add others in a revision of your own",
+            "the spec's tenant policy and the permissive granted_roles beside restrictive "
+            "policies are generated; add other permissive ones in a revision of your own",
         )
     if (
         table.row_security
+        and not granted
         and not draft.scoped
         and not (tenancy and table.name == tenancy.tenant_table)
     ):

@@ -3,13 +3,13 @@
 Each change is a phrase (``add timeout_seconds to workflow_sources``, ``rename title to
 name in tasks``, ``widen name in agents``, ``make notes optional in tasks``, ``add
 labels``, ``drop legacy_notes``, ``add index on priority to tickets``, ``add done to
-task_status``); changes of one kind are listed together (``drop notes and body from
-tasks``), and the phrases are joined, a table named once for the phrases about it
-(``add channel to tickets and index status``), tables in alphabetical order. A message
-longer than a file name allows sums up each table in one phrase, then names the tables
-(``update projects and tasks``). What follows from a change (a new table's indexes and
-grants, a renamed table's constraints, the key a new reference needs) is not a change of
-its own.
+task_status``, ``change policy own_update in bookings``); changes of one kind are
+listed together (``drop notes and body from tasks``), and the phrases are joined, a
+table named once for the phrases about it (``add channel to tickets and index
+status``), tables in alphabetical order. A message longer than a file name allows sums
+up each table in one phrase, then names the tables (``update projects and tasks``).
+What follows from a change (a new table's indexes and grants, a renamed table's
+constraints, the key a new reference needs) is not a change of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
-from entityforge.migrate.operations import ids, renames, search, tenancy
+from entityforge.migrate.operations import ids, policies, renames, search, tenancy
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
@@ -48,6 +48,8 @@ _CONSEQUENCES = (
     renames.RenameIndex,
     renames.RenameTrigger,
     tenancy.ReplacePrimaryKey,
+    policies.CreateGrantedRolesPolicy,
+    policies.DropGrantedRolesPolicy,
     tenancy.BuildKeyIndex,
     tenancy.DiscardKeyIndex,
     tenancy.MovePrimaryKey,
@@ -100,6 +102,8 @@ class _TableChanges:
     indexes: list[Index] = field(default_factory=list)
     keys: bool = False
     other: bool = False
+    policies_added: list[str] = field(default_factory=list)
+    policies_dropped: list[str] = field(default_factory=list)
 
 
 def describe(operations: Sequence[ops.Operation], tenant_column: str | None = None) -> str:
@@ -180,11 +184,23 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
     referred = _referred_keys(operations)
     readded = _readded_generated_columns(operations)
     tables: dict[str, _TableChanges] = {}
+    # Row-level security turned on or off with a table's permissive policy follows from
+    # its first policy added or its last removed.
+    granted = {
+        operation.table
+        for operation in operations
+        if isinstance(
+            operation, policies.CreateGrantedRolesPolicy | policies.DropGrantedRolesPolicy
+        )
+    }
     for operation in operations:
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
             continue
         if isinstance(operation, ops.AddColumn | ops.DropColumn) and operation in readded:
+            continue
+        toggles = isinstance(operation, ops.EnableRowLevelSecurity | ops.DisableRowLevelSecurity)
+        if toggles and name in granted:
             continue
         if _label_check(operation):
             continue
@@ -207,6 +223,10 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
             changes.indexes.append(operation.index)
         elif isinstance(operation, _KEYS):
             changes.keys = changes.keys or not _is_referred_key(operation, referred)
+        elif isinstance(operation, policies.CreatePolicy):
+            changes.policies_added.append(operation.policy.name)
+        elif isinstance(operation, policies.DropPolicy):
+            changes.policies_dropped.append(operation.policy.name)
         else:
             changes.other = True
     return tables
@@ -339,8 +359,24 @@ def _phrases(name: str, changes: _TableChanges, tenant_column: str | None) -> li
         phrases.append(_Phrase(verb, tuple(columns), name, suffix))
     if changes.indexes:
         phrases.append(_index_phrase(name, changes.indexes, tenant_column, alone=not phrases))
+    phrases += _policy_phrases(name, changes)
     if changes.other or (changes.keys and not phrases):
         return [_Phrase("update", (name,))]
+    return phrases
+
+
+def _policy_phrases(name: str, changes: _TableChanges) -> list[_Phrase]:
+    """``add policy own_update to bookings``; a policy dropped and made again is changed."""
+    added, dropped = changes.policies_added, changes.policies_dropped
+    phrases = []
+    for verb, items in (
+        ("add", [policy for policy in added if policy not in dropped]),
+        ("drop", [policy for policy in dropped if policy not in added]),
+        ("change", [policy for policy in added if policy in dropped]),
+    ):
+        if items:
+            noun = "policy" if len(items) == 1 else "policies"
+            phrases.append(_Phrase(verb, (f"{noun} {_listing(items)}",), name))
     return phrases
 
 

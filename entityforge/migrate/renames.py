@@ -292,6 +292,15 @@ def _rename_table(
         searches=tuple(
             replace(search, column=column_name(search.column)) for search in table.searches
         ),
+        # PostgreSQL keeps a policy's expressions as parse trees, which follow the rename.
+        policies=tuple(
+            replace(
+                policy,
+                using=rename_columns(policy.using, names) if policy.using else None,
+                check=rename_columns(policy.check, names) if policy.check else None,
+            )
+            for policy in table.policies
+        ),
     )
 
 

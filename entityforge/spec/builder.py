@@ -41,7 +41,7 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     _check_entity_names(issues, names)
     if not names:
         issues.at_value(("entities",), "the spec declares no entities", hint="add at least one")
-    context = EntityContext(tenancy, raw.defaults or RawDefaults(), names)
+    context = EntityContext(tenancy, raw.defaults or RawDefaults(), names, roles)
     entities = tuple(
         build_entity(issues, name, raw_entity, context)
         for name, raw_entity in raw.entities.items()

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from entityforge import naming
-from entityforge.schema import ColumnType, Entity, Field, IndexSpec, Relation, Tenancy
+from entityforge.schema import ColumnType, Entity, Field, IndexSpec, Relation, Roles, Tenancy
 from entityforge.spec.constraints import Columns, build_checks, build_indexes, build_uniques
 from entityforge.spec.document import DocPath
 from entityforge.spec.exclusions import build_exclusions
 from entityforge.spec.fields import build_field
 from entityforge.spec.issues import Issues
 from entityforge.spec.names import check_identifier
+from entityforge.spec.policies import build_policies
 from entityforge.spec.raw import RawDefaults, RawEntity
 from entityforge.spec.relations import build_relation, relation_column
 
@@ -29,6 +30,7 @@ class EntityContext:
     tenancy: Tenancy | None
     defaults: RawDefaults
     entity_names: tuple[str, ...]
+    roles: Roles = Roles()
 
 
 def generated_columns(entity: Entity, tenancy: Tenancy | None) -> dict[str, str]:
@@ -106,6 +108,7 @@ def _with_constraints(
             tenant,
             {f.name for f in fields if f.check} | {c.name for c in raw.checks or []},
         ),
+        policies=build_policies(issues, base, raw.policies or [], columns, context.roles),
     )
 
 

@@ -27,6 +27,7 @@ from entityforge.schema import (
     FIELD_TYPES,
     INDEX_METHODS,
     ON_DELETE_ACTIONS,
+    POLICY_COMMANDS,
     RELATION_KINDS,
 )
 from entityforge.spec.raw import EXTENSION_PREFIX, RawSpec
@@ -102,7 +103,8 @@ def _tidy(node: Any) -> Any:
 
 
 def _add_shorthands(defs: dict[str, Any]) -> None:
-    """A field may be a bare type expression, and so may an array's ``of``."""
+    """A field may be a bare type expression, and so may an array's ``of``; a policy's
+    ``for`` one command or a list."""
     expression = {"$ref": "#/$defs/TypeExpression"}
     defs["RawField"]["properties"]["type"] = _with_description(
         defs["RawField"]["properties"]["type"], expression
@@ -115,6 +117,10 @@ def _add_shorthands(defs: dict[str, Any]) -> None:
     fields = defs["RawEntity"]["properties"]["fields"]
     mapping = next(option for option in fields["anyOf"] if option.get("type") == "object")
     mapping["additionalProperties"] = {"anyOf": [expression, {"$ref": "#/$defs/RawField"}]}
+    commands = defs["RawPolicy"]["properties"]["for"]
+    one = {"enum": list(POLICY_COMMANDS)}
+    commands.pop("type", None)
+    commands["anyOf"] = [one, {"type": "array", "items": one}]
 
 
 def _add_choices(defs: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from entityforge.errors import SpecError
@@ -187,6 +187,28 @@ class RawExclusion(RawModel):
     """A SQL predicate: the constraint holds among the rows it is true for."""
 
 
+class RawPolicy(RawModel):
+    name: str
+    """The policy's name (snake_case); a policy for several commands becomes one policy per
+    command, named <name>_<command>."""
+    for_: list[str] = Field(default_factory=lambda: ["all"], alias="for")
+    """The commands it restricts: select, insert, update, delete or all (default all); one or a
+    list."""
+    using: str | None = None
+    """A SQL boolean expression the rows it reads must satisfy (not for insert); may read
+    settings with current_setting and use subqueries."""
+    check: str | None = None
+    """A SQL boolean expression the rows it writes must satisfy (not for select or delete)."""
+    roles: list[str] | None = None
+    """The roles it restricts: role kinds (reader, writer, admin) or their names (default: the
+    writer)."""
+
+    @field_validator("for_", mode="before")
+    @classmethod
+    def _expand_single_command(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class RawEntity(RawModel):
     table: str | None = None
     """The table's name (default: the snake_case plural of the entity name)."""
@@ -215,6 +237,9 @@ class RawEntity(RawModel):
     exclude: list[RawExclusion] | None = None
     """Exclusion constraints: a list of {name, elements, using, where}, such as no two bookings
     of one resource whose periods overlap."""
+    policies: list[RawPolicy] | None = None
+    """Restrictive row-level policies: a list of {name, for, using, check, roles}; they only
+    narrow what the roles may see and change."""
     renamed_from: str | None = None
     """The entity's previous name or table name: the next revision renames the table."""
     comment: str | None = None
@@ -305,12 +330,18 @@ def model_for_path(path: DocPath) -> type[RawModel] | None:
         "relations": RawRelation,
         "indexes": RawIndex,
         "checks": RawCheck,
+        "policies": RawPolicy,
     }
     if len(rest) == 2:
         return sections.get(str(rest[0]))
     if len(rest) == 3 and rest[0] == "fields" and rest[2] == "of":
         return RawItemType
     return None
+
+
+def spec_keys(model: type[RawModel]) -> tuple[str, ...]:
+    """The keys a raw model takes, as the spec writes them (``for``, not ``for_``)."""
+    return tuple(field.alias or name for name, field in model.model_fields.items())
 
 
 def _translate(document: Document, detail: ErrorDetails) -> SpecError:
@@ -344,7 +375,7 @@ _SAID_OTHERWISE = {
 def _unknown_key(document: Document, path: DocPath) -> SpecError:
     key, parent = str(path[-1]), path[:-1]
     model = model_for_path(parent)
-    allowed = sorted(model.model_fields) if model else []
+    allowed = sorted(spec_keys(model)) if model else []
     hint = did_you_mean(key, allowed)
     if hint is None and "check" in allowed:
         hint = _SAID_OTHERWISE.get(key.lower())

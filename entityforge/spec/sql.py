@@ -139,6 +139,62 @@ def parse_expression(text: str) -> SqlExpression:
     return SqlExpression(deparsed, tuple(columns))
 
 
+def parse_policy_expression(text: str) -> SqlExpression:
+    """Parse a row-level policy's ``USING`` or ``WITH CHECK`` expression.
+
+    As ``parse_expression``, but subqueries are allowed (a policy may look rows up); the
+    columns kept are those named outside any subquery, which must be the table's. Inside
+    a subquery only parameter references are refused: PostgreSQL resolves its tables
+    and columns when the policy is created.
+    """
+    node = _single_target(text)
+    columns: list[str] = []
+    for child in _outside_subqueries(node):
+        if isinstance(child, ast.SubLink):
+            _refuse_parameters(child.subselect)
+            continue
+        _refuse_forbidden(child)
+        if isinstance(child, ast.ColumnRef):
+            name = _column_name(child)
+            if name not in columns:
+                columns.append(name)
+    deparsed = _deparse(node)
+    if _deparse(_single_target(deparsed)) != deparsed:
+        raise SqlExpressionError(
+            f"the expression {text!r} does not survive a round trip through the SQL parser",
+            hint="simplify the expression",
+        )
+    return SqlExpression(deparsed, tuple(columns))
+
+
+def _outside_subqueries(node: ast.Node) -> list[ast.Node]:
+    """The nodes under ``node``, a subquery standing for itself (not its query), and the
+    left side of ``x IN (SELECT ...)`` seen as part of the outer expression."""
+    found: list[ast.Node] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.SubLink):
+            found.append(item)
+            stack.append(item.testexpr)
+        elif isinstance(item, ast.Node):
+            found.append(item)
+            stack.extend(getattr(item, attribute) for attribute in node_attributes(item))
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def _refuse_parameters(query: object) -> None:
+    if isinstance(query, ast.Node) and any(
+        isinstance(child, ast.ParamRef) for child in walk_nodes(query)
+    ):
+        raise SqlExpressionError(
+            "the SQL expression may not contain a parameter reference ($1)",
+            hint="read a setting instead: current_setting('app.user_id', true)",
+        )
+
+
 def _single_target(text: str) -> ast.Node:
     if not text.strip():
         raise SqlExpressionError("the SQL expression is empty", hint="write an expression")

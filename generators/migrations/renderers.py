@@ -21,6 +21,7 @@ from entityforge.generators.migrations import (
     expand_renderers,
     generated_renderers,
     key_renderers,
+    policy_renderers,
     rename_renderers,
     search_renderers,
 )
@@ -391,6 +392,7 @@ for _renderer in (
     *rename_renderers.RENDERERS,
     *key_renderers.RENDERERS,
     *search_renderers.RENDERERS,
+    *policy_renderers.RENDERERS,
     *expand_renderers.RENDERERS,
     *exclusion_renderers.RENDERERS,
 ):

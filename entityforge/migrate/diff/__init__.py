@@ -41,6 +41,7 @@ from entityforge.migrate.diff.enums import (
     with_enum_labels,
 )
 from entityforge.migrate.diff.keys import key_moves
+from entityforge.migrate.diff.policies import policy_operations
 from entityforge.migrate.diff.tenancy import tenant_fills
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -179,14 +180,18 @@ def _additions(base: Catalog, target: Catalog, *, existing_rows: bool) -> _Addit
 
 def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Operation, ...]:
     """Tenant columns filled, changes to kept tables, then new tables, then every
-    foreign key they lack."""
+    foreign key they lack, then the policies (whose subqueries may read any table)."""
     base_tables = {table.name: table for table in base.tables}
     fills = tenant_fills(base, target) if existing_rows else ()
     filled = {(fill.table, fill.column.name) for fill in fills}
     operations: list[Operation] = list(fills)
     foreign_keys: list[Operation] = []
+    policies: list[Operation] = []
     referred = _referred_keys(target)
     for table in target.tables:
+        previous = base_tables.get(table.name)
+        kept = set(policy_operations(previous, base)) if previous else set()
+        policies += [op for op in policy_operations(table, target) if op not in kept]
         if table.name in base_tables:
             before = base_tables[table.name]
             changes = _TableChanges(before, table, existing_rows, filled, referred)
@@ -207,7 +212,7 @@ def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Op
         operations += [CreateIndex(table.name, index) for index in table.indexes]
         operations += [AddExclusionConstraint(table.name, e) for e in table.exclusions]
         operations += _table_extras(table, target)
-    return (*operations, *foreign_keys)
+    return (*operations, *foreign_keys, *policies)
 
 
 def _referred_keys(catalog: Catalog) -> frozenset[tuple[str, tuple[str, ...]]]:

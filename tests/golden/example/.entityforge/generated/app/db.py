@@ -7,8 +7,9 @@ writer role. Migrations connect with ``MIGRATION_DATABASE_URL``, the owner's.
 """
 
 import os
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,11 +27,18 @@ from app.models.base import TENANT_SETTING
 from app.repositories import WorkspaceRepository
 
 DATABASE_URL_VARIABLE = "DATABASE_URL"
+# A keyword setting ``user_id=...`` sets the custom setting ``app.user_id``.
+SETTING_PREFIX = "app."
+_SETTING_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 # Transaction-local (``true``): the setting ends with the transaction, so a pooled
-# connection never carries one tenant's setting into the next transaction.
-_SET_TENANT = text("SELECT set_config(:name, :value, true)")
+# connection never carries one transaction's settings (a tenant, a user) into the next.
+_SET_CONFIG = text("SELECT set_config(:name, :value, true)")
 # Also transaction-local: the role switch ends with the transaction.
 _BECOME_ADMIN = text("SET LOCAL ROLE app_admin")
+
+SettingValue = str | int | uuid.UUID | None
+"""A setting's value: set as its text; ``None`` sets it empty (read as NULL through
+``NULLIF(current_setting(name, true), '')``)."""
 
 
 def database_url() -> str:
@@ -62,34 +70,66 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def setting_name(key: str) -> str:
+    """The custom setting a keyword setting sets: ``user_id`` -> ``app.user_id``."""
+    if not _SETTING_KEY.fullmatch(key):
+        raise ValueError(
+            f"{key!r} is not a setting name: use lower-case letters, digits and underscores"
+        )
+    name = SETTING_PREFIX + key
+    if name == TENANT_SETTING:
+        raise ValueError(f"{name} is the tenant setting: pass the tenant as tenant_id")
+    return name
+
+
+async def apply_settings(session: AsyncSession, settings: Mapping[str, SettingValue]) -> None:
+    """Set each setting for the rest of the session's transaction, one bound
+    ``set_config`` per setting (names checked, values never part of the SQL)."""
+    for key in sorted(settings):
+        value = settings[key]
+        await session.execute(
+            _SET_CONFIG, {"name": setting_name(key), "value": "" if value is None else str(value)}
+        )
+
+
 @asynccontextmanager
 async def session_scope(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], **settings: SettingValue
 ) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction: committed on success, rolled back on error."""
+    """A session in one transaction: committed on success, rolled back on error.
+
+    Keyword ``settings`` (``user_id=...``, read by policies as ``app.user_id``) are set
+    transaction-locally first.
+    """
     async with sessions() as session, session.begin():
+        await apply_settings(session, settings)
         yield session
 
 
 @asynccontextmanager
 async def tenant_session(
-    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
+    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, **settings: SettingValue
 ) -> AsyncIterator[AsyncSession]:
     """A session in one transaction acting for ``tenant_id``.
 
     The transaction's first statement sets ``TENANT_SETTING``, which the row-level
     security policies compare with each row's tenant; repositories read the tenant from
-    ``session.info["tenant_id"]``. Committed on success, rolled back on error.
+    ``session.info["tenant_id"]``. Keyword ``settings`` (``user_id=...`` sets
+    ``app.user_id``) are set transaction-locally too. Committed on success, rolled back
+    on error.
     """
     async with sessions() as session, session.begin():
-        await session.execute(_SET_TENANT, {"name": TENANT_SETTING, "value": str(tenant_id)})
+        await session.execute(_SET_CONFIG, {"name": TENANT_SETTING, "value": str(tenant_id)})
+        await apply_settings(session, settings)
         session.info["tenant_id"] = tenant_id
         yield session
 
 
 @asynccontextmanager
 async def admin_session(
-    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID | None = None,
+    **settings: SettingValue,
 ) -> AsyncIterator[AsyncSession]:
     """A session in one transaction as the admin role, which row-level security lets by.
 
@@ -98,14 +138,15 @@ async def admin_session(
     of the admin role may switch: on the application's connections (a member of the
     writer) PostgreSQL refuses with "permission denied", so this never widens what the
     application may do. With ``tenant_id`` the admin acts for that tenant: new rows of
-    tenant-scoped models get it, and repositories filter on it. Committed on success,
-    rolled back on error.
+    tenant-scoped models get it, and repositories filter on it. Keyword ``settings`` are
+    set as ``tenant_session`` sets them. Committed on success, rolled back on error.
     """
     async with sessions() as session, session.begin():
         await session.execute(_BECOME_ADMIN)
         if tenant_id is not None:
-            await session.execute(_SET_TENANT, {"name": TENANT_SETTING, "value": str(tenant_id)})
+            await session.execute(_SET_CONFIG, {"name": TENANT_SETTING, "value": str(tenant_id)})
             session.info["tenant_id"] = tenant_id
+        await apply_settings(session, settings)
         yield session
 
 

@@ -7,10 +7,13 @@ writer role. Migrations connect with ``MIGRATION_DATABASE_URL``, the owner's.
 """
 
 import os
-from collections.abc import AsyncIterator
+import re
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +23,16 @@ from sqlalchemy.ext.asyncio import (
 )
 
 DATABASE_URL_VARIABLE = "DATABASE_URL"
+# A keyword setting ``user_id=...`` sets the custom setting ``app.user_id``.
+SETTING_PREFIX = "app."
+_SETTING_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+# Transaction-local (``true``): the setting ends with the transaction, so a pooled
+# connection never carries one transaction's settings (a tenant, a user) into the next.
+_SET_CONFIG = text("SELECT set_config(:name, :value, true)")
+
+SettingValue = str | int | uuid.UUID | None
+"""A setting's value: set as its text; ``None`` sets it empty (read as NULL through
+``NULLIF(current_setting(name, true), '')``)."""
 
 
 def database_url() -> str:
@@ -51,10 +64,34 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def setting_name(key: str) -> str:
+    """The custom setting a keyword setting sets: ``user_id`` -> ``app.user_id``."""
+    if not _SETTING_KEY.fullmatch(key):
+        raise ValueError(
+            f"{key!r} is not a setting name: use lower-case letters, digits and underscores"
+        )
+    return SETTING_PREFIX + key
+
+
+async def apply_settings(session: AsyncSession, settings: Mapping[str, SettingValue]) -> None:
+    """Set each setting for the rest of the session's transaction, one bound
+    ``set_config`` per setting (names checked, values never part of the SQL)."""
+    for key in sorted(settings):
+        value = settings[key]
+        await session.execute(
+            _SET_CONFIG, {"name": setting_name(key), "value": "" if value is None else str(value)}
+        )
+
+
 @asynccontextmanager
 async def session_scope(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], **settings: SettingValue
 ) -> AsyncIterator[AsyncSession]:
-    """A session in one transaction: committed on success, rolled back on error."""
+    """A session in one transaction: committed on success, rolled back on error.
+
+    Keyword ``settings`` (``user_id=...``, read by policies as ``app.user_id``) are set
+    transaction-locally first.
+    """
     async with sessions() as session, session.begin():
+        await apply_settings(session, settings)
         yield session
