@@ -104,8 +104,7 @@ def generate(
         raise click.UsageError("--expand and --contract are two revisions: give one")
     options = pipeline.Options(message, allow_destructive, allow_rewrite, expand, contract)
     plan = pipeline.generate(project_dir, spec, options)
-    for warning in plan.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    _warn(plan)
     if check:
         if not plan.is_empty:
             click.echo("stale:", err=True)
@@ -128,6 +127,11 @@ def _print_diffs(plan: pipeline.Plan) -> None:
         click.echo(f"would remove {path}")
     if plan.is_empty:
         click.echo("nothing to do: the generated files match the spec")
+
+
+def _warn(plan: pipeline.Plan) -> None:
+    for warning in plan.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
 
 
 def _apply(plan: pipeline.Plan) -> None:
@@ -184,7 +188,9 @@ def init(project_dir: Path, spec: Path | None, force: bool) -> None:
             f"{config.spec_path} exists already; not replacing it with {spec}",
             hint=f"edit {config.spec} instead, or remove it first",
         )
-    _apply(pipeline.generate(project_dir))
+    plan = pipeline.generate(project_dir)
+    _warn(plan)
+    _apply(plan)
 
 
 # What a directory may hold for ``init`` to write into it without ``--force``.
@@ -290,6 +296,7 @@ def add_entity(
         return
     write_atomic(plan.config.spec_path, spec_change.new)
     click.echo(f"updated {spec_change.path}")
+    _warn(plan)
     _apply(plan)
 
 

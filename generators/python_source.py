@@ -203,6 +203,10 @@ def pieces(value: str, width: int, *, lines: bool = False) -> list[str]:
         elif current and shown_width(current + token) > width:
             cut.append(current)
             current = token
+        elif shown_width(token) > width:
+            # A word that fits, whose spaces do not: the spaces start the next piece.
+            cut.append(word)
+            current = token[len(word) :]
         else:
             current += token
     if current:

@@ -18,7 +18,11 @@ from pglast import ast
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
 from entityforge.generators import GenerationContext, generated_tests
-from entityforge.generators.exclusion_cases import ExclusionCase, exclusion_cases
+from entityforge.generators.exclusion_cases import (
+    ExclusionCase,
+    exclusion_cases,
+    untested_exclusions,
+)
 from entityforge.generators.factory_values import Expression
 from entityforge.generators.fixtures import (
     CheckViolation,
@@ -140,6 +144,7 @@ class EntityTestView:
     # differs from a taken one only in case is refused.
     case_folded: tuple[tuple[str, str], ...]
     exclusions: tuple[ExclusionCase, ...]
+    exclusion_notes: tuple[str, ...]
     optional_parents: tuple[tuple[str, str], ...]
     checks: tuple[CheckViolation, ...]
     tested_checks: tuple[CheckViolation, ...]
@@ -500,6 +505,11 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         unique_keys=unique_keys,
         case_folded=case_folded_keys(catalog, entity, unique_keys),
         exclusions=exclusions,
+        exclusion_notes=tuple(
+            line
+            for name, why in untested_exclusions(catalog, entity)
+            for line in comment_lines(f"{name} has no test: {why}.")
+        ),
         optional_parents=optional_parents(entity, unique_keys),
         checks=checks,
         tested_checks=tested,

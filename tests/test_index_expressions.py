@@ -20,7 +20,7 @@ from entityforge.spec import load_schema_text
 from tests.login_roles import login_role
 from tests.projects import psql_url
 from tests.test_incremental import execute, newest_revision, round_trip
-from tests.test_migrations import Project, new_project
+from tests.test_migrations import Project, new_project, query
 from tests.test_spec_errors import first_error
 
 __all__ = ["new_project"]
@@ -221,3 +221,33 @@ def test_the_generated_models_carry_the_indexes(new_project: Callable[..., Proje
     assert re.search(r'text\("\(lower\(email\)\)"\),\s+unique=True', models), models
     assert 'postgresql_include=["email", "rank"]' in models
     assert 'text("md5(lower(bio)::text)")' in models
+
+
+def test_case_variants_stop_a_case_insensitive_key_before_anything_changes(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    """Replacing ``unique: [[email]]`` with ``lower(email)`` on rows holding 'Ann@…' and
+    'ann@…': the revision counts the duplicates first, stops, and keeps the old key."""
+    plain = people("    unique: [[email]]\n").replace("soft_delete: true", "soft_delete: false")
+    folded = people('    indexes:\n      - {expressions: ["lower(email)"], unique: true}\n')
+    folded = folded.replace("soft_delete: true", "soft_delete: false")
+    project = new_project(load_schema_text(plain), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(
+        database_url,
+        *SEED[:1],
+        "INSERT INTO people (tenant_id, email, name) VALUES "
+        "('00000000-0000-7000-8000-000000000001', 'Ann@example.com', 'Ann'), "
+        "('00000000-0000-7000-8000-000000000001', 'ann@example.com', 'Ann')",
+    )
+    changed = project.write(load_schema_text(folded), with_models=True)
+    with pytest.raises(Exception) as raised:
+        changed.alembic(database_url, "upgrade", "head")
+    assert (
+        "table people: 1 values of (tenant_id, (lower(email))) are held by more than one row"
+    ) in str(raised.value)
+    kept = query(
+        database_url,
+        "SELECT conname FROM pg_constraint WHERE conname = 'uq_people_tenant_id_email'",
+    )
+    assert kept == [("uq_people_tenant_id_email",)]

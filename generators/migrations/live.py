@@ -32,6 +32,7 @@ from entityforge.migrate.operations import (
     AddForeignKey,
     AddUniqueConstraint,
     AlterColumn,
+    CreateIndex,
     CreateTable,
     Operation,
 )
@@ -187,6 +188,26 @@ class _NewColumns:
         return {new: op.sync.old for (name, new), op in self.synced.items() if name == table}
 
 
+def _unique_index_check(operation: CreateIndex, added: _NewColumns) -> list[Code]:
+    """The duplicate count before a unique index built on a table with rows: its keys
+    as they stand in the index (expressions, digests), among the rows its predicate
+    holds."""
+    index = operation.index
+    reads = index.column_names + (references(index.where).order if index.where else ())
+    if not operation.concurrently or added.before(operation.table, reads) != reads:
+        # A column the revision adds or renames: it holds no duplicate yet, or the key
+        # is built on a column that is renamed first (counted under its old name then).
+        return []
+    keys = ", ".join(
+        column.sql if column.expression or column.hashed else quote_identifier(column.name)
+        for column in index.columns
+    )
+    arguments = [quote_identifier(operation.table), index.name, escape_text(keys)]
+    if index.where is not None:
+        arguments.append(escape_text(index.where))
+    return [_steps_call("no_duplicates", *arguments)]
+
+
 def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
     """The checks of existing rows that steps of ``operations`` need, in order; none for
     a step on a column the same revision adds (it holds only its default)."""
@@ -204,6 +225,8 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
                         ", ".join(map(quote_identifier, columns)),
                     )
                 )
+        elif isinstance(operation, CreateIndex) and operation.index.unique:
+            checks += _unique_index_check(operation, added)
         elif isinstance(operation, AddCheckConstraint) and operation.validate_later:
             expression = operation.constraint.expression
             if added.before(operation.table, references(expression).columns) is not None:

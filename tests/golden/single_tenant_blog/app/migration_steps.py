@@ -220,11 +220,12 @@ def _count(sql: str) -> int:
     return count
 
 
-def no_duplicates(table: str, constraint: str, columns: str) -> None:
-    """Stop before a unique key that rows holding equal values would make fail."""
+def no_duplicates(table: str, constraint: str, columns: str, where: str = "true") -> None:
+    """Stop before a unique key that rows holding equal values would make fail; ``where``
+    is a unique index's predicate (the rows it holds)."""
     duplicates = _count(
         f"SELECT count(*) FROM (SELECT FROM {table} WHERE ({columns}) IS NOT NULL "
-        f"GROUP BY {columns} HAVING count(*) > 1) AS duplicated"
+        f"AND ({where}) GROUP BY {columns} HAVING count(*) > 1) AS duplicated"
     )
     if duplicates:
         raise MigrationRefused(
