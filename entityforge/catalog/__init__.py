@@ -176,21 +176,11 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
-class ExclusionElement:
-    """A column (or with ``expression`` a parsed SQL expression) of an exclusion
-    constraint, and the operator that compares it between two rows."""
+class ExclusionElement(IndexColumn):
+    """An element of an exclusion constraint's index (a column, or with ``expression``
+    a parsed SQL expression) and the operator that compares it between two rows."""
 
-    name: str
-    operator: str
-    expression: bool = False
-
-    @property
-    def sql(self) -> str:
-        return f"({self.name})" if self.expression else self.name
-
-    @property
-    def reads(self) -> tuple[str, ...]:
-        return references(self.name).order if self.expression else (self.name,)
+    operator: str = "="
 
 
 @dataclass(frozen=True)
@@ -508,8 +498,8 @@ def _exclusion(entity: Entity, lead: tuple[str, ...], spec: ExclusionSpec) -> Ex
     """The constraint, the tenant column joining with ``=`` first; among live rows only
     on a soft-delete table."""
     columns = {f.name for f in entity.fields} | {r.column for r in entity.relations if r.column}
-    elements = tuple(ExclusionElement(column, "=") for column in lead) + tuple(
-        ExclusionElement(subject, operator, expression=subject not in columns)
+    elements = tuple(ExclusionElement(column, operator="=") for column in lead) + tuple(
+        ExclusionElement(subject, expression=subject not in columns, operator=operator)
         for subject, operator in spec.elements
     )
     where = spec.where

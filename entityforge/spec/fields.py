@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from entityforge.schema import INDEX_METHODS, ColumnType, Field, IndexMethod
 from entityforge.spec.defaults import literal_default
@@ -11,7 +11,7 @@ from entityforge.spec.fieldtypes import resolve_column_type
 from entityforge.spec.generated import conflicting_keys, generation_expression, system_column
 from entityforge.spec.issues import Issues, Problem, did_you_mean
 from entityforge.spec.raw import RawField
-from entityforge.spec.sql import SqlExpressionError, parse_expression
+from entityforge.spec.sql import SqlExpression, SqlExpressionError, parse_expression
 
 _TEXT_TYPES = ("string", "text")
 _CONTAINER_TYPES = ("json", "array")
@@ -80,13 +80,19 @@ def build_field(
 
 
 def checked_expression(
-    issues: Issues, path: DocPath, text: str | None, columns: Mapping[str, object]
+    issues: Issues,
+    path: DocPath,
+    text: str | None,
+    columns: Mapping[str, object],
+    parse: Callable[[str], SqlExpression] = parse_expression,
+    elsewhere: str = "",
 ) -> str | None:
-    """Parse a boolean expression over the table's ``columns``; ``None`` if invalid."""
+    """Parse a boolean expression over the table's ``columns`` with ``parse``; ``None``
+    if invalid. ``elsewhere`` ends the hint for a column this table lacks."""
     if text is None:
         return None
     try:
-        expression = parse_expression(text)
+        expression = parse(text)
     except SqlExpressionError as error:
         issues.at_value(path, error.message, error.hint)
         return None
@@ -96,7 +102,7 @@ def checked_expression(
                 path,
                 f"the SQL expression refers to '{column}', which is no column of this table",
                 hint=did_you_mean(column, columns)
-                or f"the columns are: {', '.join(sorted(columns))}",
+                or f"the columns are: {', '.join(sorted(columns))}{elsewhere}",
             )
             return None
     return expression.text

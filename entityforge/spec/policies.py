@@ -22,10 +22,11 @@ from entityforge.schema import (
     Roles,
 )
 from entityforge.spec.document import DocPath
+from entityforge.spec.fields import checked_expression
 from entityforge.spec.issues import Issues, did_you_mean
 from entityforge.spec.names import check_identifier
 from entityforge.spec.raw import RawPolicy
-from entityforge.spec.sql import SqlExpressionError, parse_policy_expression
+from entityforge.spec.sql import parse_policy_expression
 
 # Which clause each command takes (PostgreSQL's CREATE POLICY).
 _TAKES_USING = frozenset({"select", "update", "delete", "all"})
@@ -145,24 +146,14 @@ def _clauses_fit(
 def _expression(
     issues: Issues, path: DocPath, text: str | None, columns: Mapping[str, object]
 ) -> str | None:
-    if text is None:
-        return None
-    try:
-        expression = parse_policy_expression(text)
-    except SqlExpressionError as error:
-        issues.at_value(path, error.message, error.hint)
-        return None
-    for column in expression.columns:
-        if column not in columns:
-            issues.at_value(
-                path,
-                f"the SQL expression refers to '{column}', which is no column of this table",
-                hint=did_you_mean(column, columns)
-                or f"the columns are: {', '.join(sorted(columns))} (columns of other tables "
-                "belong in a subquery)",
-            )
-            return None
-    return expression.text
+    return checked_expression(
+        issues,
+        path,
+        text,
+        columns,
+        parse=parse_policy_expression,
+        elsewhere=" (columns of other tables belong in a subquery)",
+    )
 
 
 def _roles(

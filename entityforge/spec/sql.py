@@ -9,6 +9,7 @@ pglast's deparsed text, the form migrations and models emit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -123,20 +124,7 @@ class SqlExpression:
 def parse_expression(text: str) -> SqlExpression:
     """Parse one scalar SQL expression; raise ``SqlExpressionError`` if it is not one."""
     node = _single_target(text)
-    columns: list[str] = []
-    for child in walk_nodes(node):
-        _refuse_forbidden(child)
-        if isinstance(child, ast.ColumnRef):
-            name = _column_name(child)
-            if name not in columns:
-                columns.append(name)
-    deparsed = _deparse(node)
-    if _deparse(_single_target(deparsed)) != deparsed:
-        raise SqlExpressionError(
-            f"the expression {text!r} does not survive a round trip through the SQL parser",
-            hint="simplify the expression",
-        )
-    return SqlExpression(deparsed, tuple(columns))
+    return _checked(text, node, walk_nodes(node))
 
 
 def parse_policy_expression(text: str) -> SqlExpression:
@@ -148,11 +136,21 @@ def parse_policy_expression(text: str) -> SqlExpression:
     and columns when the policy is created.
     """
     node = _single_target(text)
-    columns: list[str] = []
+    outer = []
     for child in _outside_subqueries(node):
         if isinstance(child, ast.SubLink):
             _refuse_parameters(child.subselect)
-            continue
+        else:
+            outer.append(child)
+    return _checked(text, node, outer)
+
+
+def _checked(text: str, node: ast.Node, children: Iterable[ast.Node]) -> SqlExpression:
+    """``node`` (parsed from ``text``) as kept: each of ``children`` refused if it is
+    forbidden, the columns they name in order, and the deparsed text, which must read
+    back as itself."""
+    columns: list[str] = []
+    for child in children:
         _refuse_forbidden(child)
         if isinstance(child, ast.ColumnRef):
             name = _column_name(child)
