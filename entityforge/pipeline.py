@@ -317,7 +317,7 @@ def apply_plan(plan: Plan) -> None:
         )
     written = [plan.config.root / path for path in plan.outputs]
     written += [base_dir / path for path in plan.outputs if not is_history(plan.config, path)]
-    render_cache.record(plan.config, inputs, written)
+    render_cache.record(plan.config, inputs, written, plan.warnings)
 
 
 def generate(project_dir: Path, spec: Path | None = None, options: Options = Options()) -> Plan:
@@ -329,11 +329,14 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
     if spec_text is not None and not (options.expand or options.contract):
         inputs = render_cache.inputs_digest(config, spec_text, history_inputs(config))
         if render_cache.is_current(config, inputs):
+            warnings = render_cache.recorded_warnings(config)
             if render_cache.untouched(config):
-                return Plan(config, (), spec_text=spec_text, inputs=inputs)
+                return Plan(config, (), spec_text=spec_text, warnings=warnings, inputs=inputs)
             outputs, digests = _last_outputs(config)
             plan = plan_changes(config, outputs, digests)
-            return replace(plan, spec_text=spec_text, outputs=tuple(outputs), inputs=inputs)
+            return replace(
+                plan, spec_text=spec_text, warnings=warnings, outputs=tuple(outputs), inputs=inputs
+            )
     try:
         with collector_paused():
             schema = load_schema(spec_path)

@@ -110,3 +110,18 @@ def test_untouched_files_are_not_read_again(
     pipeline.apply_plan(plan)
     monkeypatch.setattr(pipeline, "_last_outputs", unread)
     assert pipeline.generate(project).is_empty
+
+
+def test_a_skipped_render_gives_the_warnings_again(tmp_path: Path, loads: list[Path]) -> None:
+    spec = EXAMPLE.read_text(encoding="utf-8").replace(
+        "entities:\n",
+        "entities:\n  Price:\n    fields: {amount: decimal}\n    indexes: [{columns: [amount]}]\n",
+        1,
+    )
+    (tmp_path / "entities.yaml").write_text(spec)
+    first = pipeline.generate(tmp_path)
+    pipeline.apply_plan(first)
+    loads.clear()
+    again = pipeline.generate(tmp_path)
+    assert not loads and first.warnings
+    assert again.warnings == first.warnings

@@ -21,7 +21,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from entityforge.project import ProjectConfig
 # installation of entityforge, so it differs from one machine to another.
 INPUTS_FILE = "cache/inputs-digest"
 FILES_FILE = "cache/written-files.json"
+WARNINGS_FILE = "cache/warnings.json"
 _GENERATOR_SUFFIXES = (".py", ".jinja")
 _FORMATTERS = ("black", "ruff")
 
@@ -85,22 +86,44 @@ def is_current(config: ProjectConfig, digest: str) -> bool:
     return read_text(config.state_dir / INPUTS_FILE) == digest + "\n"
 
 
-def record(config: ProjectConfig, digest: str | None, files: Iterable[Path] = ()) -> None:
-    """Keep the digest of the generation just written (None forgets any kept one), and
+def record(
+    config: ProjectConfig,
+    digest: str | None,
+    files: Iterable[Path] = (),
+    warnings: Sequence[str] = (),
+) -> None:
+    """Keep the digest of the generation just written (None forgets any kept one), the
+    warnings it gave (a generation skipped for the same inputs gives them again), and
     the size and modification time of ``files``, what it wrote and left (none given:
     those kept stay, as a generation that found nothing to do leaves them)."""
     path = config.state_dir / INPUTS_FILE
     listing = config.state_dir / FILES_FILE
+    kept_warnings = config.state_dir / WARNINGS_FILE
     if digest is None:
-        path.unlink(missing_ok=True)
-        listing.unlink(missing_ok=True)
+        for kept in (path, listing, kept_warnings):
+            kept.unlink(missing_ok=True)
         return
     signatures = _signatures(config.root, files)
     text = json.dumps(signatures, separators=(",", ":")) + "\n"
     if signatures and read_text(listing) != text:
         write_atomic(listing, text)
+    warnings_text = json.dumps(list(warnings), indent=1) + "\n"
+    if read_text(kept_warnings) != warnings_text:
+        write_atomic(kept_warnings, warnings_text)
     if read_text(path) != digest + "\n":
         write_atomic(path, digest + "\n")
+
+
+def recorded_warnings(config: ProjectConfig) -> tuple[str, ...]:
+    """The warnings of the last written generation (none when they were not kept)."""
+    text = read_text(config.state_dir / WARNINGS_FILE)
+    try:
+        warnings = json.loads(text) if text is not None else []
+    except json.JSONDecodeError:
+        return ()
+    if not isinstance(warnings, list):
+        return ()
+    return tuple(warning for warning in warnings if isinstance(warning, str))
 
 
 def untouched(config: ProjectConfig) -> bool:
