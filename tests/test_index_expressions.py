@@ -223,14 +223,34 @@ def test_the_generated_models_carry_the_indexes(new_project: Callable[..., Proje
     assert 'text("md5(lower(bio)::text)")' in models
 
 
+PLAIN_KEY = people("    unique: [[email]]\n").replace("soft_delete: true", "soft_delete: false")
+FOLDED_KEY = people(
+    '    indexes:\n      - {expressions: ["lower(email)"], unique: true}\n'
+).replace("soft_delete: true", "soft_delete: false")
+
+
+def test_a_replaced_unique_key_is_dropped_once_its_replacement_is_built(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    """From ``unique: [[email]]`` to ``lower(email)`` on a table with rows, no moment
+    lacks a key: the old one is dropped after the concurrent build, and back again."""
+    project = round_trip(new_project, database_url, PLAIN_KEY, FOLDED_KEY, SEED)
+    _, source = newest_revision(project)
+    upgrade, downgrade = source.split("def downgrade")
+    for body, built, dropped in [
+        (upgrade, "uq_people_tenant_id_lower_email", "uq_people_tenant_id_email"),
+        (downgrade, "uq_people_tenant_id_email", "uq_people_tenant_id_lower_email"),
+    ]:
+        # The build starts by clearing what an interrupted one left; the drop comes last.
+        assert body.index(f'drop_invalid_index("{built}")') < body.rindex(dropped), body
+
+
 def test_case_variants_stop_a_case_insensitive_key_before_anything_changes(
     database_url: str, new_project: Callable[..., Project]
 ) -> None:
     """Replacing ``unique: [[email]]`` with ``lower(email)`` on rows holding 'Ann@…' and
     'ann@…': the revision counts the duplicates first, stops, and keeps the old key."""
-    plain = people("    unique: [[email]]\n").replace("soft_delete: true", "soft_delete: false")
-    folded = people('    indexes:\n      - {expressions: ["lower(email)"], unique: true}\n')
-    folded = folded.replace("soft_delete: true", "soft_delete: false")
+    plain, folded = PLAIN_KEY, FOLDED_KEY
     project = new_project(load_schema_text(plain), with_models=True)
     project.alembic(database_url, "upgrade", "head")
     execute(

@@ -59,6 +59,7 @@ from entityforge.migrate.operations import (
     CreateUpdatedAtFunction,
     CreateUpdatedAtTrigger,
     DropIndex,
+    DropUniqueConstraint,
     EnableRowLevelSecurity,
     GrantPrivileges,
     Operation,
@@ -109,35 +110,50 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
         )
     )
     deferred = [op for op in changes if op.outside_transaction]
-    built = [op for op in deferred if not isinstance(op, DropIndex)]
-    superseded = [op for op in deferred if isinstance(op, DropIndex)]
+    built = [op for op in deferred if not isinstance(op, (DropIndex, DropUniqueConstraint))]
+    superseded = [op for op in deferred if isinstance(op, (DropIndex, DropUniqueConstraint))]
     in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
     return (*in_place, *keys.builds, *renamed.operations, *in_transaction, *built, *superseded)
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:
-    """An index the new catalog no longer wants, on columns it keeps as they are, is
-    dropped concurrently once the indexes replacing it are built (unless it needs an
-    extension the revision drops)."""
+    """An index or unique key the new catalog no longer wants, on columns it keeps as
+    they are, is dropped once the indexes replacing it are built, so that no moment lacks
+    a key (an index concurrently, unless it needs an extension the revision drops)."""
+    if isinstance(operation, DropUniqueConstraint):
+        unique = operation.constraint
+        if _keeps_columns(operation.table, unique.name, unique.columns, current, target):
+            return replace(operation, concurrently=True)
+        return operation
     if not isinstance(operation, DropIndex):
         return operation
     index = operation.index
     plain = index.method == "btree" and all(c.opclass is None for c in index.columns)
     if not plain and set(current.extensions) - set(target.extensions):
         return operation
+    columns = (*index.column_names, *index.include)
+    if not _keeps_columns(operation.table, index.name, columns, current, target):
+        return operation
     before = next(t for t in current.tables if t.name == operation.table)
-    after = next((t for t in target.tables if t.name == operation.table), None)
-    if after is None:
-        return operation
-    kept = set(after.columns)
-    names = {i.name for i in after.indexes} | {u.name for u in after.uniques}
-    columns = {*index.column_names, *index.include}
-    if index.name in names or any(before.column(name) not in kept for name in columns):
-        return operation
+    after = next(t for t in target.tables if t.name == operation.table)
     if index.where and _mentions_dropped_column(index.where, before, after):
         # Dropping that column drops the index with it, inside the transaction.
         return operation
     return replace(operation, concurrently=True)
+
+
+def _keeps_columns(
+    table: str, name: str, columns: Iterable[str], current: Catalog, target: Catalog
+) -> bool:
+    """Whether ``target`` keeps ``table`` and ``columns`` as they are, and ``name`` for
+    neither an index nor a unique key."""
+    before = next(t for t in current.tables if t.name == table)
+    after = next((t for t in target.tables if t.name == table), None)
+    if after is None:
+        return False
+    kept = set(after.columns)
+    names = {i.name for i in after.indexes} | {u.name for u in after.uniques}
+    return name not in names and all(before.column(column) in kept for column in columns)
 
 
 def _mentions_dropped_column(predicate: str, before: Table, after: Table) -> bool:
