@@ -87,7 +87,8 @@ def _round(connection: psycopg.Connection, table: str) -> tuple[float, float]:
     connection.commit()
     inserted = _timed(
         connection,
-        f"INSERT INTO {table} (title, rank) SELECT 'item ' || n, n FROM generate_series(1, {ROWS}) n",
+        f"INSERT INTO {table} (title, rank)"
+        f" SELECT 'item ' || n, n FROM generate_series(1, {ROWS}) n",
     )
     updated = _timed(connection, f"UPDATE {table} SET rank = rank + 1")
     return inserted, updated
@@ -124,7 +125,8 @@ def main() -> None:
                 refusals = [
                     _refused(
                         writer,
-                        "INSERT INTO audited_history (row_id, operation, changes) VALUES (1, 'insert', '{}')",
+                        "INSERT INTO audited_history (row_id, operation, changes)"
+                        " VALUES (1, 'insert', '{}')",
                     ),
                     _refused(writer, "UPDATE audited_history SET actor = 'forged'"),
                     _refused(writer, "DELETE FROM audited_history"),
@@ -138,7 +140,8 @@ def main() -> None:
             ratio = audited / plain
             verdict = "met" if ratio <= TARGET else "MISSED"
             print(
-                f"{operation:>20} rows: plain {plain * 1000:7.1f} ms, audited {audited * 1000:7.1f} ms,"
+                f"{operation:>20} rows: plain {plain * 1000:7.1f} ms,"
+                f" audited {audited * 1000:7.1f} ms,"
                 f" overhead {ratio:4.2f}x (target <= {TARGET:.1f}x, {verdict})"
             )
         print(f"history rows written: {history[0] if history else 0:,}")
