@@ -250,8 +250,7 @@ def test_case_variants_stop_a_case_insensitive_key_before_anything_changes(
 ) -> None:
     """Replacing ``unique: [[email]]`` with ``lower(email)`` on rows holding 'Ann@…' and
     'ann@…': the revision counts the duplicates first, stops, and keeps the old key."""
-    plain, folded = PLAIN_KEY, FOLDED_KEY
-    project = new_project(load_schema_text(plain), with_models=True)
+    project = new_project(load_schema_text(PLAIN_KEY), with_models=True)
     project.alembic(database_url, "upgrade", "head")
     execute(
         database_url,
@@ -260,7 +259,7 @@ def test_case_variants_stop_a_case_insensitive_key_before_anything_changes(
         "('00000000-0000-7000-8000-000000000001', 'Ann@example.com', 'Ann'), "
         "('00000000-0000-7000-8000-000000000001', 'ann@example.com', 'Ann')",
     )
-    changed = project.write(load_schema_text(folded), with_models=True)
+    changed = project.write(load_schema_text(FOLDED_KEY), with_models=True)
     with pytest.raises(Exception) as raised:
         changed.alembic(database_url, "upgrade", "head")
     assert (

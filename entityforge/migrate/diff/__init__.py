@@ -120,37 +120,32 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
     """An index or unique key the new catalog no longer wants, on columns it keeps as
     they are, is dropped once the indexes replacing it are built, so that no moment lacks
     a key (an index concurrently, unless it needs an extension the revision drops)."""
+    if not isinstance(operation, (DropIndex, DropUniqueConstraint)):
+        return operation
+    before = next(t for t in current.tables if t.name == operation.table)
+    after = next((t for t in target.tables if t.name == operation.table), None)
+    if after is None:
+        return operation
     if isinstance(operation, DropUniqueConstraint):
         unique = operation.constraint
-        if _keeps_columns(operation.table, unique.name, unique.columns, current, target):
+        if _keeps_columns(before, after, unique.name, unique.columns):
             return replace(operation, concurrently=True)
-        return operation
-    if not isinstance(operation, DropIndex):
         return operation
     index = operation.index
     plain = index.method == "btree" and all(c.opclass is None for c in index.columns)
     if not plain and set(current.extensions) - set(target.extensions):
         return operation
-    columns = (*index.column_names, *index.include)
-    if not _keeps_columns(operation.table, index.name, columns, current, target):
+    if not _keeps_columns(before, after, index.name, (*index.column_names, *index.include)):
         return operation
-    before = next(t for t in current.tables if t.name == operation.table)
-    after = next(t for t in target.tables if t.name == operation.table)
     if index.where and _mentions_dropped_column(index.where, before, after):
         # Dropping that column drops the index with it, inside the transaction.
         return operation
     return replace(operation, concurrently=True)
 
 
-def _keeps_columns(
-    table: str, name: str, columns: Iterable[str], current: Catalog, target: Catalog
-) -> bool:
-    """Whether ``target`` keeps ``table`` and ``columns`` as they are, and ``name`` for
+def _keeps_columns(before: Table, after: Table, name: str, columns: Iterable[str]) -> bool:
+    """Whether ``after`` keeps ``columns`` of ``before`` as they are, and ``name`` for
     neither an index nor a unique key."""
-    before = next(t for t in current.tables if t.name == table)
-    after = next((t for t in target.tables if t.name == table), None)
-    if after is None:
-        return False
     kept = set(after.columns)
     names = {i.name for i in after.indexes} | {u.name for u in after.uniques}
     return name not in names and all(before.column(column) in kept for column in columns)
