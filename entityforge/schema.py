@@ -36,6 +36,10 @@ FieldTypeName = Literal[
     "numrange",
 ]
 FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defined]
+SearchTypeName = Literal["tsvector", "tsquery"]
+"""The types of full-text search: an entity's ``search`` column and the queries it
+answers. No field declares them; the columns and functions ``search`` implies do."""
+ColumnTypeName: TypeAlias = FieldTypeName | SearchTypeName
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ SPELLINGS: dict[str, Spelling] = {
     "int4range": Spelling("INT4RANGE", "int4range", "int4range", dialect=True),
     "int8range": Spelling("INT8RANGE", "int8range", "int8range", dialect=True),
     "numrange": Spelling("NUMRANGE", "numrange", "numrange", dialect=True),
+    "tsvector": Spelling("TSVECTOR", "tsvector", "tsvector", "str", dialect=True),
+    "tsquery": Spelling("TSQUERY", "tsquery", "tsquery", "str", dialect=True),
 }
 """Every field type's spelling: the one table a new type is added to."""
 RANGE_ELEMENTS: dict[str, FieldTypeName] = {
@@ -133,7 +139,7 @@ class ColumnType:
     an array (never itself an array or an enum).
     """
 
-    name: FieldTypeName
+    name: ColumnTypeName
     max_length: int | None = None
     precision: int | None = None
     scale: int | None = None
@@ -248,6 +254,24 @@ class ExclusionSpec:
     where: str | None = None
 
 
+SearchWeight = Literal["A", "B", "C", "D"]
+SEARCH_WEIGHTS: tuple[str, ...] = SearchWeight.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """Full-text search (``search``): the fields read, each with its weight (``A``
+    ranks highest), and the text search configuration that makes their words lexemes.
+
+    ``column`` is the stored generated ``tsvector`` the entity's fields hold it in,
+    and a GIN index serves it.
+    """
+
+    fields: tuple[tuple[str, SearchWeight], ...]
+    language: str = "simple"
+    column: str = "search_vector"
+
+
 @dataclass(frozen=True)
 class Entity:
     """An entity: one table, its fields and relations.
@@ -271,6 +295,7 @@ class Entity:
     comment: str | None = None
     renamed_from: str | None = None
     exclusions: tuple[ExclusionSpec, ...] = ()
+    search: SearchSpec | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -65,7 +65,9 @@ def evaluation_sql(table: str, columns: tuple[Column, ...]) -> str:
 
 def generated_case(schema: Schema, catalog: Catalog, entity: Entity) -> GeneratedCase | None:
     table = catalog.table(entity.table)
-    generated = tuple(column for column in table.columns if column.generated)
+    generated = tuple(
+        column for column in table.columns if column.generated and not column.searched
+    )
     if not generated:
         return None
     read = {name for column in generated for name in references(column.generated or "").columns}

@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entityforge import naming
-from entityforge.catalog import Table
+from entityforge.catalog import Search, Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.python_source import Import, docstring, render_imports
 from entityforge.generators.schemas import class_names
-from entityforge.generators.templating import render
+from entityforge.generators.templating import python_literal, render
 from entityforge.schema import RANGE_ELEMENTS, Entity, Schema
 
 # Column types a listing cannot sort by (no order, or none a cursor can carry).
-UNSORTABLE_TYPES = frozenset({"json", "array", "bytes", "interval", *RANGE_ELEMENTS})
+UNSORTABLE_TYPES = frozenset({"json", "array", "bytes", "interval", "tsvector", *RANGE_ELEMENTS})
+# The operator of a full-text search column's function, which ``search_text`` calls.
+TEXT_MATCH = "@@"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class RepositoryBaseView:
     soft_delete: bool
     searches: bool = False
     generated: bool = False
+    text_search: bool = False
 
     @property
     def written_only(self) -> str:
@@ -52,6 +55,8 @@ class EntityRepositoryView:
     load_type: str
     loads: tuple[str, ...]
     searches: tuple[tuple[str, str], ...] = ()
+    text_search: str | None = None
+    """The ``TextSearch(...)`` of an entity with ``search``."""
 
 
 def repository_class(entity: Entity) -> str:
@@ -63,10 +68,32 @@ def _base_class(entity: Entity) -> str:
 
 
 def _has_searches(ctx: GenerationContext) -> bool:
-    return any(table.searches for table in ctx.catalog.tables)
+    return any(_searches(table) for table in ctx.catalog.tables)
 
 
-def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool) -> str:
+def _searches(table: Table) -> tuple[Search, ...]:
+    """The searches ``search`` serves: containment and trigram patterns."""
+    return tuple(search for search in table.searches if search.operator != TEXT_MATCH)
+
+
+def _has_text_search(ctx: GenerationContext) -> bool:
+    return any(entity.search for entity in ctx.schema.entities)
+
+
+def _text_search(table: Table, entity: Entity) -> str | None:
+    """``TextSearch(column, language, function)`` of an entity with ``search``."""
+    if entity.search is None:
+        return None
+    function = next((s.function for s in table.searches if s.operator == TEXT_MATCH), None)
+    arguments = [entity.search.column, entity.search.language]
+    if function is not None:
+        arguments.append(function)
+    return f"TextSearch({', '.join(python_literal(argument) for argument in arguments)})"
+
+
+def _base_imports(
+    package: str, tenancy: bool, soft_delete: bool, searches: bool, text_search: bool
+) -> str:
     wanted = [
         ("builtins", None, True),
         ("operator", None, True),
@@ -80,19 +107,21 @@ def _base_imports(package: str, tenancy: bool, soft_delete: bool, searches: bool
         ("contextlib", "asynccontextmanager", True),
         ("dataclasses", "dataclass", True),
         ("typing", "Any", True),
-        ("typing", "ClassVar", searches),
+        ("typing", "ClassVar", searches or text_search),
         ("typing", "Generic", True),
         ("typing", "TypeVar", True),
         ("sqlalchemy", "ColumnElement", True),
+        ("sqlalchemy", "Double", text_search),
         ("sqlalchemy", "Select", True),
         ("sqlalchemy", "String", searches),
         ("sqlalchemy", "Text", searches),
-        ("sqlalchemy", "cast", searches),
+        ("sqlalchemy", "cast", searches or text_search),
         ("sqlalchemy", "delete", True),
         ("sqlalchemy", "func", True),
         ("sqlalchemy", "inspect", True),
         ("sqlalchemy", "select", True),
         ("sqlalchemy", "update", True),
+        ("sqlalchemy.dialects.postgresql", "REGCONFIG", text_search),
         ("sqlalchemy.exc", "DBAPIError", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),
         (f"{package}.errors", "NotFoundError", True),
@@ -115,12 +144,19 @@ def base_module(ctx: GenerationContext) -> str:
     tenancy = ctx.schema.tenancy
     soft_delete = any(entity.soft_delete for entity in ctx.schema.entities)
     view = RepositoryBaseView(
-        imports=_base_imports(ctx.package, tenancy is not None, soft_delete, _has_searches(ctx)),
+        imports=_base_imports(
+            ctx.package,
+            tenancy is not None,
+            soft_delete,
+            _has_searches(ctx),
+            _has_text_search(ctx),
+        ),
         tenancy=tenancy is not None,
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
         soft_delete=soft_delete,
         searches=_has_searches(ctx),
         generated=any(c.generated for t in ctx.catalog.tables for c in t.columns),
+        text_search=_has_text_search(ctx),
     )
     return render("repositories/base.py.jinja", view=view)
 
@@ -159,6 +195,7 @@ def load_paths(schema: Schema, entity: Entity) -> tuple[str, ...]:
 
 def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     base_class = _base_class(entity)
+    table = ctx.catalog.table(entity.table)
     create, update, _ = class_names(entity)
     loads = load_paths(ctx.schema, entity)
     imports = [
@@ -168,6 +205,8 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
         Import(f"{ctx.package}.schemas", update),
         Import(".base", base_class),
     ]
+    if entity.search is not None:
+        imports.append(Import(".base", "TextSearch"))
     if not loads:
         imports.append(Import("typing", "Never"))
     view = EntityRepositoryView(
@@ -180,13 +219,13 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
         ),
         base_class=base_class,
         order_type=f"{entity.name}Order",
-        orders=sort_orders(ctx.catalog.table(entity.table)),
+        orders=sort_orders(table),
         load_type=f"{entity.name}Load",
         loads=loads,
         searches=tuple(
-            (naming.attribute_name(search.column), search.function)
-            for search in ctx.catalog.table(entity.table).searches
+            (naming.attribute_name(search.column), search.function) for search in _searches(table)
         ),
+        text_search=_text_search(table, entity),
     )
     return render("repositories/entity.py.jinja", view=view, create=create, update=update)
 
@@ -195,6 +234,8 @@ def package_module(ctx: GenerationContext) -> str:
     base_names = ["Page", "Repository"]
     if any(entity.soft_delete for entity in ctx.schema.entities):
         base_names.append("SoftDeleteRepository")
+    if _has_text_search(ctx):
+        base_names.append("TextSearch")
     imports = {Import(".base", name) for name in base_names}
     exported = list(base_names)
     for entity in ctx.schema.entities:
@@ -223,7 +264,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     )
     for helper in ("keyset", "bulk", "relations"):
         files[f"{directory}/{helper}.py"] = render(
-            f"repositories/{helper}.py.jinja", package=ctx.package, ranges=ranges
+            f"repositories/{helper}.py.jinja",
+            package=ctx.package,
+            ranges=ranges,
+            text_search=_has_text_search(ctx),
         )
     for entity in ctx.schema.entities:
         files[f"{directory}/{naming.snake_case(entity.name)}.py"] = entity_module(ctx, entity)

@@ -278,7 +278,7 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
             f"A ``{entity.name}`` as an API returns it; ``model_validate(row)`` reads one.",
             _config(names, from_attributes="True", **by_name),
             (),
-            [_read_field(column, names) for column in table.columns],
+            [_read_field(column, names) for column in table.columns if not column.searched],
         ),
     )
     imports: set[Import] = {Import("pydantic", "BaseModel"), Import(".base", "WriteSchema")}

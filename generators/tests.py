@@ -17,7 +17,7 @@ from pglast import ast
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
-from entityforge.generators import GenerationContext, generated_tests
+from entityforge.generators import GenerationContext, generated_tests, search_tests
 from entityforge.generators.exclusion_cases import (
     ExclusionCase,
     exclusion_cases,
@@ -698,6 +698,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
         )
     files.update(generated_tests.generate(ctx))
+    files.update(search_tests.generate(ctx))
     policies = policy_test_view(schema, catalog)
     if policies is not None:
         files["tests/test_policies.py"] = render(

@@ -81,6 +81,12 @@ class Column:
     renamed_from: str | None = None
     generated: str | None = None
 
+    @property
+    def searched(self) -> bool:
+        """Whether this is a full-text search column (``search``): the weighted words of
+        the searched fields, for the database's index; no API reads or writes it."""
+        return self.type.name == "tsvector"
+
 
 @dataclass(frozen=True)
 class ForeignKey:
@@ -207,7 +213,8 @@ class Search:
     policy they are filters, never index conditions. ``function`` (``SECURITY DEFINER``,
     owned by the admin role, which bypasses row-level security) returns the ids of the
     rows of the tenant the setting names whose ``column`` matches its argument, reading
-    the index for both; ``operator`` is ``@>`` or ``ILIKE``.
+    the index for both; ``operator`` is ``@>``, ``ILIKE`` or, for a full-text search
+    column, ``@@``.
     """
 
     function: str
@@ -767,6 +774,8 @@ def _add_searches(table: Table) -> Table:
                 operator, verb = "ILIKE", "ilike"
             elif kind in ("json", "array"):
                 operator, verb = "@>", "contains"
+            elif kind == "tsvector":
+                operator, verb = "@@", "match"
             else:
                 continue
             name = naming.truncate(f"{table.name}_{item.name}_{verb}")

@@ -16,6 +16,7 @@ from entityforge.spec.names import check_identifier
 from entityforge.spec.policies import build_policies
 from entityforge.spec.raw import RawDefaults, RawEntity
 from entityforge.spec.relations import build_relation, relation_column
+from entityforge.spec.search import SEARCH_COLUMN, build_search
 
 UUID = ColumnType("uuid")
 TIMESTAMP = ColumnType("datetime")
@@ -67,6 +68,10 @@ def build_entity(
         renamed_from=raw.renamed_from,
     )
     generated = generated_columns(entity, context.tenancy)
+    if raw.search is not None:
+        generated[SEARCH_COLUMN] = (
+            "'search' keeps the searched words in search_vector; other columns may not use it"
+        )
     _check_names(issues, base, name, raw, generated)
     column_names = dict.fromkeys([*generated, *(raw.fields or {})])
     for relation_name, raw_relation in (raw.relations or {}).items():
@@ -74,6 +79,11 @@ def build_entity(
         if column:
             column_names[column] = None
     fields = _fields(issues, base, name, raw, column_names)
+    if raw.search is not None:
+        search = build_search(issues, base + ("search",), raw.search, fields)
+        if search is not None:
+            entity = replace(entity, search=search[0])
+            fields += (search[1],)
     relations = _relations(issues, base, entity, raw, context)
     columns = _column_types(entity, generated, fields, relations, column_names)
     return _with_constraints(issues, base, raw, entity, fields, relations, columns, context)

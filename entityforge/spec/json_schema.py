@@ -29,8 +29,10 @@ from entityforge.schema import (
     ON_DELETE_ACTIONS,
     POLICY_COMMANDS,
     RELATION_KINDS,
+    SEARCH_WEIGHTS,
 )
 from entityforge.spec.raw import EXTENSION_PREFIX, RawSpec
+from entityforge.spec.search import LANGUAGES
 
 SCHEMA_FILE = Path(__file__).with_name("entities.schema.json")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -130,12 +132,16 @@ def _add_choices(defs: dict[str, Any]) -> None:
         ("RawRelation", "on_delete"): ON_DELETE_ACTIONS,
         ("RawIndex", "using"): INDEX_METHODS,
         ("RawTenancy", "distribution"): DISTRIBUTIONS,
+        ("RawSearch", "language"): LANGUAGES,
     }
     for (model, key), values in choices.items():
         prop = defs[model]["properties"][key]
         prop.pop("type", None)
         prop.pop("anyOf", None)
         prop["enum"] = list(values) + ([None] if key in ("on_delete", "distribution") else [])
+    weights = defs["RawSearch"]["properties"]["fields"]
+    weights["additionalProperties"] = {"enum": list(SEARCH_WEIGHTS)}
+    weights["propertyNames"] = {"pattern": naming.SNAKE_CASE.pattern}
     index = defs["RawField"]["properties"]["index"]
     index.pop("anyOf", None)
     index["anyOf"] = [{"type": ["boolean", "null"]}, {"enum": list(INDEX_METHODS)}]

@@ -209,6 +209,16 @@ class RawPolicy(RawModel):
         return [value] if isinstance(value, str) else value
 
 
+class RawSearch(RawModel):
+    fields: dict[str, str]
+    """The searched fields (string or text), each with its weight: A (ranks highest), B, C
+    or D."""
+    language: str = "simple"
+    """The text search configuration that turns words into lexemes: simple (words as written,
+    lower-cased; default) or a language such as english, german or french (stemmed, without
+    stop words)."""
+
+
 class RawEntity(RawModel):
     table: str | None = None
     """The table's name (default: the snake_case plural of the entity name)."""
@@ -240,6 +250,9 @@ class RawEntity(RawModel):
     policies: list[RawPolicy] | None = None
     """Restrictive row-level policies: a list of {name, for, using, check, roles}; they only
     narrow what the roles may see and change."""
+    search: RawSearch | None = None
+    """Full-text search: a stored generated tsvector column (search_vector) over the weighted
+    fields, a GIN index, and a ranked search_text method in the repository."""
     renamed_from: str | None = None
     """The entity's previous name or table name: the next revision renames the table."""
     comment: str | None = None

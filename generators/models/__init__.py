@@ -131,7 +131,8 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
     if column.comment:
         comment = string_literal(column.comment, ARGUMENT_INDENT, "comment=", ",")
         arguments.append(f"comment={comment}")
-    value = call(names.symbols.name("sqlalchemy.orm", "mapped_column"), *arguments)
+    declare = "unmapped_column" if column.searched else "mapped_column"
+    value = call(names.symbols.name("sqlalchemy.orm", declare), *arguments)
     return Code(f"{attribute}: {annotation.text} = {value.text}").with_imports(
         annotation.imports, value.imports
     )

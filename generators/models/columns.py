@@ -125,7 +125,8 @@ def mapped_annotation(column: Column, names: ModelNames) -> tuple[Code, bool]:
     states_nullability = column.type.name != "json" or _json_shape(column) != "scalar"
     if column.nullable and states_nullability:
         inner = inner.wrap("", " | None")
-    mapped = names.symbols.name("sqlalchemy.orm", "Mapped")
+    # A search column is the table's, for its index: the model never reads or writes it.
+    mapped = names.symbols.name("sqlalchemy.orm", "Unmapped" if column.searched else "Mapped")
     return inner.wrap(f"{mapped.text}[", "]").with_imports(mapped.imports), states_nullability
 
 

@@ -67,8 +67,10 @@ def search_functions(table: Table, catalog: Catalog) -> list[CreateSearchFunctio
 
 
 def _argument(table: Table, search: Search) -> ColumnType:
-    """What the function compares the column with: text for ``ILIKE``, else the column's
-    own type."""
+    """What the function compares the column with: text for ``ILIKE``, a query for
+    ``@@``, else the column's own type."""
     if search.operator == "ILIKE":
         return ColumnType("text")
+    if search.operator == "@@":
+        return ColumnType("tsquery")
     return table.column(search.column).type

@@ -116,7 +116,12 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]
 
 def encode(keys: Sequence[SortKey], row: Any) -> str:
     """The cursor after ``row``: its sort values and the ordering they belong to."""
-    values = [_json_value(getattr(row, key.name)) for key in keys]
+    return encode_values(keys, [getattr(row, key.name) for key in keys])
+
+
+def encode_values(keys: Sequence[SortKey], values: Sequence[Any]) -> str:
+    """The cursor after the row whose sort values are ``values``, such as a rank."""
+    values = [_json_value(value) for value in values]
     document = json.dumps([_signature(keys), values], separators=(",", ":"))
     return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
 

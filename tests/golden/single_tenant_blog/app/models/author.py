@@ -3,8 +3,9 @@
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Computed, Index, Integer, String, Text, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column, relationship, unmapped_column
 
 from .base import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKeyMixin
 
@@ -20,6 +21,7 @@ class Author(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, Base):
         Index(
             "uq_authors_email", "email", unique=True, postgresql_where=text("deleted_at IS NULL")
         ),
+        Index("ix_authors_search_vector_gin", "search_vector", postgresql_using="gin"),
         CheckConstraint("karma >= 0", name="karma"),
     )
 
@@ -27,6 +29,17 @@ class Author(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
     bio: Mapped[str | None] = mapped_column(Text, comment="Markdown; shown on the author's page.")
     karma: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    search_vector: Unmapped[str] = unmapped_column(
+        postgresql.TSVECTOR,
+        Computed(
+            (
+                "setweight(to_tsvector('simple'::regconfig, name), 'A') || "
+                "setweight(to_tsvector('simple'::regconfig, coalesce(left(bio, 65415), '')), 'C')"
+            ),
+            persisted=True,
+        ),
+        comment="The weighted words of name, bio.",
+    )
 
     posts: Mapped[list["Post"]] = relationship(
         back_populates="author", passive_deletes="all", lazy="raise_on_sql"

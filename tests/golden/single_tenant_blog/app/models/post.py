@@ -5,10 +5,10 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.mutable import MutableDict, MutableList
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column, relationship, unmapped_column
 
 from .associations import post_tags
 from .base import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKeyMixin
@@ -27,6 +27,7 @@ class Post(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, Base):
         Index("uq_posts_slug", "slug", unique=True, postgresql_where=text("deleted_at IS NULL")),
         Index("ix_posts_published_at", "published_at"),
         Index("ix_posts_extra_gin", "extra", postgresql_using="gin"),
+        Index("ix_posts_search_vector_gin", "search_vector", postgresql_using="gin"),
         Index("ix_posts_author_id_published_at", "author_id", "published_at"),
         Index(
             "ix_posts_title_trgm",
@@ -47,6 +48,17 @@ class Post(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, Base):
     )
     extra: Mapped[dict[str, Any]] = mapped_column(
         MutableDict.as_mutable(postgresql.JSONB), server_default=text("'{}'::jsonb")
+    )
+    search_vector: Unmapped[str] = unmapped_column(
+        postgresql.TSVECTOR,
+        Computed(
+            (
+                "setweight(to_tsvector('english'::regconfig, title), 'A') || "
+                "setweight(to_tsvector('english'::regconfig, left(body, 65335)), 'B')"
+            ),
+            persisted=True,
+        ),
+        comment="The weighted words of title, body.",
     )
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
     translation_of_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -2,7 +2,7 @@
 """Async repositories, one per model."""
 
 from .author import AuthorLoad, AuthorOrder, AuthorRepository
-from .base import Page, Repository, SoftDeleteRepository
+from .base import Page, Repository, SoftDeleteRepository, TextSearch
 from .comment import CommentLoad, CommentOrder, CommentRepository
 from .post import PostLoad, PostOrder, PostRepository
 from .tag import TagLoad, TagOrder, TagRepository
@@ -23,4 +23,5 @@ __all__ = [
     "TagLoad",
     "TagOrder",
     "TagRepository",
+    "TextSearch",
 ]

@@ -6,7 +6,7 @@ from typing import Literal
 from app.models import Author
 from app.schemas import AuthorCreate, AuthorUpdate
 
-from .base import SoftDeleteRepository
+from .base import SoftDeleteRepository, TextSearch
 
 # What ``list(order_by=...)`` accepts: an attribute, ``-`` first for descending.
 AuthorOrder = Literal[
@@ -43,3 +43,4 @@ class AuthorRepository(
     """Reads and writes ``authors`` rows; the methods are ``SoftDeleteRepository``'s."""
 
     model = Author
+    text_search = TextSearch("search_vector", "simple")

@@ -1,6 +1,6 @@
 """initial
 
-Revision ID: f631f480ed1d
+Revision ID: 134ef4919119
 Revises:
 """
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "f631f480ed1d"
+revision: str = "134ef4919119"
 down_revision: str | None = None
 branch_labels: str | None = None
 depends_on: str | None = None
@@ -259,6 +259,21 @@ def upgrade() -> None:
         sa.Column("solved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("external_url", sa.Text(), nullable=True),
         sa.Column("custom_fields", postgresql.JSONB(), nullable=True),
+        sa.Column(
+            "search_vector",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                (
+                    "setweight(to_tsvector('english'::regconfig, subject), 'A') || "
+                    "setweight(to_tsvector('english'::regconfig, left(body, 32642)), 'B') || "
+                    "setweight(to_tsvector('english'::regconfig, coalesce(left(external_url, "
+                    "32642), '')), 'D')"
+                ),
+                persisted=True,
+            ),
+            nullable=False,
+            comment="The weighted words of subject, body, external_url.",
+        ),
         sa.Column("requester_agent_id", sa.Uuid(), nullable=True),
         sa.Column("assignee_id", sa.Uuid(), nullable=True),
         sa.Column("sla_id", sa.Uuid(), nullable=True),
@@ -331,6 +346,13 @@ def upgrade() -> None:
         postgresql_using="gin",
     )
     op.create_index(
+        op.f("ix_tickets_tenant_id_search_vector_gin"),
+        "tickets",
+        ["tenant_id", "search_vector"],
+        unique=False,
+        postgresql_using="gin",
+    )
+    op.create_index(
         op.f("ix_tickets_tenant_id_status_opened_at"),
         "tickets",
         ["tenant_id", "status", "opened_at"],
@@ -388,6 +410,18 @@ def upgrade() -> None:
     op.execute("REVOKE ALL ON FUNCTION tickets_custom_fields_contains(jsonb) FROM PUBLIC")
     op.execute(
         "GRANT EXECUTE ON FUNCTION tickets_custom_fields_contains(jsonb) TO app_reader, app_writer"
+    )
+    op.execute(
+        "CREATE FUNCTION tickets_search_vector_match(value tsquery) RETURNS SETOF uuid\n"
+        "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n"
+        "AS $fn$SELECT id FROM public.tickets WHERE tenant_id = "
+        "NULLIF(pg_catalog.current_setting('app.tenant_id', true), '')::uuid AND search_vector @@ "
+        "$1$fn$"
+    )
+    op.execute("ALTER FUNCTION tickets_search_vector_match(tsquery) OWNER TO app_admin")
+    op.execute("REVOKE ALL ON FUNCTION tickets_search_vector_match(tsquery) FROM PUBLIC")
+    op.execute(
+        "GRANT EXECUTE ON FUNCTION tickets_search_vector_match(tsquery) TO app_reader, app_writer"
     )
     op.execute(
         "CREATE FUNCTION tickets_subject_ilike(value text) RETURNS SETOF uuid\n"
@@ -681,6 +715,7 @@ def downgrade() -> None:
     op.drop_table("comments")
 
     op.execute("DROP FUNCTION IF EXISTS tickets_subject_ilike(text)")
+    op.execute("DROP FUNCTION IF EXISTS tickets_search_vector_match(tsquery)")
     op.execute("DROP FUNCTION IF EXISTS tickets_custom_fields_contains(jsonb)")
     op.execute("REVOKE SELECT, INSERT, UPDATE, DELETE ON tickets FROM app_admin")
     op.execute("REVOKE SELECT, INSERT, UPDATE, DELETE ON tickets FROM app_writer")
@@ -694,6 +729,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_tickets_tenant_id_requester_agent_id"), table_name="tickets")
     op.drop_index(op.f("ix_tickets_tenant_id_subject_trgm"), table_name="tickets")
     op.drop_index(op.f("ix_tickets_tenant_id_status_opened_at"), table_name="tickets")
+    op.drop_index(op.f("ix_tickets_tenant_id_search_vector_gin"), table_name="tickets")
     op.drop_index(op.f("ix_tickets_tenant_id_custom_fields_gin"), table_name="tickets")
     op.drop_index(op.f("uq_tickets_tenant_id_external_url"), table_name="tickets")
     op.drop_table("tickets")

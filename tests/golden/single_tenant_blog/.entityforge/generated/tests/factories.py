@@ -78,7 +78,12 @@ class EntityFactory(SQLAlchemyFactory[M]):
 
     @classmethod
     def should_column_be_set(cls, column: Any) -> bool:
-        return super().should_column_be_set(column) and column.name not in DATABASE_FILLED
+        """Generated columns are the database's to compute."""
+        return (
+            super().should_column_be_set(column)
+            and column.computed is None
+            and column.name not in DATABASE_FILLED
+        )
 
 
 class AuthorFactory(EntityFactory[Author]):

@@ -1,6 +1,6 @@
 """initial
 
-Revision ID: 1a5e7830831d
+Revision ID: 260193ab2122
 Revises:
 """
 
@@ -8,13 +8,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "1a5e7830831d"
+revision: str = "260193ab2122"
 down_revision: str | None = None
 branch_labels: str | None = None
 depends_on: str | None = None
 
 
 def upgrade() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
     op.execute(
@@ -95,6 +96,20 @@ def upgrade() -> None:
         ),
         sa.Column("karma", sa.Integer(), server_default=sa.text("0"), nullable=False),
         sa.Column(
+            "search_vector",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                (
+                    "setweight(to_tsvector('simple'::regconfig, name), 'A') || "
+                    "setweight(to_tsvector('simple'::regconfig, coalesce(left(bio, 65415), "
+                    "'')), 'C')"
+                ),
+                persisted=True,
+            ),
+            nullable=False,
+            comment="The weighted words of name, bio.",
+        ),
+        sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
             server_default=sa.text("now()"),
@@ -116,6 +131,13 @@ def upgrade() -> None:
         ["email"],
         unique=True,
         postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        op.f("ix_authors_search_vector_gin"),
+        "authors",
+        ["search_vector"],
+        unique=False,
+        postgresql_using="gin",
     )
     op.execute(
         "CREATE TRIGGER trg_authors_updated_at BEFORE UPDATE ON authors\n"
@@ -141,6 +163,19 @@ def upgrade() -> None:
         ),
         sa.Column(
             "extra", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
+        sa.Column(
+            "search_vector",
+            postgresql.TSVECTOR(),
+            sa.Computed(
+                (
+                    "setweight(to_tsvector('english'::regconfig, title), 'A') || "
+                    "setweight(to_tsvector('english'::regconfig, left(body, 65335)), 'B')"
+                ),
+                persisted=True,
+            ),
+            nullable=False,
+            comment="The weighted words of title, body.",
         ),
         sa.Column("author_id", sa.Uuid(), nullable=False),
         sa.Column("translation_of_id", sa.Uuid(), nullable=True),
@@ -188,6 +223,13 @@ def upgrade() -> None:
         op.f("ix_posts_extra_gin"),
         "posts",
         ["extra"],
+        unique=False,
+        postgresql_using="gin",
+    )
+    op.create_index(
+        op.f("ix_posts_search_vector_gin"),
+        "posts",
+        ["search_vector"],
         unique=False,
         postgresql_using="gin",
     )
@@ -331,6 +373,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_posts_translation_of_id"), table_name="posts")
     op.drop_index(op.f("ix_posts_title_trgm"), table_name="posts")
     op.drop_index(op.f("ix_posts_author_id_published_at"), table_name="posts")
+    op.drop_index(op.f("ix_posts_search_vector_gin"), table_name="posts")
     op.drop_index(op.f("ix_posts_extra_gin"), table_name="posts")
     op.drop_index(op.f("ix_posts_published_at"), table_name="posts")
     op.drop_index(op.f("uq_posts_slug"), table_name="posts")
@@ -340,6 +383,7 @@ def downgrade() -> None:
     op.execute("REVOKE SELECT, INSERT, UPDATE, DELETE ON authors FROM app_writer")
     op.execute("REVOKE SELECT ON authors FROM app_reader")
     op.execute("DROP TRIGGER trg_authors_updated_at ON authors")
+    op.drop_index(op.f("ix_authors_search_vector_gin"), table_name="authors")
     op.drop_index(op.f("uq_authors_email"), table_name="authors")
     op.drop_table("authors")
 
@@ -397,3 +441,4 @@ def downgrade() -> None:
     )
 
     op.execute("DROP EXTENSION IF EXISTS pg_trgm")
+    op.execute("DROP EXTENSION IF EXISTS btree_gin")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     ForeignKeyConstraint,
@@ -17,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Unmapped, mapped_column, relationship, unmapped_column
 
 from .associations import ticket_tags
 from .base import (
@@ -91,6 +92,12 @@ class Ticket(UUIDPrimaryKeyMixin, TenantScopedMixin, TimestampMixin, SoftDeleteM
             "custom_fields",
             postgresql_using="gin",
         ),
+        Index(
+            "ix_tickets_tenant_id_search_vector_gin",
+            "tenant_id",
+            "search_vector",
+            postgresql_using="gin",
+        ),
         Index("ix_tickets_tenant_id_status_opened_at", "tenant_id", "status", "opened_at"),
         Index(
             "ix_tickets_tenant_id_subject_trgm",
@@ -130,6 +137,19 @@ class Ticket(UUIDPrimaryKeyMixin, TenantScopedMixin, TimestampMixin, SoftDeleteM
     solved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     external_url: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[Any] = mapped_column(postgresql.JSONB(none_as_null=True), nullable=True)
+    search_vector: Unmapped[str] = unmapped_column(
+        postgresql.TSVECTOR,
+        Computed(
+            (
+                "setweight(to_tsvector('english'::regconfig, subject), 'A') || "
+                "setweight(to_tsvector('english'::regconfig, left(body, 32642)), 'B') || "
+                "setweight(to_tsvector('english'::regconfig, coalesce(left(external_url, 32642), "
+                "'')), 'D')"
+            ),
+            persisted=True,
+        ),
+        comment="The weighted words of subject, body, external_url.",
+    )
     requester_agent_id: Mapped[uuid.UUID | None] = mapped_column()
     assignee_id: Mapped[uuid.UUID | None] = mapped_column()
     sla_id: Mapped[uuid.UUID | None] = mapped_column()

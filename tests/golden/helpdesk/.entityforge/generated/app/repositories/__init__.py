@@ -3,7 +3,7 @@
 
 from .agent import AgentLoad, AgentOrder, AgentRepository
 from .attachment import AttachmentLoad, AttachmentOrder, AttachmentRepository
-from .base import Page, Repository, SoftDeleteRepository
+from .base import Page, Repository, SoftDeleteRepository, TextSearch
 from .comment import CommentLoad, CommentOrder, CommentRepository
 from .organization import OrganizationLoad, OrganizationOrder, OrganizationRepository
 from .sla_policy import SlaPolicyLoad, SlaPolicyOrder, SlaPolicyRepository
@@ -32,6 +32,7 @@ __all__ = [
     "TagLoad",
     "TagOrder",
     "TagRepository",
+    "TextSearch",
     "TicketLoad",
     "TicketOrder",
     "TicketRepository",

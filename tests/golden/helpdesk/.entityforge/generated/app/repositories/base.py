@@ -18,6 +18,9 @@ On soft-delete models reads hide deleted rows, in relationships too, unless
 
 ``search`` finds rows through the GIN index of a searched attribute (``searches``), by
 containment (json and arrays) or a trigram pattern (text), and pages as ``list`` does.
+
+``search_text`` finds the rows of a model with full-text search (``text_search``) whose
+words match a web-search query, best ranked first, and pages as ``list`` does.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
     Select,
     String,
     Text,
@@ -42,6 +46,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
@@ -72,6 +77,17 @@ def _check_limit(limit: int) -> None:
 
 
 @dataclass(frozen=True)
+class TextSearch:
+    """A model's full-text search: its ``tsvector`` column, the text search configuration
+    that makes a query's words lexemes, and the database function that reads the GIN
+    index under row-level security (None where no tenant policy stands in the way)."""
+
+    column: str
+    language: str
+    function: str | None = None
+
+
+@dataclass(frozen=True)
 class Page(Generic[M]):
     """One page of a listing; pass ``next_after`` as ``after`` for the next page.
 
@@ -96,6 +112,8 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
     model: type[M]
     searches: ClassVar[dict[str, str]] = {}
     """Attributes a GIN index searches, and the database function searching each."""
+    text_search: ClassVar[TextSearch | None] = None
+    """The model's full-text search, where the spec gives it ``search``."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -186,6 +204,60 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         criteria = [*self._criteria(include_deleted, filters), self._id.in_(found)]
         return await self._page(criteria, keys, after, limit, load, include_deleted, with_total)
 
+    async def search_text(
+        self,
+        query: str,
+        *,
+        filters: Filters = None,
+        after: str | None = None,
+        limit: int = 50,
+        load: Sequence[LoadT] = (),
+        include_deleted: bool = False,
+        with_total: bool = False,
+    ) -> Page[M]:
+        """Rows whose searched fields match ``query``, best ranked first (then newest
+        ``id``), filtered and paged as ``list`` does them.
+
+        ``query`` is web-search syntax (``websearch_to_tsquery``): every word must occur,
+        ``"a phrase"`` in that order, ``or`` between alternatives, ``-word`` must not; a
+        query of no words matches nothing. A match in a field weighted ``A`` ranks above
+        one in ``B`` (``ts_rank``). Under row-level security the match cannot be an index
+        condition; the model's database function reads the GIN index for the session's
+        tenant and returns ids, and the rows are read through the table as always.
+        """
+        search = self.text_search
+        if search is None:
+            raise TypeError(
+                f"{self.model.__name__} has no full-text search ('search' in the spec)"
+            )
+        _check_limit(limit)
+        vector = self.model.__table__.c[search.column]
+        terms = func.websearch_to_tsquery(cast(search.language, REGCONFIG), query)
+        # As double precision: a real comes back rounded, and its cursor would skip ties.
+        rank = cast(func.ts_rank(vector, terms), Double)
+        keys = (
+            keyset.SortKey("rank", rank, True, False, float),
+            keyset.SortKey("id", self._id, True, False, uuid.UUID),
+        )
+        matches: ColumnElement[bool]
+        if search.function is None:
+            matches = vector.bool_op("@@")(terms)
+        else:
+            matches = self._id.in_(select(getattr(func, search.function)(terms)))
+        criteria = [*self._criteria(include_deleted, filters), matches]
+        statement = self._select(load, include_deleted, parents=limit + 1, criteria=criteria)
+        ranked = statement.add_columns(rank.label("rank"))
+        if after is not None:
+            ranked = ranked.where(keyset.after(keys, keyset.decode(keys, after)))
+        ranked = ranked.order_by(*keyset.ordering(keys)).limit(limit + 1)
+        rows = (await self.session.execute(ranked)).all()
+        items = [row[0] for row in rows[:limit]]
+        cursor = None
+        if len(rows) > limit:
+            cursor = keyset.encode_values(keys, [rows[limit - 1].rank, row_id(items[-1])])
+        total = await self._count(criteria, include_deleted) if with_total else None
+        return Page(items, cursor, total)
+
     async def count(self, *, filters: Filters = None, include_deleted: bool = False) -> int:
         """How many visible rows match ``filters``."""
         return await self._count(self._criteria(include_deleted, filters), include_deleted)
@@ -206,7 +278,7 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         On a tenant-scoped model the tenant column defaults to the session's tenant.
         """
         given = {**(values.model_values() if values is not None else {}), **columns}
-        self._check_names(given, self._attribute_names())
+        self._check_names(given, self._attribute_names(written=True))
         given = self._with_tenant(given)
         async with self._savepoint():
             # Made inside the savepoint: its relationships link it to rows of the session.
@@ -225,7 +297,7 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
             return []
         groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
         ids = []
-        known = self._column_names()
+        known = self._column_names(written=True)
         for row in rows:
             self._check_names(row, known)
             values = self._with_tenant({"id": uuid7(), **row})
@@ -250,7 +322,7 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         given = {**(values.model_values() if values is not None else {}), **columns}
         if not given:
             return await self.get(id)
-        self._check_names(given, self._column_names())
+        self._check_names(given, self._column_names(written=True))
         statement = (
             update(self.model)
             .where(self._id == id, *self._criteria(include_deleted=False))
@@ -396,11 +468,18 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
             values.setdefault("tenant_id", tenant_id)
         return values
 
-    def _column_names(self) -> builtins.list[str]:
-        return builtins.list(inspect(self.model).column_attrs.keys())
+    def _column_names(self, written: bool = False) -> builtins.list[str]:
+        """The column attributes; ``written``: those a write may set, not the generated
+        columns (the database computes them, and every write brings them back)."""
+        return [
+            a.key
+            for a in inspect(self.model).column_attrs
+            if not (written and a.columns[0].computed is not None)
+        ]
 
-    def _attribute_names(self) -> builtins.list[str]:
-        return builtins.list(inspect(self.model).attrs.keys())
+    def _attribute_names(self, written: bool = False) -> builtins.list[str]:
+        left_out = set(self._column_names()).difference(self._column_names(written))
+        return [a.key for a in inspect(self.model).attrs if a.key not in left_out]
 
     def _check_names(self, names: Iterable[str], known: Iterable[str]) -> None:
         check_names(self.model, names, known)

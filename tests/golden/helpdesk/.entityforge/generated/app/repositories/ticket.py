@@ -6,7 +6,7 @@ from typing import Literal
 from app.models import Ticket
 from app.schemas import TicketCreate, TicketUpdate
 
-from .base import SoftDeleteRepository
+from .base import SoftDeleteRepository, TextSearch
 
 # What ``list(order_by=...)`` accepts: an attribute, ``-`` first for descending.
 TicketOrder = Literal[
@@ -66,3 +66,4 @@ class TicketRepository(
         "custom_fields": "tickets_custom_fields_contains",
         "subject": "tickets_subject_ilike",
     }
+    text_search = TextSearch("search_vector", "english", "tickets_search_vector_match")

@@ -6,7 +6,7 @@ from typing import Literal
 from app.models import Post
 from app.schemas import PostCreate, PostUpdate
 
-from .base import SoftDeleteRepository
+from .base import SoftDeleteRepository, TextSearch
 
 # What ``list(order_by=...)`` accepts: an attribute, ``-`` first for descending.
 PostOrder = Literal[
@@ -55,3 +55,4 @@ class PostRepository(SoftDeleteRepository[Post, PostCreate, PostUpdate, PostOrde
     """Reads and writes ``posts`` rows; the methods are ``SoftDeleteRepository``'s."""
 
     model = Post
+    text_search = TextSearch("search_vector", "english")
