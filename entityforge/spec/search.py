@@ -126,7 +126,7 @@ def _known_field(
     if field.type.name not in SEARCHABLE_TYPES:
         issues.at_key(
             path,
-            f"the search reads '{name}', a {field.type.name} field",
+            f"the search reads '{name}', whose type is {field.type.name}",
             hint="full-text search reads string and text fields",
         )
         return False
