@@ -39,6 +39,7 @@ FIELD_TYPES: tuple[str, ...] = FieldTypeName.__args__  # type: ignore[attr-defin
 SearchTypeName = Literal["tsvector", "tsquery"]
 """The types of full-text search: an entity's ``search`` column and the queries it
 answers. No field declares them; the columns and functions ``search`` implies do."""
+SEARCH_TYPES: tuple[str, ...] = SearchTypeName.__args__  # type: ignore[attr-defined]
 ColumnTypeName: TypeAlias = FieldTypeName | SearchTypeName
 
 

@@ -19,6 +19,7 @@ import pytest
 from entityforge import pipeline
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
+from entityforge.importer import import_database
 from entityforge.spec import load_schema_text
 from entityforge.spec.search import MAX_TSVECTOR_BYTES, SEARCH_CHARACTERS, character_shares
 from tests.inprocess import generate_project, run_alembic, unique_package
@@ -305,3 +306,23 @@ async def test_the_writers_search_reads_the_gin_index_of_its_tenant(
             break
         await asyncio.sleep(0.2)
     assert _index_scans(database_url) > before
+
+
+def test_the_importer_reads_a_search_back(tmp_path: Path, database_url: str) -> None:
+    package = unique_package()
+    generate_project(tmp_path, SEARCHED, package)
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    execute(
+        database_url,
+        "CREATE TABLE notes (id uuid PRIMARY KEY, body text NOT NULL, "
+        "words tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED)",
+        "CREATE INDEX ix_notes_words ON notes USING gin (words)",
+    )
+    imported = import_database(psql_url(database_url))
+    schema = load_schema_text(imported.text)
+    assert schema.entity("Ticket").search == load_schema_text(SEARCHED).entity("Ticket").search
+    assert [f.name for f in schema.entity("Note").fields] == ["body"]
+    assert "column notes.words: a tsvector column the spec's search does not make" in [
+        f"{finding.subject}: {finding.what}" for finding in imported.findings
+    ]
+    assert not [f for f in imported.findings if "tickets" in f.subject], imported.findings

@@ -73,9 +73,12 @@ def _is_live_unique(draft: EntityDraft, index: LiveIndex) -> bool:
 def add_indexes(draft: EntityDraft) -> None:
     table, declared = draft.table, []
     fk_indexes = {naming.index_name(table.name, fk.columns) for fk in table.of_kind("f")}
+    searched = {c.name for c in table.columns if c.type.name == "tsvector"}
     for index in table.indexes:
         if index.constraint is not None or _is_live_unique(draft, index):
             continue
+        if searched.intersection(index.columns):
+            continue  # the search's own index, or one on a column left out
         if index.name in fk_indexes and index.method == "btree" and not index.where:
             continue
         entry = _index_entry(draft, index)

@@ -112,6 +112,7 @@ _ENTITY_KEYS = (
     "checks",
     "exclude",
     "policies",
+    "search",
 )
 
 
@@ -228,7 +229,7 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
         f"{table.name}_{column.name}_{verb}("
         for table in db.tables
         for column in table.columns
-        for verb in ("contains", "ilike")
+        for verb in ("contains", "ilike", "match")
     )
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")

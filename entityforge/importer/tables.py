@@ -19,6 +19,7 @@ from entityforge.importer.live import (
     LiveTable,
 )
 from entityforge.importer.policies import is_granted_roles_policy
+from entityforge.importer.search import search_columns
 from entityforge.importer.shapes import (
     TRIGGER_FUNCTION,
     TenancyShape,
@@ -51,7 +52,7 @@ def entity_draft(
     draft.doc["soft_delete"] = has_soft_delete(table)
     if table.comment:
         draft.doc["comment"] = table.comment
-    skipped = _key_columns(draft) | _generated_columns(draft)
+    skipped = _key_columns(draft) | _generated_columns(draft) | search_columns(draft)
     relations = _relations(draft, entity_of, skipped)
     fields = _fields(draft, db, skipped | set(relations))
     if fields:

@@ -18,9 +18,13 @@ from pglast.parser import ParseError
 
 from entityforge.importer.live import LiveColumn, LiveType
 from entityforge.parse_tree import required
-from entityforge.schema import SPELLINGS
+from entityforge.schema import SEARCH_TYPES, SPELLINGS
 
-_SAME = {spelling.udt: name for name, spelling in SPELLINGS.items() if spelling.udt}
+_SAME = {
+    spelling.udt: name
+    for name, spelling in SPELLINGS.items()
+    if spelling.udt and name not in SEARCH_TYPES
+}
 # Stored differently by the spec's type: (type, what changes).
 _NEAR = {
     "float4": ("float", "real becomes double precision"),
