@@ -24,6 +24,7 @@ entities:
 """
 ROLES = ("app_writer", "app_admin")
 
+PARENT = "      parent: {kind: many_to_one, target: Parent, nullable: true, on_delete: set_null}\n"
 # (name, text replaced, replacement[, generate's flags]); each applies to the spec the
 # previous one left.
 EDITS: tuple[tuple[str, str, str] | tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -78,12 +79,43 @@ EDITS: tuple[tuple[str, str, str] | tuple[str, str, str, tuple[str, ...]], ...] 
         "      body: {type: text, renamed_from: note}\n",
         ("--contract",),
     ),
+    (
+        "expression index",
+        PARENT,
+        PARENT + '    indexes:\n      - {expressions: ["lower(headline)"]}\n',
+    ),
+    (
+        "covering index",
+        '      - {expressions: ["lower(headline)"]}\n',
+        '      - {expressions: ["lower(headline)"]}\n'
+        "      - {columns: [status], include: [qty]}\n",
+    ),
+    (
+        "restrictive policy",
+        "      - {columns: [status], include: [qty]}\n",
+        "      - {columns: [status], include: [qty]}\n"
+        "    policies:\n"
+        "      - {name: not_archived, for: update, using: \"status <> 'archived'\"}\n",
+    ),
 )
-VOLATILE = (
-    "      body: {type: text, renamed_from: note}\n",
-    "      body: {type: text, renamed_from: note}\n"
-    '      token: {type: uuid, default_sql: "gen_random_uuid()"}\n',
-)
+LAST = "      body: {type: text, renamed_from: note}\n"
+# Changes generate refuses on a table with rows (each rewrites it), from the last spec.
+REWRITING = {
+    "required column (volatile default)": (
+        LAST,
+        LAST + '      token: {type: uuid, default_sql: "gen_random_uuid()"}\n',
+    ),
+    "generated column": (LAST, LAST + '      ref_key: {type: text, generated: "lower(ref)"}\n'),
+    "full-text search": (
+        "    policies:\n",
+        "    search: {fields: {headline: A, body: B}, language: english}\n    policies:\n",
+    ),
+    "exclusion constraint": (
+        "    policies:\n",
+        '    exclude:\n      - {name: one_ref_per_status, elements: [[ref, "="], [status, "="]]}\n'
+        "    policies:\n",
+    ),
+}
 KILL_STEPS = {
     "index": "CREATE INDEX CONCURRENTLY",
     "unique": "CREATE UNIQUE INDEX CONCURRENTLY",
@@ -115,9 +147,8 @@ def _changes() -> tuple[Change, ...]:
 
 
 CHANGES = _changes()
-VOLATILE_CHANGE = Change(
-    "required column (volatile default)",
-    CHANGES[-1].after,
-    CHANGES[-1].after.replace(*VOLATILE, 1),
+REWRITING_CHANGES = tuple(
+    Change(name, CHANGES[-1].after, CHANGES[-1].after.replace(old, new, 1))
+    for name, (old, new) in REWRITING.items()
 )
 KILLS = tuple((change, KILL_STEPS[change.name]) for change in CHANGES if change.name in KILL_STEPS)
