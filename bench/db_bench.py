@@ -17,7 +17,7 @@ from db_layer import (
     query_counts,
     rls_overhead,
 )
-from db_search import search_costs
+from db_search import full_text, search_costs
 from db_writes import bulk_insert
 from figures import Figure
 
@@ -32,6 +32,7 @@ async def _measure(ctx: Context, owner_url: str, bulk_rows: int, log: list[str])
         ("statement counts", query_counts(ctx)),
         ("bulk insert", bulk_insert(ctx, owner_url, bulk_rows, rounds=3)),
         ("containment and LIKE", search_costs(ctx, owner_url)),
+        ("full-text search", full_text(ctx)),
     )
     for name, step in steps:
         start = time.perf_counter()

@@ -478,6 +478,28 @@ async def test_searches_reach_their_gin_index_and_stay_in_the_tenant(
     assert nobody.items == []
 
 
+async def test_full_text_search_reads_its_gin_index_and_stays_in_the_tenant(
+    planned: Planned, writer: async_sessionmaker[AsyncSession]
+) -> None:
+    with psycopg.connect(psql_url(planned.owner_url)) as connection:
+        row = connection.execute(
+            "SELECT tenant_id FROM items WHERE title LIKE %s LIMIT 1", (f"%{dataset.RARE_WORD}%",)
+        ).fetchone()
+    assert row is not None, "some titles have the rare word"
+    tenant = row[0]
+    index = "ix_items_tenant_id_search_vector_gin"
+    before = _index_scans(planned.owner_url, index)
+    async with planned.db.tenant_session(writer, tenant) as session:
+        items = planned.repositories.ItemRepository(session)
+        found = await items.search_text(dataset.RARE_WORD, limit=500, with_total=True)
+        pattern = items.model.title.ilike(f"%{dataset.RARE_WORD}%")
+        everything = await items.list(filters=[pattern], limit=500)
+    assert found.items and found.total == len(found.items)
+    assert {item.id for item in found.items} == {item.id for item in everything.items}
+    assert {item.tenant_id for item in found.items} == {tenant}
+    assert await _scans_after(planned.owner_url, index, before) > before
+
+
 async def test_search_functions_are_the_readers_and_writers_only(planned: Planned) -> None:
     with psycopg.connect(psql_url(planned.owner_url)) as connection:
         rows = connection.execute(
@@ -490,6 +512,7 @@ async def test_search_functions_are_the_readers_and_writers_only(planned: Planne
         ).fetchall()
     assert rows == [
         ("items_data_contains", "app_admin", True, False, True),
+        ("items_search_vector_match", "app_admin", True, False, True),
         ("items_title_ilike", "app_admin", True, False, True),
     ]
 
