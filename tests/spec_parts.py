@@ -185,7 +185,25 @@ def entity_doc(draw: Draw, entity_name: str, defaults: Doc | None = None) -> Doc
         entity["checks"] = checks
     if not entity.get("indexes"):
         entity.pop("indexes", None)
+    search = draw(search_doc(fields))
+    if search is not None:
+        entity["search"] = search
     return entity
+
+
+@st.composite
+def search_doc(draw: Draw, fields: dict[str, Any]) -> Doc | None:
+    """Full-text search over some of the string and text fields, now and then."""
+    texts = sorted(name for name, spec in fields.items() if field_type(spec) in ("string", "text"))
+    if not texts or draw(st.integers(0, 2)) != 0:
+        return None
+    searched = draw(st.lists(st.sampled_from(texts), min_size=1, max_size=3, unique=True))
+    weights = st.sampled_from("ABCD")
+    search: Doc = {"fields": {name: draw(weights) for name in searched}}
+    language = draw(st.sampled_from([None, "simple", "english", "german"]))
+    if language is not None:
+        search["language"] = language
+    return search
 
 
 def _column_set(fields: dict[str, Any]) -> st.SearchStrategy[list[str]]:

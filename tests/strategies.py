@@ -4,9 +4,9 @@ A spec document is the plain data a spec file holds (``dict``/``list``/``str``..
 dumped to YAML by ``spec_text``. ``specs()`` draws 2–6 entities with fields of every
 type and random options, relations of every kind (self references and cycles
 included), indexes (btree, partial, gin, trgm, brin, gist where the types allow),
-uniques, simple checks, tenancy on or off (global entities, read-only or writable, that
-tenant-scoped ones reference), soft delete and timestamps on or off, and comments of
-arbitrary text. The draws are valid by construction where that is cheap;
+uniques, simple checks, full-text search, tenancy on or off (global entities, read-only
+or writable, that tenant-scoped ones reference), soft delete and timestamps on or off,
+and comments of arbitrary text. The draws are valid by construction where that is cheap;
 the few collisions only the loader sees (a junction table named like another table)
 are rejected with ``assume``.
 
@@ -123,6 +123,7 @@ def _referenced_columns(entity: Doc) -> set[str]:
         used |= set(columns)
     for check in entity.get("checks", []):
         used |= {c for c in (entity.get("fields") or {}) if c in check["expression"]}
+    used |= set((entity.get("search") or {}).get("fields", {}))
     return used
 
 
