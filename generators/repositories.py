@@ -52,6 +52,7 @@ class EntityRepositoryView:
     load_type: str
     loads: tuple[str, ...]
     searches: tuple[tuple[str, str], ...] = ()
+    history: str | None = None
 
 
 def repository_class(entity: Entity) -> str:
@@ -170,6 +171,14 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     ]
     if not loads:
         imports.append(Import("typing", "Never"))
+    history = f"{entity.name}History" if entity.audit else None
+    if history:
+        imports += [
+            Import("uuid"),
+            Import("collections.abc", "Sequence"),
+            Import("sqlalchemy", "select"),
+            Import(f"{ctx.package}.models", history),
+        ]
     view = EntityRepositoryView(
         module_docstring=docstring(f"The repository of ``{entity.name}`` rows.", 0),
         imports=render_imports(imports, ctx.package),
@@ -187,6 +196,7 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
             (naming.attribute_name(search.column), search.function)
             for search in ctx.catalog.table(entity.table).searches
         ),
+        history=history,
     )
     return render("repositories/entity.py.jinja", view=view, create=create, update=update)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
-from entityforge.migrate.operations import ids, policies, renames, search, tenancy
+from entityforge.migrate.operations import audit, ids, policies, renames, search, tenancy
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
@@ -42,6 +42,8 @@ _CONSEQUENCES = (
     ids.DropUuidv7Function,
     search.CreateSearchFunction,
     search.DropSearchFunction,
+    audit.CreateAuditTrigger,
+    audit.DropAuditTrigger,
     ops.GrantPrivileges,
     ops.RevokePrivileges,
     renames.RenameConstraint,

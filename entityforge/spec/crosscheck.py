@@ -281,6 +281,8 @@ def _table_owners(schema: Schema) -> dict[str, DocPath]:
     owners: dict[str, DocPath] = {}
     for entity in schema.entities:
         owners[entity.table] = ("entities", entity.name)
+        if entity.audit:
+            owners[naming.history_table(entity.table)] = ("entities", entity.name, "audit")
         for relation in entity.relations:
             if relation.junction_table:
                 owners[relation.junction_table] = (
