@@ -21,6 +21,7 @@ from entityforge.catalog import READ, build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.generators.migrations.audit_renderers import create_audit_trigger
 from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.messages import describe
 from entityforge.migrate.operations import CreateTable, DropTable, invert
 from entityforge.migrate.operations.audit import CreateAuditTrigger, DropAuditTrigger
 from entityforge.migrate.operations.renames import RenameTable
@@ -159,6 +160,21 @@ def test_renaming_an_audited_entity_renames_its_history() -> None:
     assert dropped.trigger.table == "bills"
     assert dropped.trigger.audit.triggers[0] == "trg_invoices_history_insert"
     check_revision(operations, allow_destructive=False)
+
+
+def test_revision_messages_say_what_happens_to_the_audited_table() -> None:
+    plain, audited = (build_catalog(load_schema_text(ledger(audit=a))) for a in (False, True))
+    more = build_catalog(
+        load_schema_text(ledger() + "      due_on: {type: date, nullable: true}\n")
+    )
+    renamed = build_catalog(
+        load_schema_text(ledger(entity="Bill", extra="    renamed_from: Invoice\n"))
+    )
+    assert describe(compare_catalogs(plain, audited)) == "audit invoices"
+    assert describe(compare_catalogs(audited, plain)) == "stop auditing invoices"
+    assert describe(compare_catalogs(plain, more)) == "audit invoices and add due_on to invoices"
+    assert describe(compare_catalogs(audited, more)) == "add due_on to invoices"
+    assert describe(compare_catalogs(audited, renamed)) == "rename invoices to bills"
 
 
 def writer_writes(database_url: str, *statements: str) -> None:
