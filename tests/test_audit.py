@@ -262,6 +262,27 @@ def test_audit_added_to_and_removed_from_a_table_with_rows(
     assert 'op.drop_table("invoices_history")' in upgrade
 
 
+def test_an_audited_entity_removed_with_its_rows_takes_its_history(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    firms_only = ledger(audit=False)[: ledger(audit=False).index("  Invoice:")]
+    removed = round_trip(
+        new_project,
+        database_url,
+        ledger(),
+        firms_only,
+        SEED,
+        allow_destructive=True,
+        check_rows=False,
+    )
+    name, source = newest_revision(removed)
+    assert name == "0002_drop_invoices.py"
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert upgrade.index("DROP TRIGGER IF EXISTS trg_invoices_history_delete") < upgrade.index(
+        'op.drop_table("invoices")'
+    )
+
+
 def test_a_renamed_audited_entity_keeps_its_history(
     database_url: str, new_project: Callable[..., Project]
 ) -> None:
@@ -287,3 +308,26 @@ def test_the_generated_project_tests_its_history(
     project = new_generated_project(tmp_path, SPECS / spec)
     output = run_project_tests(project, server_url, "tests/test_audit.py")
     assert outcome_counts(output) == {"passed": expected}, output[-6000:]
+
+
+def test_a_two_step_rename_of_an_audited_field_keeps_recording(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    renamed = ledger().replace(
+        "      note:", "      remark: {type: text, nullable: true, renamed_from: note}\n#"
+    )
+    project = new_project(load_schema_text(ledger()), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(database_url, *SEED, "UPDATE invoices SET note = 'net 30'")
+    for step in ("expand", "contract"):
+        project = project.write(load_schema_text(renamed), with_models=True, **{step: True})
+        project.alembic(database_url, "upgrade", "head")
+        project.alembic(database_url, "check")
+    writer_writes(database_url, "UPDATE invoices SET remark = 'paid'")
+    with psycopg.connect(psql_url(database_url)) as connection:
+        updates = connection.execute(
+            "SELECT changes FROM invoices_history WHERE operation = 'update'"
+            " ORDER BY changed_at, id"
+        ).fetchall()
+    # The expand's copy of note into remark records nothing.
+    assert [changes for (changes,) in updates] == [{"note": "net 30"}, {"remark": "paid"}]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from entityforge import naming
 from entityforge.catalog import HISTORY_OPERATIONS
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.migrations.code import execute
@@ -84,10 +85,15 @@ def create_audit_trigger(trigger: AuditTrigger) -> tuple[str, ...]:
     """The function, its owner and privileges, and its three triggers."""
     audit = trigger.audit
     setting = quote_literal(USER_SETTING)
+    copying = quote_literal(naming.COPYING_SETTING)
     body = (
         "DECLARE\n"
         f"  acting_user text := NULLIF(pg_catalog.current_setting({setting}, true), '');\n"
         "BEGIN\n"
+        # A two-step rename's copy of one column into another changes no value.
+        f"  IF TG_OP = 'UPDATE' AND pg_catalog.current_setting({copying}, true) = 'on' THEN\n"
+        "    RETURN NULL;\n"
+        "  END IF;\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         f"{_insert(trigger, 'insert', _row_values(trigger, 'n'), 'new_rows n')};\n"
         "  ELSIF TG_OP = 'UPDATE' THEN\n"
