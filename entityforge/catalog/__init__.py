@@ -546,11 +546,28 @@ def history_table(source: Table) -> Table:
     columns = [column for column in source.columns if column.role == "tenant"]
     columns += [
         Column("id", UUID, default_sql=ID_DEFAULT, role="id"),
-        Column("row_id", UUID, comment=f"The id of the row of {source.name}"),
-        Column("operation", ColumnType("string", max_length=6)),
-        Column("changed_at", TIMESTAMPTZ, default_sql="statement_timestamp()"),
-        Column("actor", ColumnType("text"), nullable=True, comment="app.user_id when set"),
-        Column("changes", ColumnType("json")),
+        Column("row_id", UUID, comment=f"The id of the {source.name} row that changed"),
+        Column(
+            "operation", ColumnType("string", max_length=6), comment="insert, update or delete"
+        ),
+        Column(
+            "changed_at",
+            TIMESTAMPTZ,
+            default_sql="statement_timestamp()",
+            comment="When the statement that made the change started",
+        ),
+        Column(
+            "actor",
+            ColumnType("text"),
+            nullable=True,
+            comment="The setting app.user_id of the transaction, when set",
+        ),
+        Column(
+            "changes",
+            ColumnType("json"),
+            comment="The new row on insert, the old row on delete, the changed columns' new "
+            "values on update",
+        ),
     ]
     foreign_keys = tuple(
         replace(fk, name=naming.foreign_key_name(name, fk.columns, fk.referred_table))
