@@ -81,6 +81,35 @@ def test_the_tenant_entity_cannot_be_audited() -> None:
     assert "\n  hint: " in rendered
 
 
+@pytest.mark.parametrize(
+    ("other", "where", "message"),
+    [
+        pytest.param(
+            "  Log:\n    table: invoices_history\n",
+            "7:12",
+            "the history table 'invoices_history' of entity 'Invoice' is the table of entity "
+            "'Log'",
+            id="history_table_taken",
+        ),
+        pytest.param(
+            "  InvoiceHistory:\n    table: invoice_log\n",
+            "12:3",
+            "entity name 'InvoiceHistory' is also the name of the history model of entity "
+            "'Invoice'",
+            id="history_model_name_taken",
+        ),
+    ],
+)
+def test_a_name_the_history_takes_is_refused(other: str, where: str, message: str) -> None:
+    spec = ledger() + other + "    fields: {text: text}\n"
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(spec)
+    rendered = first_error(raised.value).render()
+    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
+    assert message in rendered
+    assert "\n  hint: " in rendered
+
+
 def test_the_history_table_is_tenant_scoped_and_read_only_to_the_writer() -> None:
     catalog = build_catalog(load_schema_text(ledger()))
     invoices, history = catalog.table("invoices"), catalog.table("invoices_history")

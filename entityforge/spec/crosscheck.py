@@ -234,6 +234,8 @@ def check_class_names(issues: Issues, entities: Sequence[Entity]) -> None:
             generated[f"{entity.name}{suffix}"] = f"the {what} type of entity '{entity.name}'"
         for suffix in ("Create", "Update", "Read"):
             generated[f"{entity.name}{suffix}"] = f"a schema of entity '{entity.name}'"
+        if entity.audit:
+            generated[f"{entity.name}History"] = f"the history model of entity '{entity.name}'"
         for field in entity.fields:
             if field.type.name == "enum":
                 enum_class = naming.enum_class_name(entity.name, field.name)
@@ -260,6 +262,15 @@ def check_table_names(issues: Issues, entities: Sequence[Entity]) -> None:
                 hint="set a distinct 'table:' for one of them",
             )
         owners.setdefault(entity.table, entity.name)
+    for entity in entities:
+        history = naming.history_table(entity.table)
+        if entity.audit and history in owners:
+            issues.at_value(
+                ("entities", entity.name, "audit"),
+                f"the history table '{history}' of entity '{entity.name}' is the table of "
+                f"entity '{owners[history]}'",
+                hint="set another 'table:' for one of them",
+            )
 
 
 def check_catalog_names(issues: Issues, schema: Schema, catalog: Catalog) -> None:
