@@ -383,7 +383,7 @@ def test_a_renamed_audited_entity_keeps_its_history(
 
 
 @pytest.mark.parametrize(
-    ("spec", "expected"), [("audit.yaml", 8), ("audit_single_tenant.yaml", 4)]
+    ("spec", "expected"), [("audit.yaml", 11), ("audit_single_tenant.yaml", 4)]
 )
 def test_the_generated_project_tests_its_history(
     tmp_path: Path, server_url: str, spec: str, expected: int
