@@ -19,6 +19,7 @@ from entityforge.generators import GenerationContext
 from entityforge.generators.fixtures import admin_written_models
 from entityforge.generators.models.history import audited, history_class
 from entityforge.generators.python_source import docstring
+from entityforge.generators.schemas import history_read_name
 from entityforge.generators.templating import render
 from entityforge.parse_tree import references
 
@@ -40,6 +41,7 @@ class AuditCase:
     model: str
     history_model: str
     repository: str
+    schema: str
     changed: tuple[str, str] | None
     tenant_scoped: bool
     admin: bool
@@ -78,6 +80,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
                 model=entity.name,
                 history_model=history_class(entity.name),
                 repository=f"{entity.name}Repository",
+                schema=history_read_name(entity),
                 changed=(naming.attribute_name(column), column) if column else None,
                 tenant_scoped=table.tenant_scoped,
                 admin=entity.name in admin,
@@ -96,5 +99,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         admin=any(case.admin for case in cases),
         models=sorted(case.model for case in cases),
         repositories=sorted(case.repository for case in cases),
+        schemas=sorted(case.schema for case in cases),
     )
     return {PATH: text}
