@@ -260,8 +260,10 @@ def test_revision_messages_say_what_happens_to_the_audited_table() -> None:
     assert describe(compare_catalogs(audited, renamed)) == "rename invoices to bills"
 
 
-def writer_writes(database_url: str, *statements: str) -> None:
-    """Run ``statements`` as a LOGIN member of the writer acting for the first tenant."""
+def writer_writes(database_url: str, *statements: str, commit: bool = True) -> None:
+    """Run ``statements`` as a LOGIN member of the writer acting for the first tenant, in
+    one transaction (rolled back unless ``commit``); the user id is no uuid, and no
+    value of it can fail a write."""
     with (
         login_role(database_url, "app_writer") as writer,
         psycopg.connect(writer.conninfo) as connection,
@@ -270,6 +272,8 @@ def writer_writes(database_url: str, *statements: str) -> None:
         connection.execute("SELECT set_config('app.user_id', 'clerk-7', true)")
         for statement in statements:
             connection.execute(statement)  # type: ignore[arg-type]
+        if not commit:
+            connection.rollback()
 
 
 def history_as(database_url: str, tenant: str) -> list[tuple[str, str | None, dict[str, object]]]:
@@ -302,6 +306,8 @@ def test_audit_added_to_and_removed_from_a_table_with_rows(
     _, source = newest_revision(added)
     upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
     assert "CREATE TRIGGER trg_invoices_history_update AFTER UPDATE ON public.invoices" in upgrade
+    # History is written in the transaction of the change: a rolled back one leaves none.
+    writer_writes(database_url, "UPDATE invoices SET note = 'void'", commit=False)
     writer_writes(
         database_url,
         "UPDATE invoices SET total = 12.50, note = 'discount' WHERE number = 'INV-1'",
