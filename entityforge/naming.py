@@ -206,6 +206,11 @@ def history_table(table: str) -> str:
     return truncate(f"{table}_history")
 
 
+def history_class(entity: str) -> str:
+    """The read-only model of an audited entity's history."""
+    return f"{entity}History"
+
+
 def history_function(table: str) -> str:
     """The trigger function that writes ``table``'s history."""
     return truncate(f"{table}_history_write")

@@ -17,7 +17,7 @@ from entityforge import naming
 from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.fixtures import admin_written_models
-from entityforge.generators.models.history import audited, history_class
+from entityforge.generators.models.history import audited
 from entityforge.generators.python_source import docstring
 from entityforge.generators.schemas import history_read_name
 from entityforge.generators.templating import render
@@ -39,7 +39,6 @@ class AuditCase:
     table: str
     history: str
     model: str
-    history_model: str
     repository: str
     schema: str
     changed: tuple[str, str] | None
@@ -78,7 +77,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
                 table=table.name,
                 history=history.name,
                 model=entity.name,
-                history_model=history_class(entity.name),
                 repository=f"{entity.name}Repository",
                 schema=history_read_name(entity),
                 changed=(naming.attribute_name(column), column) if column else None,

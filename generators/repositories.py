@@ -171,7 +171,7 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     ]
     if not loads:
         imports.append(Import("typing", "Never"))
-    history = f"{entity.name}History" if entity.audit else None
+    history = naming.history_class(entity.name) if entity.audit else None
     if history:
         imports += [
             Import("uuid"),

@@ -235,7 +235,8 @@ def check_class_names(issues: Issues, entities: Sequence[Entity]) -> None:
         for suffix in ("Create", "Update", "Read"):
             generated[f"{entity.name}{suffix}"] = f"a schema of entity '{entity.name}'"
         if entity.audit:
-            generated[f"{entity.name}History"] = f"the history model of entity '{entity.name}'"
+            history = naming.history_class(entity.name)
+            generated[history] = f"the history model of entity '{entity.name}'"
         for field in entity.fields:
             if field.type.name == "enum":
                 enum_class = naming.enum_class_name(entity.name, field.name)

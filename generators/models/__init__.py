@@ -101,6 +101,11 @@ def module_name(entity: str) -> str:
     return naming.snake_case(entity)
 
 
+def history_module(entity: str) -> str:
+    """The module of an audited entity's history model."""
+    return f"{module_name(entity)}_history"
+
+
 def class_columns(table: Table) -> tuple[Column, ...]:
     """The columns an entity class declares itself (the rest come from mixins)."""
     return tuple(column for column in table.columns if column.role in CLASS_COLUMN_ROLES)
@@ -410,7 +415,7 @@ def exported_names(ctx: GenerationContext) -> tuple[tuple[str, tuple[str, ...]],
         ]
         exports.append((module_name(entity.name), (entity.name, *enums)))
         if entity.audit:
-            exports.append((f"{module_name(entity.name)}_history", (f"{entity.name}History",)))
+            exports.append((history_module(entity.name), (naming.history_class(entity.name),)))
     return tuple(exports)
 
 

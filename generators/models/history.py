@@ -16,29 +16,14 @@ from entityforge.generators.models import (
     EntityView,
     class_columns,
     column_declaration,
+    history_module,
     table_comment,
 )
 from entityforge.generators.models.columns import ModelNames
 from entityforge.generators.models.constraints import table_layout
-from entityforge.generators.python_source import (
-    Import,
-    Symbols,
-    docstring,
-    render_imports,
-)
+from entityforge.generators.python_source import Import, Symbols, docstring, render_imports
 from entityforge.generators.templating import render
 from entityforge.schema import Entity
-
-HISTORY_SUFFIX = "History"
-
-
-def history_class(entity: str) -> str:
-    """The model class of an entity's history."""
-    return f"{entity}{HISTORY_SUFFIX}"
-
-
-def history_module(entity: str) -> str:
-    return f"{naming.snake_case(entity)}_history"
 
 
 def audited(ctx: GenerationContext) -> tuple[tuple[Entity, Table], ...]:
@@ -54,7 +39,7 @@ def history_view(
     ctx: GenerationContext, entity: Entity, table: Table, cyclic: frozenset[str]
 ) -> EntityView:
     """The entity template's view of ``<Entity>History``."""
-    class_name = history_class(entity.name)
+    class_name = naming.history_class(entity.name)
     names = ModelNames(Symbols(frozenset({c.name for c in table.columns})), ctx.package)
     columns = class_columns(table)
     layout = table_layout(table, names, frozenset(c.name for c in columns), cyclic)
