@@ -201,6 +201,26 @@ def trigger_name(table: str) -> str:
     return truncate(f"trg_{table}_updated_at")
 
 
+def history_table(table: str) -> str:
+    """The append-only history of an audited entity's table."""
+    return truncate(f"{table}_history")
+
+
+def history_class(entity: str) -> str:
+    """The read-only model of an audited entity's history."""
+    return f"{entity}History"
+
+
+def history_function(table: str) -> str:
+    """The trigger function that writes ``table``'s history."""
+    return truncate(f"{table}_history_write")
+
+
+def history_trigger(table: str, operation: str) -> str:
+    """The statement-level trigger that records ``operation`` (insert, update, delete)."""
+    return truncate(f"trg_{table}_history_{operation}")
+
+
 COPYING_SETTING = "entityforge.copying"
 """Set while a revision copies a column into its new name: the copy moves no
 ``updated_at``."""

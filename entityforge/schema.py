@@ -278,7 +278,8 @@ class Entity:
     """An entity: one table, its fields and relations.
 
     ``writable``: a global entity (not tenant-scoped, tenancy on) whose rows the writer
-    may insert, update and delete; other global tables are read-only to it.
+    may insert, update and delete; other global tables are read-only to it. ``audit``:
+    triggers record every change of its rows in an append-only history table.
     """
 
     name: str
@@ -297,6 +298,7 @@ class Entity:
     renamed_from: str | None = None
     exclusions: tuple[ExclusionSpec, ...] = ()
     search: SearchSpec | None = None
+    audit: bool = False
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -13,11 +13,21 @@ from entityforge.generators.templating import render
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
     tenancy = ctx.schema.tenancy
+    audited = [entity for entity in ctx.schema.entities if entity.audit]
     text = render(
         "guide/database.md.jinja",
         package=ctx.package,
         roles=ctx.schema.roles,
         tenancy=tenancy,
         tenant_entity=tenancy.entity if tenancy else None,
+        audited=_listing([f"`{entity.name}`" for entity in audited]),
+        audited_repository=f"{audited[0].name}Repository" if audited else None,
     )
     return {"docs/database.md": text}
+
+
+def _listing(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``; empty for no names."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -57,6 +57,7 @@ class EntityRepositoryView:
     searches: tuple[tuple[str, str], ...] = ()
     text_search: str | None = None
     """The ``TextSearch(...)`` of an entity with ``search``."""
+    history: str | None = None
 
 
 def repository_class(entity: Entity) -> str:
@@ -209,6 +210,14 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
         imports.append(Import(".base", "TextSearch"))
     if not loads:
         imports.append(Import("typing", "Never"))
+    history = naming.history_class(entity.name) if entity.audit else None
+    if history:
+        imports += [
+            Import("uuid"),
+            Import("collections.abc", "Sequence"),
+            Import("sqlalchemy", "select"),
+            Import(f"{ctx.package}.models", history),
+        ]
     view = EntityRepositoryView(
         module_docstring=docstring(f"The repository of ``{entity.name}`` rows.", 0),
         imports=render_imports(imports, ctx.package),
@@ -226,6 +235,7 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
             (naming.attribute_name(search.column), search.function) for search in _searches(table)
         ),
         text_search=_text_search(table, entity),
+        history=history,
     )
     return render("repositories/entity.py.jinja", view=view, create=create, update=update)
 

@@ -70,6 +70,11 @@ def class_names(entity: Entity) -> tuple[str, str, str]:
     return f"{entity.name}Create", f"{entity.name}Update", f"{entity.name}Read"
 
 
+def history_read_name(entity: Entity) -> str:
+    """The read schema of an audited entity's history entries."""
+    return f"{entity.name}HistoryRead"
+
+
 def field_name(column: Column) -> str:
     """The pydantic field of a column: the model's attribute name, kept clear of names
     pydantic reserves."""
@@ -243,7 +248,9 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
     enum_classes = tuple(
         (c.name, naming.enum_class_name(entity.name, c.name)) for c in enum_columns
     )
-    fields = frozenset(field_name(column) for column in table.columns)
+    history = ctx.catalog.table(naming.history_table(entity.table)) if entity.audit else None
+    shown = [*table.columns, *(history.columns if history else ())]
+    fields = frozenset(field_name(column) for column in shown)
     names = ModelNames(Symbols(fields), ctx.package, enum_classes)
     writable = [
         column
@@ -281,6 +288,18 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
             [_read_field(column, names) for column in table.columns if not column.searched],
         ),
     )
+    if history is not None:
+        views += (
+            _class_view(
+                history_read_name(entity),
+                "BaseModel",
+                f"One entry of a ``{entity.name}`` row's history, as an API returns it; "
+                "``model_validate(entry)`` reads one.",
+                _config(names, from_attributes="True"),
+                (),
+                [_read_field(column, names) for column in history.columns],
+            ),
+        )
     imports: set[Import] = {Import("pydantic", "BaseModel"), Import(".base", "WriteSchema")}
     imports |= {Import(f"{ctx.package}.models", enum_class) for _, enum_class in enum_classes}
     imports = imports.union(*(needed for _, needed in views))
@@ -295,7 +314,8 @@ def package_module(ctx: GenerationContext) -> str:
     imports = set()
     exported = []
     for entity in ctx.schema.entities:
-        for name in class_names(entity):
+        names = [*class_names(entity), *([history_read_name(entity)] if entity.audit else [])]
+        for name in names:
             imports.add(Import(f".{module_name(entity)}", name))
             exported.append(name)
     return render(

@@ -17,7 +17,12 @@ from pglast import ast
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
-from entityforge.generators import GenerationContext, generated_tests, search_tests
+from entityforge.generators import (
+    GenerationContext,
+    audit_tests,
+    generated_tests,
+    search_tests,
+)
 from entityforge.generators.exclusion_cases import (
     ExclusionCase,
     exclusion_cases,
@@ -669,7 +674,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         isolation = tenant_isolation_view(schema, catalog)
     violations = any("violates" in view.imports.support for view in views)
     violations |= bool(isolation and isolation.references)
-    refusals = {"DBAPIError": isolation is not None, "IntegrityError": violations}
+    # What a role may not do is tested on tenant tables and on history tables.
+    privileges = isolation is not None or any(entity.audit for entity in entities)
+    refusals = {"DBAPIError": privileges, "IntegrityError": violations}
     files = {
         "tests/__init__.py": "",
         "tests/conftest.py": render(
@@ -683,6 +690,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "tests/support.py.jinja",
             package=package,
             tenancy=isolation is not None,
+            privileges=privileges,
             violations=violations,
             exceptions=[name for name, needed in refusals.items() if needed],
             timestamps=any(entity.timestamps for entity in entities),
@@ -699,6 +707,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         )
     files.update(generated_tests.generate(ctx))
     files.update(search_tests.generate(ctx))
+    files.update(audit_tests.generate(ctx))
     policies = policy_test_view(schema, catalog)
     if policies is not None:
         files["tests/test_policies.py"] = render(

@@ -21,6 +21,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from entityforge import naming
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.generators import GenerationContext, migrations, models
 from entityforge.naming import quote_identifier
@@ -261,9 +262,21 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
         (t.name, c.name) for t in catalog.tables for c in t.columns if c.generated
     )
     assert_policies(url, catalog)
-    triggers = query(url, "SELECT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
-    assert sorted(name for (name,) in triggers) == sorted(
-        quote_identifier(t.name) for t in catalog.tables if t.updated_at_trigger
+    triggers = query(
+        url, "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    assert sorted(triggers) == sorted(
+        [
+            (quote_identifier(t.name), naming.trigger_name(t.name))
+            for t in catalog.tables
+            if t.updated_at_trigger
+        ]
+        + [
+            (quote_identifier(t.name), trigger)
+            for t in catalog.tables
+            if t.audit
+            for trigger in t.audit.triggers
+        ]
     )
 
 

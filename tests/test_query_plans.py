@@ -250,6 +250,7 @@ PLAN_SPECS = [
     ROOT / "tests" / "specs" / "commerce.yaml",
     ROOT / "tests" / "specs" / "spec_format_example.yaml",
     ROOT / "tests" / "specs" / "awkward_names.yaml",
+    ROOT / "tests" / "specs" / "audit.yaml",
     ROOT / "entityforge" / "examples" / "entities.yaml",
     SPEC,
 ]

@@ -233,6 +233,25 @@ class ColumnSync:
 
 
 @dataclass(frozen=True)
+class Audit:
+    """The history an audited entity's table keeps: statement-level triggers named
+    ``triggers`` (on insert, update and delete) call ``function``, which appends the
+    statement's rows to ``history``. An update records, for each row, the new values of
+    the ``compared`` columns that changed. ``tenant`` is the tenant column both tables
+    carry, if any. The names are kept as they were made, so that a revision renaming the
+    table knows which trigger and function to replace."""
+
+    history: str
+    function: str
+    triggers: tuple[str, str, str]
+    compared: tuple[str, ...]
+    tenant: str | None = None
+    unrecorded: tuple[str, ...] = ()
+    """Columns the history never holds: full-text search columns, which repeat the
+    searched fields' words (up to 1 MB a row)."""
+
+
+@dataclass(frozen=True)
 class Table:
     """``renamed_from`` is the table's previous name as the spec declares it: for an
     entity's table its ``renamed_from`` (the old entity name or the old table name), for
@@ -244,6 +263,9 @@ class Table:
     setting: ``id`` on the tenant table, the column referring to the tenant table on a
     junction of the tenant entity. Their defaults are what revisions recorded before
     any existed.
+
+    ``audit`` is the history an audited entity's table keeps; ``history_of`` names, on
+    a history table, the table whose history it holds.
     """
 
     name: str
@@ -265,6 +287,8 @@ class Table:
     syncs: tuple[ColumnSync, ...] = ()
     exclusions: tuple[ExclusionConstraint, ...] = ()
     policies: tuple[Policy, ...] = ()
+    audit: Audit | None = None
+    history_of: str | None = None
 
     @property
     def has_tenant_policy(self) -> bool:
@@ -332,6 +356,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
         if relation.kind == "many_to_many"
     ]
     tables = [_add_searches(table) for table in tables]
+    tables += [history_table(table) for table in tables if table.audit]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
         EnumType(field.type.enum_name, field.type.values)
@@ -498,6 +523,82 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         entity=entity.name,
         renamed_from=entity.renamed_from,
         policies=entity_policies(entity),
+        audit=_audit(entity, tuple(columns)) if entity.audit else None,
+    )
+
+
+# What an audited row's history records of an update: the columns it may change, the
+# tenant column, the id and updated_at (which moves on every update) aside.
+_UNAUDITED_ROLES = ("id", "tenant", "updated_at")
+HISTORY_OPERATIONS = ("insert", "update", "delete")
+
+
+def _audit(entity: Entity, columns: tuple[Column, ...]) -> Audit:
+    tenant = next((column.name for column in columns if column.role == "tenant"), None)
+    triggers = tuple(naming.history_trigger(entity.table, op) for op in HISTORY_OPERATIONS)
+    return Audit(
+        history=naming.history_table(entity.table),
+        function=naming.history_function(entity.table),
+        triggers=(triggers[0], triggers[1], triggers[2]),
+        compared=tuple(
+            c.name for c in columns if c.role not in _UNAUDITED_ROLES and not c.searched
+        ),
+        tenant=tenant,
+        unrecorded=tuple(c.name for c in columns if c.searched),
+    )
+
+
+def history_table(source: Table) -> Table:
+    """The append-only history of an audited entity's table: one row per row a statement
+    inserted, updated or deleted, with the operation, when (the statement's start), who
+    (``app.user_id`` as it was set, text, so that no value of it can fail a write) and
+    the changed values. Tenant-scoped like its source; the writer only reads it."""
+    assert source.audit is not None
+    name = source.audit.history
+    lead: tuple[str, ...] = (source.audit.tenant,) if source.audit.tenant else ()
+    columns = [column for column in source.columns if column.role == "tenant"]
+    columns += [
+        Column("id", UUID, default_sql=ID_DEFAULT, role="id"),
+        Column("row_id", UUID, comment=f"The id of the {source.name} row that changed"),
+        Column(
+            "operation", ColumnType("string", max_length=6), comment="insert, update or delete"
+        ),
+        Column(
+            "changed_at",
+            TIMESTAMPTZ,
+            default_sql="statement_timestamp()",
+            comment="When the statement that made the change started",
+        ),
+        Column(
+            "actor",
+            ColumnType("text"),
+            nullable=True,
+            comment="The setting app.user_id of the transaction, when set",
+        ),
+        Column(
+            "changes",
+            ColumnType("json"),
+            comment="The new row on insert, the old row on delete, the changed columns' new "
+            "values on update",
+        ),
+    ]
+    foreign_keys = tuple(
+        replace(fk, name=naming.foreign_key_name(name, fk.columns, fk.referred_table))
+        for fk in source.foreign_keys
+        if fk.columns == lead
+    )
+    row_key = lead + ("row_id",)
+    return Table(
+        name=name,
+        columns=tuple(columns),
+        primary_key=lead + ("id",),
+        foreign_keys=foreign_keys if lead else (),
+        indexes=(Index(naming.index_name(name, row_key), tuple(map(IndexColumn, row_key))),),
+        checks=(enum_check(name, "operation", HISTORY_OPERATIONS),),
+        comment=f"Append-only history of {source.name}, written by its triggers.",
+        tenant_scoped=source.tenant_scoped,
+        writer_privileges=READ,
+        history_of=source.name,
     )
 
 

@@ -24,6 +24,7 @@ from entityforge.importer.shapes import (
     IMPLIED_FUNCTIONS,
     JunctionShape,
     TenancyShape,
+    is_audited,
     junction_shape,
     role_shape,
     tenancy_shape,
@@ -48,6 +49,8 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
     findings: list[Finding] = []
     tenancy = tenancy_shape(db)
     tables = [table for table in db.tables if table.kind in ("r", "p")]
+    histories = _history_tables(tables)
+    tables = [table for table in tables if table.name not in histories]
     for table in db.tables:
         if table.kind in _VIEW_KINDS:
             findings.append(
@@ -104,6 +107,7 @@ _ENTITY_KEYS = (
     "writable",
     "timestamps",
     "soft_delete",
+    "audit",
     "comment",
     "fields",
     "relations",
@@ -114,6 +118,14 @@ _ENTITY_KEYS = (
     "policies",
     "search",
 )
+
+
+def _history_tables(tables: list[LiveTable]) -> frozenset[str]:
+    """The history tables of audited tables: ``audit: true`` makes them."""
+    names = frozenset(table.name for table in tables)
+    return frozenset(
+        naming.history_table(table.name) for table in tables if is_audited(table, names)
+    )
 
 
 def _ordered(doc: dict[str, Any]) -> dict[str, Any]:
@@ -231,10 +243,16 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
         for column in table.columns
         for verb in ("contains", "ilike", "match")
     )
+    names = frozenset(table.name for table in db.tables)
+    implied = IMPLIED_FUNCTIONS | {
+        f"{naming.history_function(table.name)}()"
+        for table in db.tables
+        if is_audited(table, names)
+    }
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")
         for f in db.functions
-        if f not in IMPLIED_FUNCTIONS and not f.startswith(searches)
+        if f not in implied and not f.startswith(searches)
     ]
     findings += [
         Finding(f"sequence {s}", "a sequence no column owns", "keep it in a revision of your own")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from entityforge import naming
+from entityforge.catalog import HISTORY_OPERATIONS
 from entityforge.importer.live import LiveColumn, LiveConstraint, LiveDatabase, LiveTable
 
 # pg_policies prints the generated policy's test as
@@ -45,6 +46,15 @@ class JunctionShape:
     source_table: str
     target_table: str
     relation: str
+
+
+def is_audited(table: LiveTable, tables: frozenset[str]) -> bool:
+    """``audit: true``'s shape: the history table beside ``table`` and the three
+    triggers that call its function."""
+    function = naming.history_function(table.name)
+    triggers = {trigger.name for trigger in table.triggers if trigger.function == function}
+    wanted = {naming.history_trigger(table.name, op) for op in HISTORY_OPERATIONS}
+    return naming.history_table(table.name) in tables and triggers == wanted
 
 
 def setting_test(expression: str | None) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ from entityforge.importer.shapes import (
     TenancyShape,
     has_soft_delete,
     has_timestamps,
+    is_audited,
     is_foreign_key_to_id,
     setting_test,
 )
@@ -50,6 +51,8 @@ def entity_draft(
         draft.doc["tenant_scoped"] = False
     draft.doc["timestamps"] = has_timestamps(table)
     draft.doc["soft_delete"] = has_soft_delete(table)
+    if is_audited(table, frozenset(t.name for t in db.tables)):
+        draft.doc["audit"] = True
     if table.comment:
         draft.doc["comment"] = table.comment
     skipped = _key_columns(draft) | _generated_columns(draft) | search_columns(draft)
@@ -265,6 +268,8 @@ def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
         )
     for trigger in table.triggers:
         if trigger.function == TRIGGER_FUNCTION and draft.doc["timestamps"]:
+            continue
+        if trigger.function == naming.history_function(table.name) and draft.doc.get("audit"):
             continue
         draft.find(
             f"trigger {trigger.name} on {table.name}",

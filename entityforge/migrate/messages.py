@@ -19,9 +19,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from entityforge import naming
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
-from entityforge.migrate.operations import ids, policies, renames, search, tenancy
+from entityforge.migrate.operations import audit, ids, policies, renames, search, tenancy
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
@@ -42,6 +43,8 @@ _CONSEQUENCES = (
     ids.DropUuidv7Function,
     search.CreateSearchFunction,
     search.DropSearchFunction,
+    audit.CreateAuditTrigger,
+    audit.DropAuditTrigger,
     ops.GrantPrivileges,
     ops.RevokePrivileges,
     renames.RenameConstraint,
@@ -104,6 +107,8 @@ class _TableChanges:
     other: bool = False
     policies_added: list[str] = field(default_factory=list)
     policies_dropped: list[str] = field(default_factory=list)
+    audit: str | None = None
+    """``audit`` or ``stop auditing`` when the table's history is added or dropped."""
 
 
 def describe(operations: Sequence[ops.Operation], tenant_column: str | None = None) -> str:
@@ -193,9 +198,13 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
             operation, policies.CreateGrantedRolesPolicy | policies.DropGrantedRolesPolicy
         )
     }
+    histories = _history_tables(operations)
     for operation in operations:
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
+            continue
+        if name in histories:
+            _history_change(tables, operation)
             continue
         if isinstance(operation, ops.AddColumn | ops.DropColumn) and operation in readded:
             continue
@@ -230,6 +239,39 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _history_tables(operations: Sequence[ops.Operation]) -> set[str]:
+    """The history tables the operations create, drop or rename with their source: what
+    happens to them is said of the audited table."""
+    histories = {
+        operation.table.name
+        for operation in operations
+        if isinstance(operation, ops.CreateTable | ops.DropTable) and operation.table.history_of
+    }
+    renamed = {
+        (operation.old, operation.new)
+        for operation in operations
+        if isinstance(operation, renames.RenameTable)
+    }
+    histories |= {
+        naming.history_table(new)
+        for old, new in renamed
+        if (naming.history_table(old), naming.history_table(new)) in renamed
+    }
+    return histories
+
+
+def _history_change(tables: dict[str, _TableChanges], operation: ops.Operation) -> None:
+    """``audit`` a kept table whose history is created, ``stop auditing`` one whose
+    history is dropped."""
+    if not isinstance(operation, ops.CreateTable | ops.DropTable):
+        return
+    source = operation.table.history_of
+    assert source is not None
+    created = isinstance(operation, ops.CreateTable)
+    changes = tables.setdefault(source, _TableChanges())
+    changes.audit = "audit" if created else "stop auditing"
 
 
 def _readded_generated_columns(operations: Sequence[ops.Operation]) -> set[ops.Operation]:
@@ -346,6 +388,8 @@ def _phrases(name: str, changes: _TableChanges, tenant_column: str | None) -> li
     if changes.dropped:
         return [_Phrase("drop", (name,))]
     phrases = []
+    if changes.audit:
+        phrases.append(_Phrase(changes.audit, (name,)))
     if changes.renamed_from:
         phrases.append(_Phrase("rename", (f"{changes.renamed_from} to {name}",)))
     for verb, items in (

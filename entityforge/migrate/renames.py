@@ -130,7 +130,21 @@ def _table_renames(old: Catalog, new: Catalog) -> dict[str, str]:
         if source is None or source.name in new_names or source.name in renames:
             continue
         renames[source.name] = table.name
-    return renames
+    return {**renames, **_history_renames(old, new, renames)}
+
+
+def _history_renames(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> dict[str, str]:
+    """The history table of a renamed audited table, renamed with it."""
+    old_names = {table.name for table in old.tables}
+    before = {table.history_of: table.name for table in old.tables if table.history_of}
+    moved = {after: source for source, after in renames.items()}
+    result: dict[str, str] = {}
+    for table in new.tables:
+        source = moved.get(table.history_of or "")
+        history = before.get(source) if source else None
+        if history and history != table.name and table.name not in old_names:
+            result[history] = table.name
+    return result
 
 
 def _column_renames(

@@ -132,7 +132,13 @@ def destructive_changes(operations: Sequence[Operation]) -> list[Refusal]:
     """Dropped tables and columns, removed enum labels, narrowed types."""
     refusals: list[Refusal] = []
     for operation in operations:
-        if isinstance(operation, DropTable):
+        if isinstance(operation, DropTable) and operation.table.history_of:
+            what = (
+                f"the history of {operation.table.history_of} dropped with its rows "
+                "(audit removed: its triggers and every recorded change go)"
+            )
+            refusals.append(Refusal(operation.table.name, what, _DESTRUCTIVE_HINT))
+        elif isinstance(operation, DropTable):
             rename = _probable_table_rename(operation, operations)
             what = f"table dropped with its rows{rename}"
             refusals.append(Refusal(operation.table.name, what, _DESTRUCTIVE_HINT))

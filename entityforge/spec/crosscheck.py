@@ -234,6 +234,9 @@ def check_class_names(issues: Issues, entities: Sequence[Entity]) -> None:
             generated[f"{entity.name}{suffix}"] = f"the {what} type of entity '{entity.name}'"
         for suffix in ("Create", "Update", "Read"):
             generated[f"{entity.name}{suffix}"] = f"a schema of entity '{entity.name}'"
+        if entity.audit:
+            history = naming.history_class(entity.name)
+            generated[history] = f"the history model of entity '{entity.name}'"
         for field in entity.fields:
             if field.type.name == "enum":
                 enum_class = naming.enum_class_name(entity.name, field.name)
@@ -260,6 +263,15 @@ def check_table_names(issues: Issues, entities: Sequence[Entity]) -> None:
                 hint="set a distinct 'table:' for one of them",
             )
         owners.setdefault(entity.table, entity.name)
+    for entity in entities:
+        history = naming.history_table(entity.table)
+        if entity.audit and history in owners:
+            issues.at_value(
+                ("entities", entity.name, "audit"),
+                f"the history table '{history}' of entity '{entity.name}' is the table of "
+                f"entity '{owners[history]}'",
+                hint="set another 'table:' for one of them",
+            )
 
 
 def check_catalog_names(issues: Issues, schema: Schema, catalog: Catalog) -> None:
@@ -281,6 +293,8 @@ def _table_owners(schema: Schema) -> dict[str, DocPath]:
     owners: dict[str, DocPath] = {}
     for entity in schema.entities:
         owners[entity.table] = ("entities", entity.name)
+        if entity.audit:
+            owners[naming.history_table(entity.table)] = ("entities", entity.name, "audit")
         for relation in entity.relations:
             if relation.junction_table:
                 owners[relation.junction_table] = (

@@ -62,6 +62,7 @@ def build_entity(
         table=_table(issues, base, name, raw),
         tenant_scoped=_tenant_scoped(issues, base, name, raw, context.tenancy),
         writable=_writable(issues, base, name, raw, context.tenancy),
+        audit=_audit(issues, base, name, raw, context.tenancy),
         timestamps=context.defaults.timestamps if raw.timestamps is None else raw.timestamps,
         soft_delete=context.defaults.soft_delete if raw.soft_delete is None else raw.soft_delete,
         comment=_comment(issues, base, raw.comment),
@@ -195,6 +196,23 @@ def _writable(
     else:
         return raw.writable
     return False
+
+
+def _audit(
+    issues: Issues, base: DocPath, name: str, raw: RawEntity, tenancy: Tenancy | None
+) -> bool:
+    """Any entity but the tenant entity may keep a history of its rows."""
+    if not raw.audit:
+        return False
+    if tenancy is not None and name == tenancy.entity:
+        issues.at_value(
+            base + ("audit",),
+            f"the tenant entity '{name}' cannot be audited",
+            hint="tenants are created and removed by the admin role; audit the entities "
+            "that belong to them, or remove this key",
+        )
+        return False
+    return True
 
 
 def _comment(issues: Issues, path: DocPath, comment: str | None) -> str | None:

@@ -233,6 +233,9 @@ class RawEntity(RawModel):
     soft_delete: bool | None = None
     """A deleted_at column; deletes set it and unique values hold among live rows (default:
     defaults.soft_delete)."""
+    audit: bool | None = None
+    """Record every insert, update and delete of the entity's rows in an append-only history
+    table, <table>_history, written by triggers (default false)."""
     fields: dict[str, RawField] | None = None
     """The entity's columns: name (snake_case) to a type expression such as string(200), or a
     mapping with type and options."""

@@ -81,6 +81,12 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
                 for index in table.indexes
                 for column in index.columns
             ),
+            audit_triggers=sorted(
+                (table.name, trigger)
+                for table in ctx.catalog.tables
+                if table.audit
+                for trigger in table.audit.triggers
+            ),
         ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(

@@ -17,6 +17,7 @@ from functools import singledispatch
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations import (
+    audit_renderers,
     exclusion_renderers,
     expand_renderers,
     generated_renderers,
@@ -395,6 +396,7 @@ for _renderer in (
     *policy_renderers.RENDERERS,
     *expand_renderers.RENDERERS,
     *exclusion_renderers.RENDERERS,
+    *audit_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

@@ -101,6 +101,11 @@ def module_name(entity: str) -> str:
     return naming.snake_case(entity)
 
 
+def history_module(entity: str) -> str:
+    """The module of an audited entity's history model."""
+    return f"{module_name(entity)}_history"
+
+
 def class_columns(table: Table) -> tuple[Column, ...]:
     """The columns an entity class declares itself (the rest come from mixins)."""
     return tuple(column for column in table.columns if column.role in CLASS_COLUMN_ROLES)
@@ -267,15 +272,18 @@ def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) 
         class_docstring=docstring(entity.comment or f"A row of ``{table.name}``.", 4),
         table_name=repr(table.name),
         table_arguments=tuple(code.text for code in layout.table_arguments),
-        table_comment=(
-            string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
-            if table.comment
-            else None
-        ),
+        table_comment=table_comment(table),
         columns=tuple(code.text for code in column_code),
         relationships=tuple(r.declaration.text for r in relation_views),
         repr_expression=_repr_expression(entity),
     )
+
+
+def table_comment(table: Table) -> str | None:
+    """The table's comment as it stands in ``__table_args__``."""
+    if not table.comment:
+        return None
+    return string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
 
 
 def junction_view(
@@ -407,6 +415,8 @@ def exported_names(ctx: GenerationContext) -> tuple[tuple[str, tuple[str, ...]],
             if field.type.name == "enum"
         ]
         exports.append((module_name(entity.name), (entity.name, *enums)))
+        if entity.audit:
+            exports.append((history_module(entity.name), (naming.history_class(entity.name),)))
     return tuple(exports)
 
 
@@ -440,4 +450,8 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     associations = associations_module(ctx, cyclic)
     if associations is not None:
         files[f"{directory}/associations.py"] = associations
+    # Imported here: the history models are built from this module's pieces.
+    from entityforge.generators.models.history import history_modules
+
+    files.update(history_modules(ctx, cyclic))
     return files

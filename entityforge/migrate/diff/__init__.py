@@ -65,6 +65,7 @@ from entityforge.migrate.operations import (
     Operation,
     invert,
 )
+from entityforge.migrate.operations.audit import audit_triggers
 from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.migrate.operations.generated import around_type_changes, generation_change
 from entityforge.migrate.operations.ids import CreateUuidv7Function
@@ -324,6 +325,7 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
             for role, privileges in table_privileges(catalog, table)
         ]
     operations += search_functions(table, catalog)
+    operations += audit_triggers(table, catalog)
     operations += distribution_operations(table, catalog)
     return operations
 
