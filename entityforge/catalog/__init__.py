@@ -27,6 +27,7 @@ from entityforge.schema import (
     Roles,
     Schema,
     Tenancy,
+    View,
 )
 
 READ = ("SELECT",)
@@ -291,6 +292,8 @@ class Catalog:
     extensions: tuple[str, ...] = ()
     roles: Roles = Roles()
     tenancy: Tenancy | None = None
+    views: tuple[View, ...] = ()
+    """The spec's views, in the order they can be created (each after what it reads)."""
 
     def table(self, name: str) -> Table:
         return self._tables_by_name[name]
@@ -338,6 +341,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
         extensions=_extensions(tables),
         roles=schema.roles,
         tenancy=schema.tenancy,
+        views=schema.views,
     )
 
 

@@ -1,0 +1,150 @@
+"""The ``views`` key: read-only views over the spec's tables, checked and typed.
+
+A view reads tables by their names and the views declared above it (so the spec's order
+is an order in which they can be created). One that reads a tenant-isolated table is
+tenant-scoped and must select the tenant column: a materialized view, which cannot carry
+row-level security, is read through a view filtering on it. Its ``key`` (the model's
+primary key) is ``unique`` or the ``id`` it selects, the tenant column first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from entityforge import naming
+from entityforge.catalog import Catalog
+from entityforge.schema import Schema, View, ViewColumn
+from entityforge.spec.document import DocPath
+from entityforge.spec.issues import Issues, did_you_mean
+from entityforge.spec.names import check_entity_name
+from entityforge.spec.raw import RawView
+from entityforge.spec.sql import SqlExpressionError
+from entityforge.spec.view_query import Relation, parse_view_query
+
+
+def build_views(
+    issues: Issues, raw: Mapping[str, RawView], schema: Schema, catalog: Catalog
+) -> tuple[View, ...]:
+    """The views ``raw`` declares, each checked against the tables and earlier views."""
+    tenancy = schema.tenancy
+    relations: dict[str, Relation] = {
+        table.name: Relation(
+            {c.name: ViewColumn(c.name, c.type, c.nullable) for c in table.columns},
+            tenant_scoped=tenancy is not None and table.has_tenant_policy,
+        )
+        for table in catalog.tables
+    }
+    views: list[View] = []
+    for name, raw_view in raw.items():
+        view = _view(issues, ("views", name), name, raw_view, relations, schema)
+        if view is None:
+            continue
+        views.append(view)
+        relations[view.relation] = Relation(
+            {c.name: c for c in view.columns}, view.tenant_scoped, view.materialized
+        )
+    return tuple(views)
+
+
+def _view(
+    issues: Issues,
+    path: DocPath,
+    name: str,
+    raw: RawView,
+    relations: Mapping[str, Relation],
+    schema: Schema,
+) -> View | None:
+    if not check_entity_name(issues, path, name):
+        return None
+    relation = naming.table_name(name)
+    if relation in relations or name in {entity.name for entity in schema.entities}:
+        issues.at_key(
+            path,
+            f"view '{name}' (relation {relation}) has the name of a table or another view",
+            hint="choose another name for the view",
+        )
+        return None
+    try:
+        query = parse_view_query(raw.query, relations)
+    except SqlExpressionError as error:
+        issues.at_value((*path, "query"), f"view '{name}': {error.message}", error.hint)
+        return None
+    read = [relations[source.relation] for source in query.sources]
+    tenant_scoped = any(source.tenant_scoped for source in read)
+    columns = {column.name: column for column in query.columns}
+    tenancy = schema.tenancy
+    lead: tuple[str, ...] = ()
+    if tenant_scoped and tenancy is not None:
+        tenant = columns.get(tenancy.column)
+        if tenant is None or tenant.type.name != "uuid":
+            issues.at_value(
+                (*path, "query"),
+                f"view '{name}' reads tenant-scoped rows but does not select the tenant "
+                f"column '{tenancy.column}'",
+                hint=f'select it, e.g. "SELECT {tenancy.column}, ..." (and GROUP BY it), so '
+                "that each tenant sees its own rows only",
+            )
+            return None
+        lead = (tenancy.column,)
+        if raw.materialized and any(source.materialized for source in read):
+            issues.at_value(
+                (*path, "query"),
+                f"materialized view '{name}' reads a tenant-scoped materialized view",
+                hint="read the tables it reads instead: a materialized view refreshes "
+                "with no tenant set, and would read no rows through the tenant filter",
+            )
+            return None
+    unique = _unique(issues, path, raw, columns, lead)
+    if unique is None:
+        return None
+    key = (*lead, *unique) if unique else ((*lead, "id") if "id" in columns else ())
+    if not key:
+        issues.at_key(
+            path,
+            f"view '{name}' has no key: it neither selects id nor says unique",
+            hint="add 'unique: [<column>, ...]' naming the output columns that identify a row",
+        )
+        return None
+    return View(
+        name=name,
+        relation=relation,
+        query=query.text,
+        columns=query.columns,
+        sources=query.sources,
+        key=key,
+        materialized=raw.materialized,
+        unique=(*lead, *unique) if unique else (),
+        tenant_scoped=tenant_scoped,
+        comment=raw.comment,
+    )
+
+
+def _unique(
+    issues: Issues,
+    path: DocPath,
+    raw: RawView,
+    columns: Mapping[str, ViewColumn],
+    lead: tuple[str, ...],
+) -> tuple[str, ...] | None:
+    """The ``unique`` columns as given (the tenant column left to the generator)."""
+    given = tuple(raw.unique or ())
+    for position, column in enumerate(given):
+        where = (*path, "unique", position)
+        if column in lead:
+            issues.at_value(
+                where,
+                f"'{column}' is the tenant column, which leads the view's key by itself",
+                hint="leave it out of 'unique'",
+            )
+            return None
+        if column not in columns:
+            issues.at_value(
+                where,
+                f"'{column}' is no output column of the view",
+                hint=did_you_mean(column, columns) or "name columns the query selects",
+            )
+            return None
+        if given.count(column) > 1:
+            issues.at_value(where, f"'{column}' is named twice", hint="name each column once")
+            return None
+    return given

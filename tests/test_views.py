@@ -1,0 +1,198 @@
+"""The ``views`` key: plain and materialized views over the spec's tables.
+
+The query is checked against the spec at file:line:col; the revisions create views after
+their tables (a materialized one owned by the admin, read through a tenant filter) and
+recreate them around changes to what they read; the application role sees only its
+tenant's rows through each kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from entityforge.errors import EntityforgeError
+from entityforge.spec import load_schema, load_schema_text
+from entityforge.spec.view_query import volatile_functions
+from tests.projects import psql_url
+from tests.test_migrations import (
+    Project,
+    assert_catalog_matches,
+    assert_empty,
+    assert_roles_and_grants,
+    guarantee_violations,
+    new_project,
+    schema_snapshot,
+)
+from tests.test_spec_errors import first_error
+
+__all__ = ["new_project"]
+
+# Read from pg_proc: built-in functions whose every overload is VOLATILE.
+VOLATILE_NAMES = """
+    SELECT proname FROM pg_proc
+    WHERE pronamespace = 'pg_catalog'::regnamespace AND prokind IN ('f', 'a', 'w')
+    GROUP BY proname HAVING bool_and(provolatile = 'v')
+"""
+SPECS = Path(__file__).resolve().parent / "specs"
+VIEWS = SPECS / "views.yaml"
+
+
+def test_views_go_up_down_and_up_with_no_drift(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = new_project(load_schema(VIEWS), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    assert guarantee_violations(database_url, project.schema) == {}
+    assert_catalog_matches(database_url, project.catalog)
+    assert_roles_and_grants(database_url, project.catalog)
+    project.alembic(database_url, "check")
+    first = schema_snapshot(database_url)
+    project.alembic(database_url, "downgrade", "base")
+    assert_empty(database_url)
+    project.alembic(database_url, "upgrade", "head")
+    assert schema_snapshot(database_url) == first
+
+
+SHOP = """\
+version: 1
+tenancy: {entity: Shop}
+entities:
+  Shop:
+    fields: {name: string(120)}
+  Country:
+    tenant_scoped: false
+    fields: {code: string(2), name: string(100)}
+  Order:
+    fields:
+      total: {type: decimal, precision: 12, scale: 2}
+      items: integer
+      placed_at: datetime
+views:
+  Report:
+QUERY"""
+
+
+def shop(view: str) -> str:
+    return SHOP.replace("QUERY", view)
+
+
+@pytest.mark.parametrize(
+    ("view", "where", "message"),
+    [
+        pytest.param(
+            '    query: "SELECT tenant_id, id, totl FROM orders"\n',
+            "16:12",
+            "names the column 'totl', which no relation it reads has",
+            id="unknown_column",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id FROM invoices"\n',
+            "16:12",
+            "reads 'invoices', which is no table or earlier view of the spec",
+            id="unknown_table",
+        ),
+        pytest.param(
+            '    query: "SELECT id, total FROM orders"\n',
+            "16:12",
+            "does not select the tenant column 'tenant_id'",
+            id="no_tenant_column",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id, random() AS r FROM orders"\n',
+            "16:12",
+            "may not call the volatile function random()",
+            id="volatile",
+        ),
+        pytest.param(
+            '    query: "WITH gone AS (DELETE FROM orders RETURNING id) SELECT id FROM gone"\n',
+            "16:12",
+            "may not DELETE (a data-modifying WITH)",
+            id="data_modifying_cte",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id FROM orders; SELECT 1"\n',
+            "16:12",
+            "must be a single SELECT statement",
+            id="two_statements",
+        ),
+        pytest.param(
+            '    query: "SELECT * FROM orders"\n',
+            "16:12",
+            "may not select '*'",
+            id="star",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id, total * 2 AS doubled FROM orders"\n',
+            "16:12",
+            "the type of the output column 'doubled' cannot be told",
+            id="needs_a_cast",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, sum(total) AS spent FROM orders GROUP BY tenant_id"\n',
+            "15:3",
+            "has no key: it neither selects id nor says unique",
+            id="no_key",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id FROM orders"\n    unique: [tenant_id]\n',
+            "17:14",
+            "'tenant_id' is the tenant column",
+            id="tenant_column_in_unique",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id FROM orders"\n    unique: [code]\n',
+            "17:14",
+            "'code' is no output column of the view",
+            id="unknown_unique_column",
+        ),
+        pytest.param(
+            '    query: "SELECT tenant_id, id FROM orders"\n    refresh: daily\n',
+            "17:5",
+            "unknown key 'refresh'",
+            id="unknown_key",
+        ),
+    ],
+)
+def test_bad_views_are_refused_where_they_are_written(view: str, where: str, message: str) -> None:
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(shop(view))
+    rendered = first_error(raised.value).render()
+    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
+    assert message in rendered
+    assert "\n  hint: " in rendered
+
+
+def test_output_columns_take_their_types_from_the_spec_and_the_query() -> None:
+    view = load_schema_text(
+        shop(
+            "    materialized: true\n"
+            "    query: \"SELECT o.tenant_id, date_trunc('day', placed_at)::date AS day, "
+            "count(*) AS orders, sum(total) AS revenue, sum(items) AS items, "
+            "max(placed_at) AS last_at, avg(items)::numeric(8,1) AS mean_items, "
+            "s.name AS shop FROM orders o JOIN shops s ON s.id = o.tenant_id "
+            'GROUP BY o.tenant_id, day, s.name"\n'
+            "    unique: [day]\n"
+        )
+    ).views[0]
+    assert [(c.name, c.type.name, c.nullable) for c in view.columns] == [
+        ("tenant_id", "uuid", False),
+        ("day", "date", True),
+        ("orders", "bigint", False),
+        ("revenue", "decimal", True),
+        ("items", "bigint", True),
+        ("last_at", "datetime", True),
+        ("mean_items", "decimal", True),
+        ("shop", "string", False),
+    ]
+    assert view.key == view.unique == ("tenant_id", "day")
+    assert view.tenant_scoped
+
+
+def test_the_shipped_volatile_table_is_what_pg_proc_says(server_url: str) -> None:
+    with psycopg.connect(psql_url(server_url)) as connection:
+        names = {row[0] for row in connection.execute(VOLATILE_NAMES)}
+    assert names == volatile_functions()
