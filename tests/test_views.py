@@ -9,6 +9,7 @@ tenant's rows through each kind.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,7 @@ from entityforge.errors import EntityforgeError
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.spec.view_query import volatile_functions
 from tests.projects import psql_url
+from tests.test_incremental import newest_revision, round_trip
 from tests.test_migrations import (
     Project,
     assert_catalog_matches,
@@ -25,6 +27,7 @@ from tests.test_migrations import (
     assert_roles_and_grants,
     guarantee_violations,
     new_project,
+    query,
     schema_snapshot,
 )
 from tests.test_spec_errors import first_error
@@ -39,12 +42,31 @@ VOLATILE_NAMES = """
 """
 SPECS = Path(__file__).resolve().parent / "specs"
 VIEWS = SPECS / "views.yaml"
+VIEWS_SINGLE_TENANT = SPECS / "views_single_tenant.yaml"
+TABLES, _, VIEWS_SECTION = VIEWS.read_text().partition("\nviews:\n")
+SHOP_A = "00000000-0000-7000-8000-00000000000a"
+SHOP_B = "00000000-0000-7000-8000-00000000000b"
+SEED = [
+    f"INSERT INTO shops (id, name) VALUES ('{SHOP_A}', 'A'), ('{SHOP_B}', 'B')",
+    "INSERT INTO people (id, tenant_id, email) VALUES "
+    f"('00000000-0000-7000-8000-0000000000a1', '{SHOP_A}', 'ann@a.example'), "
+    f"('00000000-0000-7000-8000-0000000000b1', '{SHOP_B}', 'bob@b.example')",
+    "INSERT INTO orders (tenant_id, customer_id, reference, status, total, placed_at) VALUES "
+    f"('{SHOP_A}', '00000000-0000-7000-8000-0000000000a1', 'A-1', 'open', 1200, now()), "
+    f"('{SHOP_A}', '00000000-0000-7000-8000-0000000000a1', 'A-2', 'paid', 30.5, now()), "
+    f"('{SHOP_B}', '00000000-0000-7000-8000-0000000000b1', 'B-1', 'open', 7, now())",
+]
 
 
+def with_views(views: str = VIEWS_SECTION) -> str:
+    return f"{TABLES}\nviews:\n{views}" if views else TABLES + "\n"
+
+
+@pytest.mark.parametrize("spec", [VIEWS, VIEWS_SINGLE_TENANT], ids=lambda path: path.stem)
 def test_views_go_up_down_and_up_with_no_drift(
-    database_url: str, new_project: Callable[..., Project]
+    spec: Path, database_url: str, new_project: Callable[..., Project]
 ) -> None:
-    project = new_project(load_schema(VIEWS), with_models=True)
+    project = new_project(load_schema(spec), with_models=True)
     project.alembic(database_url, "upgrade", "head")
     assert guarantee_violations(database_url, project.schema) == {}
     assert_catalog_matches(database_url, project.catalog)
@@ -196,3 +218,49 @@ def test_the_shipped_volatile_table_is_what_pg_proc_says(server_url: str) -> Non
     with psycopg.connect(psql_url(server_url)) as connection:
         names = {row[0] for row in connection.execute(VOLATILE_NAMES)}
     assert names == volatile_functions()
+
+
+def test_adding_and_removing_views_on_tables_with_rows(
+    database_url: str, create_database: Callable[[], str], new_project: Callable[..., Project]
+) -> None:
+    added = round_trip(new_project, database_url, TABLES + "\n", with_views(), SEED)
+    _, source = newest_revision(added)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert "CREATE MATERIALIZED VIEW customer_totals_materialized AS" in upgrade
+    rows = query(database_url, "SELECT orders, spent FROM customer_totals_materialized ORDER BY 2")
+    assert rows == [(1, Decimal("7.00")), (2, Decimal("1230.50"))]
+    removed = round_trip(new_project, create_database(), with_views(), TABLES + "\n", SEED)
+    _, source = newest_revision(removed)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert upgrade.index("DROP VIEW big_spenders") < upgrade.index("DROP VIEW customer_totals")
+
+
+def test_a_changed_query_recreates_its_view_and_the_views_over_it(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    changed = VIEWS_SECTION.replace("WHERE spent >= 1000", "WHERE spent >= 10")
+    changed = changed.replace("sum(items) AS items", "sum(items) AS items_bought")
+    project = round_trip(new_project, database_url, with_views(), with_views(changed), SEED)
+    _, source = newest_revision(project)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert "DROP VIEW big_spenders" in upgrade
+    assert "DROP MATERIALIZED VIEW customer_totals_materialized" in upgrade
+    assert "open_orders" not in upgrade, "a view whose sources keep their types stays"
+
+
+def test_a_column_a_view_reads_is_widened_and_renamed_around_its_views(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    tables = TABLES.replace(
+        "reference: {type: string, max_length: 40, unique: true}",
+        "code: {type: string, max_length: 80, unique: true, renamed_from: reference}",
+    )
+    views = VIEWS_SECTION.replace("o.reference,", "o.code,")
+    project = round_trip(
+        new_project, database_url, with_views(), f"{tables}\nviews:\n{views}", SEED
+    )
+    _, source = newest_revision(project)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert upgrade.index("DROP VIEW open_orders") < upgrade.index("new_column_name=")
+    assert upgrade.index("type_=sa.String(80)") < upgrade.index("CREATE VIEW open_orders")
+    assert "customer_totals" not in upgrade

@@ -26,6 +26,7 @@ from pglast.parser import ParseError
 
 from entityforge.parse_tree import function_name, node_attributes, required, walk_nodes
 from entityforge.schema import ColumnType, ViewColumn, ViewSource
+from entityforge.spec.issues import did_you_mean
 from entityforge.spec.sql import SqlExpressionError, deparse
 
 _CAST_HINT = 'cast it to the type you mean, e.g. "sum(amount * 2)::numeric(12,2) AS total"'
@@ -180,7 +181,11 @@ class _Reader:
         self.relations = relations
         self.read: dict[str, list[str]] = {}
 
-    def select(self, statement: ast.SelectStmt, outer: _Scope) -> list[ViewColumn]:
+    def select(
+        self, statement: ast.SelectStmt, outer: _Scope, *, named: bool = True
+    ) -> list[ViewColumn]:
+        """The output columns of ``statement``; ``named``: whether they need names (the
+        later queries of a UNION take the first one's)."""
         scope = _Scope(outer=outer)
         if statement.withClause is not None:
             for cte in statement.withClause.ctes or ():
@@ -194,7 +199,7 @@ class _Reader:
                 scope.ctes[name] = _renamed(self.select(query, scope), cte.aliascolnames, name)
         if statement.op not in (0, enums.SetOperation.SETOP_NONE):
             left = self.select(required(statement.larg, "SelectStmt.larg"), scope)
-            right = self.select(required(statement.rarg, "SelectStmt.rarg"), scope)
+            right = self.select(required(statement.rarg, "SelectStmt.rarg"), scope, named=False)
             if len(left) != len(right):
                 raise SqlExpressionError(
                     "each query of the UNION, INTERSECT or EXCEPT selects as many columns",
@@ -210,7 +215,7 @@ class _Reader:
             )
         for item in statement.fromClause or ():
             self._from_item(item, scope, nullable=False)
-        columns = [self._target(target, scope) for target in statement.targetList or ()]
+        columns = [self._target(target, scope, named) for target in statement.targetList or ()]
         # GROUP BY and ORDER BY may name output columns too.
         outputs = frozenset(column.name for column in columns)
         for attribute in node_attributes(statement):
@@ -270,8 +275,9 @@ class _Reader:
             shown = f"{item.schemaname}.{name}" if item.schemaname else name
             raise SqlExpressionError(
                 f"the query reads '{shown}', which is no table or earlier view of the spec",
-                hint="read the tables of the spec's entities (by table name) and views "
-                "declared above this one",
+                hint=did_you_mean(name, self.relations)
+                or "read the tables of the spec's entities and the views declared above this "
+                "one by their relation names (a view BookLoan is book_loans)",
             )
         self.read.setdefault(name, [])
         scope.aliases[alias] = (name, _nullable(dict(relation.columns), nullable))
@@ -310,10 +316,10 @@ class _Reader:
             self.read[relation].append(name)
         return column
 
-    def _target(self, target: ast.ResTarget, scope: _Scope) -> ViewColumn:
+    def _target(self, target: ast.ResTarget, scope: _Scope, named: bool) -> ViewColumn:
         value = required(target.val, "ResTarget.val")
         self._check_columns(value, scope)
-        name = target.name or _implicit_name(value)
+        name = target.name or _implicit_name(value) or (None if named else "?column?")
         if name is None:
             raise SqlExpressionError(
                 f"the output column {deparse(value)!r} has no name",
@@ -332,11 +338,13 @@ class _Reader:
         if isinstance(value, ast.ColumnRef):
             return self._column(value, scope)
         if isinstance(value, ast.TypeCast):
-            inner = self._typed(required(value.arg, "TypeCast.arg"), scope)
+            argument = required(value.arg, "TypeCast.arg")
+            inner = self._typed(argument, scope)
             cast = cast_type(required(value.typeName, "TypeCast.typeName"))
             if cast is None:
                 return None
-            return ViewColumn("?", cast, inner.nullable if inner else True)
+            literal = isinstance(argument, ast.A_Const) and not argument.isnull
+            return ViewColumn("?", cast, not literal and (inner is None or inner.nullable))
         if isinstance(value, ast.A_Const):
             return _constant(value)
         if isinstance(value, ast.FuncCall):
@@ -396,11 +404,27 @@ class _Reader:
         )
         if operator == "||" and left and left.type.name in ("text", "string"):
             return ViewColumn("?", ColumnType("text"), True)
+        if left and right and operator in ("+", "-"):
+            moved = _moved_in_time(operator, left.type, right.type)
+            if moved is not None:
+                return ViewColumn("?", moved, left.nullable or right.nullable)
         numeric = ("smallint", "integer", "bigint", "float")
         same = left is not None and right is not None and left.type == right.type
         if operator in ("+", "-", "*") and same and left and left.type.name in numeric:
             return ViewColumn("?", left.type, left.nullable or bool(right and right.nullable))
         return None
+
+
+def _moved_in_time(operator: str, left: ColumnType, right: ColumnType) -> ColumnType | None:
+    """The type of a sum or difference of points and lengths of time."""
+    pair = (left.name, right.name)
+    if pair == ("datetime", "interval") or (operator == "+" and pair == ("interval", "datetime")):
+        return ColumnType("datetime")
+    if pair == ("interval", "interval") or (operator == "-" and pair == ("datetime", "datetime")):
+        return ColumnType("interval")
+    if operator == "-" and pair == ("date", "date"):
+        return ColumnType("integer")
+    return None
 
 
 _CLAUSES_SEEING_OUTPUTS = frozenset({"groupClause", "sortClause", "distinctClause"})
