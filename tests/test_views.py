@@ -15,7 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.operations import AlterColumn, invert
+from entityforge.migrate.operations.views import CreateView, DropView
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.spec.view_query import volatile_functions
 from tests.projects import new_project as entityforge_new
@@ -287,3 +291,37 @@ def test_the_generated_suite_passes(tmp_path: Path, server_url: str, spec: Path)
     generated = (project / "tests" / "test_views.py").read_text()
     tenant_test = "test_the_application_cannot_read_the_materialized_rows_themselves"
     assert (tenant_test in generated) == (spec == VIEWS)
+
+
+def test_a_view_is_dropped_before_and_created_after_a_type_change_it_reads() -> None:
+    before = build_catalog(load_schema_text(with_views()))
+    wider = with_views().replace(
+        "total: {type: decimal, precision: 12, scale: 2,",
+        "total: {type: decimal, precision: 14, scale: 2,",
+    )
+    operations = compare_catalogs(before, build_catalog(load_schema_text(wider)))
+    kinds = [
+        (type(op).__name__, op.view.relation if isinstance(op, (CreateView, DropView)) else "")
+        for op in operations
+        if isinstance(op, (CreateView, DropView, AlterColumn))
+    ]
+    assert kinds == [
+        ("DropView", "active_customers"),
+        ("DropView", "customer_totals"),
+        ("DropView", "open_orders"),
+        ("AlterColumn", ""),
+        ("CreateView", "open_orders"),
+        ("CreateView", "customer_totals"),
+        ("CreateView", "active_customers"),
+    ]
+    assert invert(operations)[0] == DropView(
+        before.views[2], before.roles, before.tenancy
+    ), "the downgrade drops the view over the others first"
+
+
+def test_a_view_named_like_a_table_is_refused() -> None:
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(
+            shop('    query: "SELECT id FROM countries"\n').replace("  Report:", "  Order:")
+        )
+    assert "has the name of a table or another view" in first_error(raised.value).render()

@@ -57,7 +57,9 @@ def _view(
     if not check_entity_name(issues, path, name):
         return None
     relation = naming.table_name(name)
-    if relation in relations or name in {entity.name for entity in schema.entities}:
+    taken = {*relations, *(naming.materialized_view_name(r) for r in relations)}
+    names = (relation, naming.materialized_view_name(relation))
+    if any(n in taken for n in names) or name in {e.name for e in schema.entities}:
         issues.at_key(
             path,
             f"view '{name}' (relation {relation}) has the name of a table or another view",
