@@ -17,6 +17,7 @@ import pytest
 
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError
+from entityforge.importer import import_database
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations import AlterColumn, invert
 from entityforge.migrate.operations.views import CreateView, DropView
@@ -325,3 +326,15 @@ def test_a_view_named_like_a_table_is_refused() -> None:
             shop('    query: "SELECT id FROM countries"\n').replace("  Report:", "  Order:")
         )
     assert "has the name of a table or another view" in first_error(raised.value).render()
+
+
+def test_the_import_reports_the_views_and_reads_their_tables_back(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = new_project(load_schema(VIEWS))
+    project.alembic(database_url, "upgrade", "head")
+    imported = import_database(psql_url(database_url))
+    reported = {finding.line() for finding in imported.findings}
+    assert "not imported: view open_orders: views are not imported" in " ".join(reported)
+    assert any("materialized view customer_totals_materialized" in line for line in reported)
+    assert load_schema_text(imported.text).views == ()
