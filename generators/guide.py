@@ -19,5 +19,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         roles=ctx.schema.roles,
         tenancy=tenancy,
         tenant_entity=tenancy.entity if tenancy else None,
+        views=ctx.schema.views,
+        materialized=[f"`{view.relation}`" for view in ctx.schema.views if view.materialized],
     )
     return {"docs/database.md": text}
