@@ -54,6 +54,9 @@ class ViewModelView:
     lookup: tuple[str, ...]
     columns: tuple[ViewColumnView, ...]
     sources: tuple[str, ...]
+    policed: bool
+    """Whether restrictive policies narrow what the application selects of a table it
+    reads: its rows are then no function of the tenant alone."""
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -93,8 +96,14 @@ def _docstring(view: View, package: str) -> str:
     return docstring(f"{lead}Read-only: the {scope}{kind} ``{view.relation}``{refresh}.", 4)
 
 
-def _view_view(view: View, names: ModelNames, package: str, schema: Schema) -> ViewModelView:
+def _view_view(view: View, names: ModelNames, ctx: GenerationContext) -> ViewModelView:
+    schema, package = ctx.schema, ctx.package
     tenant = schema.tenancy.column if schema.tenancy and view.tenant_scoped else None
+    policed_tables = {
+        table.name
+        for table in ctx.catalog.tables
+        if any(p.command in ("select", "all") and "writer" in p.roles for p in table.policies)
+    }
     return ViewModelView(
         name=view.name,
         relation=view.relation,
@@ -107,6 +116,7 @@ def _view_view(view: View, names: ModelNames, package: str, schema: Schema) -> V
         lookup=tuple(column for column in view.key if column != tenant),
         columns=tuple(_column_view(column, view, names) for column in view.columns),
         sources=tuple(_source_tables(view, schema)),
+        policed=bool(_read_tables(view, schema) & policed_tables),
     )
 
 
@@ -124,13 +134,23 @@ def _source_tables(view: View, schema: Schema) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _read_tables(view: View, schema: Schema) -> set[str]:
+    """Every table the view reads, through the views it reads too."""
+    views = {other.relation: other for other in schema.views}
+    found: set[str] = set()
+    for source in view.sources:
+        other = views.get(source.relation)
+        found |= _read_tables(other, schema) if other else {source.relation}
+    return found
+
+
 def _module(
     template: str, ctx: GenerationContext, imports: Iterable[Import], **context: object
 ) -> str:
     """A module from ``template``: ``IMPORTS`` in it stands for ``imports`` and those the
     views' columns need (their types and annotations, in a models module)."""
     names = ModelNames(Symbols(), ctx.package)
-    views = [_view_view(view, names, ctx.package, ctx.schema) for view in ctx.schema.views]
+    views = [_view_view(view, names, ctx) for view in ctx.schema.views]
     needed = set(imports)
     typed = template.endswith(("/models.py.jinja", "/schemas.py.jinja"))
     for view in ctx.schema.views if typed else ():
@@ -146,6 +166,19 @@ def _module(
 def _imports(*lines: str) -> list[Import]:
     """``"module name"`` (``from module import name``) or ``"module"`` (``import module``)."""
     return [Import(*line.split()) for line in lines]
+
+
+def _test_groups(ctx: GenerationContext) -> dict[str, list[str]]:
+    """The views each generated test takes: isolated by tenant alone, tenant-scoped at
+    all, read through a tenant filter, global and unpoliced."""
+    names = ModelNames(Symbols(), ctx.package)
+    views = [_view_view(view, names, ctx) for view in ctx.schema.views]
+    return {
+        "isolated": [v.name for v in views if v.tenant_scoped and not v.policed],
+        "scoped": [v.name for v in views if v.tenant_scoped],
+        "hidden": [v.name for v in views if v.tenant_scoped and v.materialized],
+        "global_views": [v.name for v in views if not v.tenant_scoped and not v.policed],
+    }
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
@@ -185,13 +218,14 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         *(f"{package}.models.views {name}" for name in classes),
         *([f"{package}.models.base TENANT_COLUMN"] if tenant_column else []),
     )
+    groups = _test_groups(ctx)
     tests = _imports(
         "uuid",
         "collections.abc Sequence",
         "typing Any",
         "pytest",
         "sqlalchemy text",
-        *(["sqlalchemy.exc DBAPIError"] if tenant_column else []),
+        *(["sqlalchemy.exc DBAPIError"] if groups["hidden"] else []),
         *([] if tenant_column else ["collections.abc AsyncIterator"]),
         *([] if tenant_column else [f"{package}.db create_engine"]),
         *([] if tenant_column else [f"{package}.db create_session_factory"]),
@@ -232,5 +266,6 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             tests,
             tenancy=tenant_column is not None,
             tenant_column=tenant_column,
+            **groups,
         ),
     }

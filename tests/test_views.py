@@ -338,3 +338,17 @@ def test_the_import_reports_the_views_and_reads_their_tables_back(
     assert "not imported: view open_orders: views are not imported" in " ".join(reported)
     assert any("materialized view customer_totals_materialized" in line for line in reported)
     assert load_schema_text(imported.text).views == ()
+
+
+def test_a_materialized_view_may_not_read_past_row_level_policies() -> None:
+    policed = (SPECS / "policies_single_tenant.yaml").read_text()
+    materialized = policed + (
+        "views:\n  PostTitle:\n    materialized: true\n"
+        '    query: "SELECT id, title FROM posts"\n'
+    )
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(materialized)
+    rendered = first_error(raised.value).render()
+    assert "row-level policies restrict what the reader or writer may select" in rendered
+    (plain,) = load_schema_text(materialized.replace("materialized: true", "")).views
+    assert not plain.materialized

@@ -39,6 +39,8 @@ class Relation:
     columns: Mapping[str, ViewColumn]
     tenant_scoped: bool = False
     materialized: bool = False
+    read_policies: bool = False
+    """Whether restrictive policies narrow what the reader or writer may select."""
 
 
 @dataclass(frozen=True)

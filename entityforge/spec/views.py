@@ -31,6 +31,10 @@ def build_views(
         table.name: Relation(
             {c.name: ViewColumn(c.name, c.type, c.nullable) for c in table.columns},
             tenant_scoped=tenancy is not None and table.has_tenant_policy,
+            read_policies=any(
+                policy.command in ("select", "all") and set(policy.roles) - {"admin"}
+                for policy in table.policies
+            ),
         )
         for table in catalog.tables
     }
@@ -40,8 +44,12 @@ def build_views(
         if view is None:
             continue
         views.append(view)
+        read = [relations[source.relation] for source in view.sources]
         relations[view.relation] = Relation(
-            {c.name: c for c in view.columns}, view.tenant_scoped, view.materialized
+            {c.name: c for c in view.columns},
+            view.tenant_scoped,
+            view.materialized,
+            read_policies=not view.materialized and any(r.read_policies for r in read),
         )
     return tuple(views)
 
@@ -96,6 +104,15 @@ def _view(
                 "with no tenant set, and would read no rows through the tenant filter",
             )
             return None
+    if raw.materialized and any(source.read_policies for source in read):
+        issues.at_value(
+            (*path, "query"),
+            f"materialized view '{name}' reads a table whose row-level policies restrict "
+            "what the reader or writer may select",
+            hint="make it a plain view (materialized: false): its readers' policies then "
+            "apply to it; a materialized view is refreshed by the admin, past them",
+        )
+        return None
     unique = _unique(issues, path, raw, columns, lead)
     if unique is None:
         return None
