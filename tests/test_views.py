@@ -352,3 +352,12 @@ def test_a_materialized_view_may_not_read_past_row_level_policies() -> None:
     assert "row-level policies restrict what the reader or writer may select" in rendered
     (plain,) = load_schema_text(materialized.replace("materialized: true", "")).views
     assert not plain.materialized
+
+
+def test_a_view_name_is_pascal_case() -> None:
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(
+            shop('    query: "SELECT id FROM countries"\n').replace("Report:", "open_orders:")
+        )
+    rendered = first_error(raised.value).render()
+    assert rendered.startswith("entities.yaml:15:3: view name 'open_orders' is not PascalCase")

@@ -15,6 +15,7 @@ from entityforge import naming
 from entityforge.catalog import Catalog
 from entityforge.schema import Schema, View, ViewColumn
 from entityforge.spec.document import DocPath
+from entityforge.spec.entities import check_comment
 from entityforge.spec.issues import Issues, did_you_mean
 from entityforge.spec.names import check_entity_name
 from entityforge.spec.raw import RawView
@@ -62,7 +63,7 @@ def _view(
     relations: Mapping[str, Relation],
     schema: Schema,
 ) -> View | None:
-    if not check_entity_name(issues, path, name):
+    if not check_entity_name(issues, path, name, "view"):
         return None
     relation = naming.table_name(name)
     taken = {*relations, *(naming.materialized_view_name(r) for r in relations)}
@@ -134,7 +135,7 @@ def _view(
         materialized=raw.materialized,
         unique=(*lead, *unique) if unique else (),
         tenant_scoped=tenant_scoped,
-        comment=raw.comment,
+        comment=check_comment(issues, path, raw.comment),
     )
 
 
