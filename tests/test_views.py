@@ -23,10 +23,11 @@ from entityforge.migrate.operations import AlterColumn, invert
 from entityforge.migrate.operations.views import CreateView, DropView
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.spec.view_query import volatile_functions
+from tests.login_roles import login_role
 from tests.projects import new_project as entityforge_new
 from tests.projects import psql_url
 from tests.test_generated_tests import outcome_counts, run_project_tests
-from tests.test_incremental import newest_revision, round_trip
+from tests.test_incremental import execute, newest_revision, round_trip
 from tests.test_migrations import (
     Project,
     assert_catalog_matches,
@@ -361,3 +362,27 @@ def test_a_view_name_is_pascal_case() -> None:
         )
     rendered = first_error(raised.value).render()
     assert rendered.startswith("entities.yaml:15:3: view name 'open_orders' is not PascalCase")
+
+
+def test_the_tenant_filter_reads_the_unique_index_and_refreshes_concurrently(
+    database_url: str, new_project: Callable[..., Project]
+) -> None:
+    project = new_project(load_schema(VIEWS))
+    project.alembic(database_url, "upgrade", "head")
+    execute(
+        database_url, *SEED, "REFRESH MATERIALIZED VIEW CONCURRENTLY customer_totals_materialized"
+    )
+    with (
+        login_role(database_url, "app_writer") as writer,
+        psycopg.connect(writer.conninfo, autocommit=True) as connection,
+    ):
+        connection.execute("SELECT set_config('app.tenant_id', %s, false)", (SHOP_A,))
+        connection.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0] for row in connection.execute("EXPLAIN SELECT * FROM customer_totals")
+        )
+        rows = connection.execute("SELECT orders, spent FROM customer_totals").fetchall()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("SELECT * FROM customer_totals_materialized")
+    assert "uq_customer_totals_materialized_tenant_id_customer_id" in plan, plan
+    assert rows == [(2, Decimal("1230.50"))]
