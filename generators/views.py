@@ -181,81 +181,100 @@ def _test_groups(ctx: GenerationContext) -> dict[str, list[str]]:
     }
 
 
-def generate(ctx: GenerationContext) -> dict[str, str]:
-    """The view modules of ``ctx``'s project; none for a spec without views."""
-    schema = ctx.schema
-    if not schema.views:
-        return {}
+_MODEL_IMPORTS = _imports(
+    "typing Any",
+    "sqlalchemy MetaData",
+    "sqlalchemy event",
+    "sqlalchemy.orm DeclarativeBase",
+    "sqlalchemy.orm Session",
+    "sqlalchemy.orm mapped_column",
+)
+_SCHEMA_IMPORTS = _imports("pydantic BaseModel", "pydantic ConfigDict")
+_REPOSITORY_IMPORTS = _imports(
+    "builtins",
+    "collections.abc Iterable",
+    "collections.abc Mapping",
+    "collections.abc Sequence",
+    "dataclasses dataclass",
+    "typing Any",
+    "typing Generic",
+    "typing Literal",
+    "typing TypeVar",
+    "sqlalchemy ColumnElement",
+    "sqlalchemy func",
+    "sqlalchemy inspect",
+    "sqlalchemy select",
+    "sqlalchemy.ext.asyncio AsyncSession",
+)
+_TEST_IMPORTS = _imports(
+    "uuid",
+    "collections.abc Sequence",
+    "typing Any",
+    "pytest",
+    "sqlalchemy text",
+    "sqlalchemy.ext.asyncio AsyncSession",
+    "sqlalchemy.ext.asyncio async_sessionmaker",
+)
+
+
+def _repository_imports(ctx: GenerationContext) -> list[Import]:
     package = ctx.package
-    tenant_column = schema.tenancy.column if schema.tenancy else None
-    classes = sorted(view.name for view in schema.views)
+    tenant = [f"{package}.models.base TENANT_COLUMN"] if ctx.schema.tenancy else []
+    models = [f"{package}.models.views {name}" for name in ("ViewBase", *_classes(ctx))]
+    return [*_REPOSITORY_IMPORTS, *_imports(*models, *tenant)]
+
+
+def _test_imports(ctx: GenerationContext, groups: dict[str, list[str]]) -> list[Import]:
+    package, schema = ctx.package, ctx.schema
     sources = sorted({s for view in schema.views for s in _source_tables(view, schema)})
-    models = _imports(
-        "typing Any",
-        "sqlalchemy MetaData",
-        "sqlalchemy event",
-        "sqlalchemy.orm DeclarativeBase",
-        "sqlalchemy.orm Session",
-        "sqlalchemy.orm mapped_column",
-    )
-    schemas = _imports("pydantic BaseModel", "pydantic ConfigDict")
-    repositories = _imports(
-        "builtins",
-        "collections.abc Iterable",
-        "collections.abc Mapping",
-        "collections.abc Sequence",
-        "dataclasses dataclass",
-        "typing Any",
-        "typing Generic",
-        "typing Literal",
-        "typing TypeVar",
-        "sqlalchemy ColumnElement",
-        "sqlalchemy func",
-        "sqlalchemy inspect",
-        "sqlalchemy select",
-        "sqlalchemy.ext.asyncio AsyncSession",
-        f"{package}.models.views ViewBase",
-        *(f"{package}.models.views {name}" for name in classes),
-        *([f"{package}.models.base TENANT_COLUMN"] if tenant_column else []),
-    )
-    groups = _test_groups(ctx)
-    tests = _imports(
-        "uuid",
-        "collections.abc Sequence",
-        "typing Any",
-        "pytest",
-        "sqlalchemy text",
+    # Without tenancy the conftest has no admin sessions: the module makes its own.
+    admin_logins = [
+        "collections.abc AsyncIterator",
+        f"{package}.db create_engine",
+        f"{package}.db create_session_factory",
+        f"{package}.models.base ADMIN_ROLE",
+    ]
+    lines = [
+        *([] if schema.tenancy else admin_logins),
         *(["sqlalchemy.exc DBAPIError"] if groups["hidden"] else []),
-        *([] if tenant_column else ["collections.abc AsyncIterator"]),
-        *([] if tenant_column else [f"{package}.db create_engine"]),
-        *([] if tenant_column else [f"{package}.db create_session_factory"]),
-        *([] if tenant_column else [f"{package}.models.base ADMIN_ROLE"]),
-        "sqlalchemy.ext.asyncio AsyncSession",
-        "sqlalchemy.ext.asyncio async_sessionmaker",
         f"{package}.db session_scope",
-        *(
-            [f"{package}.db tenant_session", f"{package}.db admin_session"]
-            if tenant_column
-            else []
-        ),
+        *([f"{package}.db tenant_session"] if schema.tenancy else []),
+        *([f"{package}.db admin_session"] if groups["isolated"] else []),
         f"{package}.models Base",
         *(f"{package}.models {name}" for name in sources),
         f"{package}.models.views ReadOnlyViewError",
         f"{package}.models.views {schema.views[0].name}",
         f"{package}.refresh_views refresh_views",
         f"{package}.repositories.views ViewRepository",
-        *(f"{package}.repositories.views {name}Repository" for name in classes),
-    )
+        *(f"{package}.repositories.views {name}Repository" for name in _classes(ctx)),
+    ]
+    return [*_TEST_IMPORTS, *_imports(*lines)]
+
+
+def _classes(ctx: GenerationContext) -> list[str]:
+    return sorted(view.name for view in ctx.schema.views)
+
+
+def generate(ctx: GenerationContext) -> dict[str, str]:
+    """The view modules of ``ctx``'s project; none for a spec without views."""
+    schema, package = ctx.schema, ctx.package
+    if not schema.views:
+        return {}
+    tenant_column = schema.tenancy.column if schema.tenancy else None
+    groups = _test_groups(ctx)
     refreshes = [
         (storage_name(view), unique_index_name(view) is not None)
         for view in schema.views
         if view.materialized
     ]
     return {
-        f"{package}/models/views.py": _module("views/models.py.jinja", ctx, models),
-        f"{package}/schemas/views.py": _module("views/schemas.py.jinja", ctx, schemas),
+        f"{package}/models/views.py": _module("views/models.py.jinja", ctx, _MODEL_IMPORTS),
+        f"{package}/schemas/views.py": _module("views/schemas.py.jinja", ctx, _SCHEMA_IMPORTS),
         f"{package}/repositories/views.py": _module(
-            "views/repositories.py.jinja", ctx, repositories, tenant_column=tenant_column
+            "views/repositories.py.jinja",
+            ctx,
+            _repository_imports(ctx),
+            tenant_column=tenant_column,
         ),
         f"{package}/refresh_views.py": render(
             "views/refresh_views.py.jinja", package=package, refreshes=refreshes
@@ -263,7 +282,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         "tests/test_views.py": _module(
             "views/test_views.py.jinja",
             ctx,
-            tests,
+            _test_imports(ctx, groups),
             tenancy=tenant_column is not None,
             tenant_column=tenant_column,
             **groups,

@@ -16,7 +16,7 @@ from entityforge.catalog import Catalog
 from entityforge.schema import Schema, View, ViewColumn
 from entityforge.spec.document import DocPath
 from entityforge.spec.entities import check_comment
-from entityforge.spec.issues import Issues, did_you_mean
+from entityforge.spec.issues import Issues, Problem, did_you_mean
 from entityforge.spec.names import check_entity_name
 from entityforge.spec.raw import RawView
 from entityforge.spec.sql import SqlExpressionError
@@ -65,65 +65,25 @@ def _view(
 ) -> View | None:
     if not check_entity_name(issues, path, name, "view"):
         return None
-    relation = naming.table_name(name)
-    taken = {*relations, *(naming.materialized_view_name(r) for r in relations)}
-    names = (relation, naming.materialized_view_name(relation))
-    if any(n in taken for n in names) or name in {e.name for e in schema.entities}:
-        issues.at_key(
-            path,
-            f"view '{name}' (relation {relation}) has the name of a table or another view",
-            hint="choose another name for the view",
-        )
-        return None
     try:
-        query = parse_view_query(raw.query, relations)
-    except SqlExpressionError as error:
-        issues.at_value((*path, "query"), f"view '{name}': {error.message}", error.hint)
-        return None
-    read = [relations[source.relation] for source in query.sources]
-    tenant_scoped = any(source.tenant_scoped for source in read)
-    columns = {column.name: column for column in query.columns}
-    tenancy = schema.tenancy
-    lead: tuple[str, ...] = ()
-    if tenant_scoped and tenancy is not None:
-        tenant = columns.get(tenancy.column)
-        if tenant is None or tenant.type.name != "uuid":
-            issues.at_value(
-                (*path, "query"),
-                f"view '{name}' reads tenant-scoped rows but does not select the tenant "
-                f"column '{tenancy.column}'",
-                hint=f'select it, e.g. "SELECT {tenancy.column}, ..." (and GROUP BY it), so '
-                "that each tenant sees its own rows only",
+        relation = _free_relation(name, relations, schema)
+        try:
+            query = parse_view_query(raw.query, relations)
+        except SqlExpressionError as error:
+            raise Problem(f"view '{name}': {error.message}", error.hint, ("query",)) from None
+        read = [relations[source.relation] for source in query.sources]
+        columns = {column.name: column for column in query.columns}
+        lead = _tenant_lead(name, raw, read, columns, schema)
+        unique = _unique(raw, columns, lead)
+        key = (*lead, *unique) if unique else ((*lead, "id") if "id" in columns else ())
+        if not key:
+            raise Problem(
+                f"view '{name}' has no key: it neither selects id nor says unique",
+                "add 'unique: [<column>, ...]' naming the output columns that identify a row",
+                on_key=True,
             )
-            return None
-        lead = (tenancy.column,)
-        if raw.materialized and any(source.materialized for source in read):
-            issues.at_value(
-                (*path, "query"),
-                f"materialized view '{name}' reads a tenant-scoped materialized view",
-                hint="read the tables it reads instead: a materialized view refreshes "
-                "with no tenant set, and would read no rows through the tenant filter",
-            )
-            return None
-    if raw.materialized and any(source.read_policies for source in read):
-        issues.at_value(
-            (*path, "query"),
-            f"materialized view '{name}' reads a table whose row-level policies restrict "
-            "what the reader or writer may select",
-            hint="make it a plain view (materialized: false): its readers' policies then "
-            "apply to it; a materialized view is refreshed by the admin, past them",
-        )
-        return None
-    unique = _unique(issues, path, raw, columns, lead)
-    if unique is None:
-        return None
-    key = (*lead, *unique) if unique else ((*lead, "id") if "id" in columns else ())
-    if not key:
-        issues.at_key(
-            path,
-            f"view '{name}' has no key: it neither selects id nor says unique",
-            hint="add 'unique: [<column>, ...]' naming the output columns that identify a row",
-        )
+    except Problem as problem:
+        issues.add(problem, path)
         return None
     return View(
         name=name,
@@ -134,37 +94,83 @@ def _view(
         key=key,
         materialized=raw.materialized,
         unique=(*lead, *unique) if unique else (),
-        tenant_scoped=tenant_scoped,
+        tenant_scoped=bool(lead),
         comment=check_comment(issues, path, raw.comment),
     )
 
 
-def _unique(
-    issues: Issues,
-    path: DocPath,
+def _free_relation(name: str, relations: Mapping[str, Relation], schema: Schema) -> str:
+    """The view's relation, unless it or its materialized rows would take a taken name."""
+    relation = naming.table_name(name)
+    taken = {*relations, *(naming.materialized_view_name(r) for r in relations)}
+    names = (relation, naming.materialized_view_name(relation))
+    if any(n in taken for n in names) or name in {e.name for e in schema.entities}:
+        raise Problem(
+            f"view '{name}' (relation {relation}) has the name of a table or another view",
+            "choose another name for the view",
+            on_key=True,
+        )
+    return relation
+
+
+def _tenant_lead(
+    name: str,
     raw: RawView,
+    read: list[Relation],
     columns: Mapping[str, ViewColumn],
-    lead: tuple[str, ...],
-) -> tuple[str, ...] | None:
+    schema: Schema,
+) -> tuple[str, ...]:
+    """``(tenant column,)`` for a view reading tenant-isolated rows, else ``()``; a
+    materialized view may read no rows its refresh would see otherwise than its readers."""
+    if raw.materialized and any(source.read_policies for source in read):
+        raise Problem(
+            f"materialized view '{name}' reads a table whose row-level policies restrict "
+            "what the reader or writer may select",
+            "make it a plain view (materialized: false): its readers' policies then apply "
+            "to it; a materialized view is refreshed by the admin, past them",
+            ("query",),
+        )
+    tenancy = schema.tenancy
+    if tenancy is None or not any(source.tenant_scoped for source in read):
+        return ()
+    tenant = columns.get(tenancy.column)
+    if tenant is None or tenant.type.name != "uuid":
+        raise Problem(
+            f"view '{name}' reads tenant-scoped rows but does not select the tenant "
+            f"column '{tenancy.column}'",
+            f'select it, e.g. "SELECT {tenancy.column}, ..." (and GROUP BY it), so that '
+            "each tenant sees its own rows only",
+            ("query",),
+        )
+    if raw.materialized and any(source.materialized for source in read):
+        raise Problem(
+            f"materialized view '{name}' reads a tenant-scoped materialized view",
+            "read the tables it reads instead: a materialized view refreshes with no "
+            "tenant set, and would read no rows through the tenant filter",
+            ("query",),
+        )
+    return (tenancy.column,)
+
+
+def _unique(
+    raw: RawView, columns: Mapping[str, ViewColumn], lead: tuple[str, ...]
+) -> tuple[str, ...]:
     """The ``unique`` columns as given (the tenant column left to the generator)."""
     given = tuple(raw.unique or ())
     for position, column in enumerate(given):
-        where = (*path, "unique", position)
+        where = ("unique", position)
         if column in lead:
-            issues.at_value(
-                where,
+            raise Problem(
                 f"'{column}' is the tenant column, which leads the view's key by itself",
-                hint="leave it out of 'unique'",
-            )
-            return None
-        if column not in columns:
-            issues.at_value(
+                "leave it out of 'unique'",
                 where,
-                f"'{column}' is no output column of the view",
-                hint=did_you_mean(column, columns) or "name columns the query selects",
             )
-            return None
+        if column not in columns:
+            raise Problem(
+                f"'{column}' is no output column of the view",
+                did_you_mean(column, columns) or "name columns the query selects",
+                where,
+            )
         if given.count(column) > 1:
-            issues.at_value(where, f"'{column}' is named twice", hint="name each column once")
-            return None
+            raise Problem(f"'{column}' is named twice", "name each column once", where)
     return given
