@@ -386,3 +386,35 @@ def test_the_tenant_filter_reads_the_unique_index_and_refreshes_concurrently(
             connection.execute("SELECT * FROM customer_totals_materialized")
     assert "uq_customer_totals_materialized_tenant_id_customer_id" in plan, plan
     assert rows == [(2, Decimal("1230.50"))]
+
+
+def view_operations(before: str, after: str) -> list[tuple[str, str]]:
+    operations = compare_catalogs(
+        build_catalog(load_schema_text(before)), build_catalog(load_schema_text(after))
+    )
+    return [
+        (type(op).__name__, op.view.relation)
+        for op in operations
+        if isinstance(op, CreateView | DropView)
+    ]
+
+
+def test_a_column_no_view_reads_is_dropped_with_the_views_left_alone() -> None:
+    after = with_views().replace("      shipped_at: {type: datetime, nullable: true}\n", "")
+    after = after.replace(
+        '    checks:\n      - {name: shipped_after_placed, expression: "shipped_at IS NULL '
+        'OR shipped_at >= placed_at"}\n',
+        "",
+    )
+    assert view_operations(with_views(), after) == []
+
+
+def test_a_renamed_table_recreates_the_views_that_read_it() -> None:
+    after = with_views().replace("  Person:\n", "  Customer:\n    renamed_from: Person\n")
+    after = after.replace("target: Person", "target: Customer").replace(
+        "JOIN people p", "JOIN customers p"
+    )
+    assert view_operations(with_views(), after) == [
+        ("DropView", "open_orders"),
+        ("CreateView", "open_orders"),
+    ]
