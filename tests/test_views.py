@@ -8,6 +8,9 @@ tenant's rows through each kind.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +26,7 @@ from entityforge.migrate.operations import AlterColumn, invert
 from entityforge.migrate.operations.views import CreateView, DropView
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.spec.view_query import volatile_functions
+from tests.inprocess import generate_project, run_alembic, unique_package
 from tests.login_roles import login_role
 from tests.projects import new_project as entityforge_new
 from tests.projects import psql_url
@@ -418,3 +422,32 @@ def test_a_renamed_table_recreates_the_views_that_read_it() -> None:
         ("DropView", "open_orders"),
         ("CreateView", "open_orders"),
     ]
+
+
+def test_the_refresh_entry_point_runs_as_an_admin_login(database_url: str, tmp_path: Path) -> None:
+    package = unique_package("views")
+    generate_project(tmp_path, VIEWS.read_text(), package)
+    run_alembic(tmp_path, package, database_url, "upgrade", "head")
+    execute(database_url, *SEED)
+    totals = "SELECT orders FROM customer_totals_materialized ORDER BY orders"
+    assert query(database_url, totals) == []
+    command = [sys.executable, "-m", f"{package}.refresh_views"]
+    with login_role(database_url, "app_writer") as writer:
+        refused = subprocess.run(
+            command,
+            env={**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": writer.url},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert refused.returncode != 0 and "permission denied" in refused.stderr, refused.stderr
+    with login_role(database_url, "app_admin") as admin:
+        for _ in range(2):  # the second run refreshes concurrently what the first filled
+            subprocess.run(
+                command,
+                env={**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": admin.url},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+    assert query(database_url, totals) == [(1,), (2,)]
