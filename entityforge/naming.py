@@ -197,6 +197,11 @@ def exclusion_name(table: str, name: str) -> str:
     return truncate(f"ex_{table}_{name}")
 
 
+def materialized_view_name(relation: str) -> str:
+    """The materialized view behind a tenant-scoped view ``relation``, which filters it."""
+    return truncate(f"{relation}_materialized")
+
+
 def trigger_name(table: str) -> str:
     return truncate(f"trg_{table}_updated_at")
 

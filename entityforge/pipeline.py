@@ -43,6 +43,7 @@ GENERATORS = (
     "migrations",
     "fixtures",
     "tests",
+    "views",
     "devdb",
     "docs",
     "spec_schema",

@@ -307,6 +307,49 @@ class Entity:
         return next((r for r in self.relations if r.name == name), None)
 
 
+@dataclass(frozen=True)
+class ViewColumn:
+    """An output column of a view: its name and the type the query gives it."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """A table or view a view's query reads, and the columns of it the query names."""
+
+    relation: str
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class View:
+    """A view declared under ``views``: its parsed query and what it was checked to give.
+
+    ``relation`` is the name the application reads it by; ``columns`` are the query's
+    output columns, typed from the spec's columns; ``key`` identifies a row (the
+    model's primary key): ``unique`` with the tenant column first on a tenant-scoped
+    view, or ``id`` where the query selects it. ``unique`` on a materialized view is
+    also its unique index, which lets it refresh concurrently.
+    """
+
+    name: str
+    relation: str
+    query: str
+    columns: tuple[ViewColumn, ...]
+    sources: tuple[ViewSource, ...]
+    key: tuple[str, ...]
+    materialized: bool = False
+    unique: tuple[str, ...] = ()
+    tenant_scoped: bool = False
+    comment: str | None = None
+
+    def column(self, name: str) -> ViewColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
 Distribution = Literal["citus"]
 DISTRIBUTIONS: tuple[str, ...] = Distribution.__args__  # type: ignore[attr-defined]
 
@@ -349,6 +392,7 @@ class Schema:
     roles: Roles = field(default_factory=Roles)
     version: int = 1
     enum_storage: EnumStorage | None = None
+    views: tuple[View, ...] = ()
 
     def entity(self, name: str) -> Entity:
         return self._entities_by_name[name]

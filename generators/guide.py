@@ -22,6 +22,8 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         tenant_entity=tenancy.entity if tenancy else None,
         audited=_listing([f"`{entity.name}`" for entity in audited]),
         audited_repository=f"{audited[0].name}Repository" if audited else None,
+        views=ctx.schema.views,
+        materialized=[f"`{view.relation}`" for view in ctx.schema.views if view.materialized],
     )
     return {"docs/database.md": text}
 

@@ -23,7 +23,11 @@ from tests.conftest import EXAMPLE_SPEC, SPECS
 from tests.inprocess import generate_project, run_alembic, unique_package
 from tests.projects import entityforge, psql_url
 
-SPEC_FILES = sorted(SPECS.glob("*.yaml")) + [EXAMPLE_SPEC]
+# The import reads tables back, not views (a plain view's key is nowhere in the database):
+# the specs with views round-trip their tables in tests/test_views.py instead.
+SPEC_FILES = [
+    spec for spec in sorted(SPECS.glob("*.yaml")) if not spec.stem.startswith("views")
+] + [EXAMPLE_SPEC]
 
 CATALOG = """
 SELECT 'column', table_name, column_name, data_type || ' ' || udt_name,
@@ -156,7 +160,7 @@ def test_a_hand_written_schema_is_imported_as_far_as_the_format_goes(
         "column customers.created_at: timestamp without time zone becomes timestamptz",
         "column customers.score: real becomes double precision",
         "trigger tags_touch on tags",
-        "view big_orders: the spec has no views",
+        "view big_orders: views are not imported",
         "function touch()",
         "sequence invoice_numbers",
         "column orders.customer_id: integer becomes uuid",

@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from entityforge import naming
 from entityforge.catalog import Catalog, build_catalog
+from entityforge.catalog.views import unique_index_name
 from entityforge.generators import GenerationContext, migrations, models
 from entityforge.naming import quote_identifier
 from entityforge.output.formatting import format_python
@@ -209,6 +210,7 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     policies, triggers."""
     definitions = index_definitions(url)
     expected_names = {"alembic_version_pkc"}
+    expected_names |= {name for view in catalog.views if (name := unique_index_name(view))}
     for table in catalog.tables:
         expected_names |= {table.primary_key_name, *(u.name for u in table.uniques)}
         expected_names |= {exclusion.name for exclusion in table.exclusions}

@@ -27,6 +27,7 @@ from entityforge.schema import (
     Roles,
     Schema,
     Tenancy,
+    View,
 )
 
 READ = ("SELECT",)
@@ -322,6 +323,8 @@ class Catalog:
     extensions: tuple[str, ...] = ()
     roles: Roles = Roles()
     tenancy: Tenancy | None = None
+    views: tuple[View, ...] = ()
+    """The spec's views, in the order they can be created (each after what it reads)."""
 
     def table(self, name: str) -> Table:
         return self._tables_by_name[name]
@@ -370,6 +373,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
         extensions=_extensions(tables),
         roles=schema.roles,
         tenancy=schema.tenancy,
+        views=schema.views,
     )
 
 

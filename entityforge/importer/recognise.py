@@ -56,8 +56,9 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
             findings.append(
                 Finding(
                     f"{_VIEW_KINDS[table.kind]} {table.name}",
-                    "the spec has no views",
-                    "create it in a revision of your own; the tables it reads are imported",
+                    "views are not imported",
+                    "declare it under views: with its query (SELECT ... over the imported "
+                    "tables); the tables it reads are imported",
                 )
             )
     entity_of = {table.name: entity_name(table.name) for table in tables}

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field, replace
 from entityforge import naming
 from entityforge.catalog import Column, Index, Table
 from entityforge.migrate import operations as ops
-from entityforge.migrate.operations import audit, ids, policies, renames, search, tenancy
+from entityforge.migrate.operations import (
+    audit,
+    ids,
+    policies,
+    renames,
+    search,
+    tenancy,
+    views,
+)
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.safety import narrowing
 
@@ -457,7 +465,23 @@ def _schema_phrases(operations: Sequence[ops.Operation], tables_changed: bool) -
             phrases.append(_Phrase("add", operation.added_values, operation.name))
         elif isinstance(operation, ops.AlterEnum) and not tables_changed:
             phrases.append(_Phrase("change", (f"{operation.name} labels",)))
-    return phrases
+    return phrases if tables_changed else [*phrases, *_view_phrases(operations)]
+
+
+def _view_phrases(operations: Sequence[ops.Operation]) -> list[_Phrase]:
+    """Views added, dropped, and dropped to be created again (``recreate``)."""
+    created = [op.view.relation for op in operations if isinstance(op, views.CreateView)]
+    dropped = [op.view.relation for op in operations if isinstance(op, views.DropView)]
+    groups = (
+        ("add", [name for name in created if name not in dropped]),
+        ("recreate", [name for name in created if name in dropped]),
+        ("drop", [name for name in dropped if name not in created]),
+    )
+    return [
+        _Phrase(verb, (f"view{'s' if len(names) > 1 else ''} {_listing(names)}",))
+        for verb, names in groups
+        if names
+    ]
 
 
 def _listing(names: Sequence[str]) -> str:

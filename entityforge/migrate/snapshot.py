@@ -27,7 +27,7 @@ SNAPSHOT_FORMAT = 1
 Entries = dict[str, Any]
 Change = dict[str, dict[str, Any]]
 _SEGMENT = re.compile(r"(\w+)(?:\[([^\]]*)\])?(?:\.|$)")
-_NAMED_IN_CATALOG = ("tables", "enums")
+_NAMED_IN_CATALOG = ("tables", "enums", "views")
 
 
 def entries(catalog: Catalog) -> Entries:
@@ -113,8 +113,8 @@ def change_between(old: Catalog, new: Catalog) -> Change:
         if old_table != new_table:
             before.update(table_entries(old_table) if old_table else {})
             after.update(table_entries(new_table) if new_table else {})
-    rest_old = entries(Catalog((), old.enums, old.extensions, old.roles, old.tenancy))
-    rest_new = entries(Catalog((), new.enums, new.extensions, new.roles, new.tenancy))
+    rest_old = entries(Catalog((), old.enums, old.extensions, old.roles, old.tenancy, old.views))
+    rest_new = entries(Catalog((), new.enums, new.extensions, new.roles, new.tenancy, new.views))
     before.update(rest_old)
     after.update(rest_new)
     return diff_entries(before, after)

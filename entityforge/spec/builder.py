@@ -7,6 +7,7 @@ in file order, before the next stage would only repeat them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from entityforge import naming
@@ -26,6 +27,7 @@ from entityforge.spec.factory_rows import check_factory_rows
 from entityforge.spec.issues import Issues, did_you_mean, show_value
 from entityforge.spec.names import check_entity_name, check_identifier
 from entityforge.spec.raw import RawDefaults, RawRoles, RawSpec, RawTenancy
+from entityforge.spec.views import build_views
 
 SUPPORTED_VERSION = 1
 _RESERVED_ROLES = frozenset({"public", "none", "current_user", "session_user", "current_role"})
@@ -64,6 +66,9 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     check_catalog_names(issues, schema, catalog)
     check_citus_tenant_keys(issues, schema)
     issues.raise_if_any()
+    if raw.views:
+        schema = replace(schema, views=build_views(issues, raw.views, schema, catalog))
+        issues.raise_if_any()
     check_factory_rows(issues, schema, catalog)
     issues.raise_if_any()
     return schema

@@ -65,7 +65,7 @@ def build_entity(
         audit=_audit(issues, base, name, raw, context.tenancy),
         timestamps=context.defaults.timestamps if raw.timestamps is None else raw.timestamps,
         soft_delete=context.defaults.soft_delete if raw.soft_delete is None else raw.soft_delete,
-        comment=_comment(issues, base, raw.comment),
+        comment=check_comment(issues, base, raw.comment),
         renamed_from=raw.renamed_from,
     )
     generated = generated_columns(entity, context.tenancy)
@@ -215,7 +215,7 @@ def _audit(
     return True
 
 
-def _comment(issues: Issues, path: DocPath, comment: str | None) -> str | None:
+def check_comment(issues: Issues, path: DocPath, comment: str | None) -> str | None:
     if comment is not None and "\x00" in comment:
         issues.at_value(
             path + ("comment",),
@@ -260,7 +260,7 @@ def _fields(
     generated = {name for name, raw_field in (raw.fields or {}).items() if raw_field.generated}
     for name, raw_field in (raw.fields or {}).items():
         path = base + ("fields", name)
-        _comment(issues, path, raw_field.comment)
+        check_comment(issues, path, raw_field.comment)
         if raw_field.renamed_from is not None:
             _check_renamed_column(issues, path, raw_field.renamed_from, columns)
         field = build_field(issues, path, entity, name, raw_field, columns, generated)
@@ -286,7 +286,7 @@ def _relations(
     relations = []
     for name, raw_relation in (raw.relations or {}).items():
         path = base + ("relations", name)
-        _comment(issues, path, raw_relation.comment)
+        check_comment(issues, path, raw_relation.comment)
         relation = build_relation(
             issues, path, entity.name, name, raw_relation, context.entity_names, context.tenancy
         )

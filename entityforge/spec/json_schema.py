@@ -148,10 +148,12 @@ def _add_choices(defs: dict[str, Any]) -> None:
 
 
 def _add_names(schema: dict[str, Any], defs: dict[str, Any]) -> None:
-    """Entity names are PascalCase; field, relation and check names snake_case."""
+    """Entity and view names are PascalCase; field, relation and check names snake_case."""
     pascal = {"pattern": naming.PASCAL_CASE.pattern}
     snake = {"pattern": naming.SNAKE_CASE.pattern}
     schema["properties"]["entities"]["propertyNames"] = pascal
+    views = schema["properties"]["views"]["anyOf"]
+    next(option for option in views if option.get("type") == "object")["propertyNames"] = pascal
     entity = defs["RawEntity"]["properties"]
     for key in ("fields", "relations"):
         mapping = next(option for option in entity[key]["anyOf"] if option.get("type") == "object")

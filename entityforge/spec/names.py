@@ -37,12 +37,12 @@ def check_identifier(
     return True
 
 
-def check_entity_name(issues: Issues, path: DocPath, name: str) -> bool:
-    """Entity names are PascalCase class names that a generated module can use."""
+def check_entity_name(issues: Issues, path: DocPath, name: str, what: str = "entity") -> bool:
+    """Entity (and view) names are PascalCase class names a generated module can use."""
     if not naming.PASCAL_CASE.match(name):
         issues.at_key(
             path,
-            f"entity name {name!r} is not PascalCase",
+            f"{what} name {name!r} is not PascalCase",
             hint=(
                 f"write it as a class name, e.g. '{naming.pascal_case(naming.snake_case(name))}'"
                 if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)
@@ -53,7 +53,7 @@ def check_entity_name(issues: Issues, path: DocPath, name: str) -> bool:
     if keyword.iskeyword(name) or name in naming.GENERATED_CODE_NAMES:
         issues.at_key(
             path,
-            f"entity name '{name}' is reserved in the generated code",
+            f"{what} name '{name}' is reserved in the generated code",
             hint=f"choose another name, e.g. '{name}Entry' (set 'table:' to keep a table name)",
         )
         return False

@@ -272,6 +272,20 @@ class RawEntity(RawModel):
         }
 
 
+class RawView(RawModel):
+    query: str
+    """One SELECT over the spec's tables (by table name) and the views declared above this
+    one; tenant-scoped tables need the tenant column among its output columns."""
+    materialized: bool = False
+    """Store the rows (a materialized view, refreshed by the project's refresh entry point);
+    the application reads them through a view that filters by tenant (default false)."""
+    unique: list[str] | None = None
+    """Output columns that identify a row: the model's primary key and, on a materialized
+    view, the unique index (tenant column first) that lets it refresh concurrently."""
+    comment: str | None = None
+    """The view's comment in the database and the model's docstring."""
+
+
 class RawSpec(RawModel):
     version: Any
     """The spec format's version; must be 1."""
@@ -284,6 +298,9 @@ class RawSpec(RawModel):
     """Defaults every entity inherits unless it says otherwise."""
     entities: dict[str, RawEntity | None]
     """The entities: PascalCase name to its table's definition."""
+    views: dict[str, RawView] | None = None
+    """Read-only views over the entities' tables: PascalCase name to {query, materialized,
+    unique, comment}."""
 
 
 # Top-level keys with this prefix are ignored: a place for YAML anchors to reuse.
@@ -336,6 +353,8 @@ def model_for_path(path: DocPath) -> type[RawModel] | None:
             "defaults": RawDefaults,
         }
         return settings.get(str(path[0]))
+    if path[0] == "views" and len(path) == 2:
+        return RawView
     if path[0] != "entities":
         return None
     rest = path[2:]
@@ -414,6 +433,7 @@ _MISSING_HINTS = {
     "columns": "add 'columns: [<column>, ...]'",
     "name": "add 'name: <snake_case_name>'",
     "expression": "add 'expression: \"<SQL boolean expression>\"'",
+    "query": "add 'query: \"SELECT ... FROM <table>\"'",
 }
 
 

@@ -156,8 +156,8 @@ def _checked(text: str, node: ast.Node, children: Iterable[ast.Node]) -> SqlExpr
             name = _column_name(child)
             if name not in columns:
                 columns.append(name)
-    deparsed = _deparse(node)
-    if _deparse(_single_target(deparsed)) != deparsed:
+    deparsed = deparse(node)
+    if deparse(_single_target(deparsed)) != deparsed:
         raise SqlExpressionError(
             f"the expression {text!r} does not survive a round trip through the SQL parser",
             hint="simplify the expression",
@@ -306,7 +306,8 @@ def _column_name(ref: ast.ColumnRef) -> str:
     return str(fields[0].sval)
 
 
-def _deparse(node: ast.Node) -> str:
+def deparse(node: ast.Node) -> str:
+    """The parser's own text of ``node``; ``SqlExpressionError`` where it has none."""
     try:
         return RawStream()(node)
     except (ValueError, TypeError, NotImplementedError, AttributeError, KeyError):

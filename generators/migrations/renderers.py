@@ -25,6 +25,7 @@ from entityforge.generators.migrations import (
     policy_renderers,
     rename_renderers,
     search_renderers,
+    view_renderers,
 )
 from entityforge.generators.migrations import sql_citus as citus_sql
 from entityforge.generators.migrations.code import (
@@ -397,6 +398,7 @@ for _renderer in (
     *expand_renderers.RENDERERS,
     *exclusion_renderers.RENDERERS,
     *audit_renderers.RENDERERS,
+    *view_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

@@ -72,6 +72,7 @@ from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
 from entityforge.migrate.operations.tenancy import ReplacePrimaryKey
+from entityforge.migrate.operations.views import view_changes
 from entityforge.migrate.renames import rename_to_match, strip_renames
 from entityforge.parse_tree import references
 
@@ -114,7 +115,17 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     built = [op for op in deferred if not isinstance(op, (DropIndex, DropUniqueConstraint))]
     superseded = [op for op in deferred if isinstance(op, (DropIndex, DropUniqueConstraint))]
     in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
-    return (*in_place, *keys.builds, *renamed.operations, *in_transaction, *built, *superseded)
+    views = view_changes(current, target)
+    return (
+        *in_place,
+        *keys.builds,
+        *views.drops,
+        *renamed.operations,
+        *in_transaction,
+        *views.creations,
+        *built,
+        *superseded,
+    )
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:
