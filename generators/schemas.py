@@ -262,7 +262,7 @@ def entity_view(ctx: GenerationContext, entity: Entity) -> SchemaModuleView:
     by_name = {"validate_by_name": "True"} if aliased else {}
     write_config = _config(names, extra='"forbid"', **by_name)
     required = {field_name(column) for column in writable if not column.nullable}
-    views = (
+    views: tuple[tuple[SchemaClassView, set[Import]], ...] = (
         _class_view(
             create_name,
             "WriteSchema",

