@@ -160,6 +160,29 @@ def attribute_name(column: str) -> str:
     return column
 
 
+DEFAULT_SCHEMA = "public"
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
+
+
+def qualified_name(schema: str | None, name: str) -> str:
+    """A table's (or type's, or function's) name as SQL reaches it: ``schema.name`` outside
+    ``public``, the bare name in it. A validated identifier holds no dot."""
+    return f"{schema}.{name}" if schema else name
+
+
+def split_qualified(name: str) -> tuple[str | None, str]:
+    """``(schema, name)`` of a ``qualified_name`` (``None`` for ``public``)."""
+    schema, dot, bare = name.rpartition(".")
+    return (schema, bare) if dot else (None, name)
+
+
+def quote_qualified(name: str) -> str:
+    """A ``qualified_name`` quoted for raw SQL, each part where it needs it."""
+    schema, bare = split_qualified(name)
+    quoted = quote_identifier(bare)
+    return f"{quote_identifier(schema)}.{quoted}" if schema else quoted
+
+
 def quote_identifier(name: str) -> str:
     """Quote a validated identifier for raw SQL where PostgreSQL needs it."""
     if PLAIN_IDENTIFIER.match(name) and name not in RESERVED_WORDS:

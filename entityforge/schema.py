@@ -253,7 +253,8 @@ class Entity:
     """An entity: one table, its fields and relations.
 
     ``writable``: a global entity (not tenant-scoped, tenancy on) whose rows the writer
-    may insert, update and delete; other global tables are read-only to it.
+    may insert, update and delete; other global tables are read-only to it. ``schema`` is
+    the PostgreSQL schema its table lives in; ``None`` is ``public``, named unqualified.
     """
 
     name: str
@@ -271,6 +272,7 @@ class Entity:
     comment: str | None = None
     renamed_from: str | None = None
     exclusions: tuple[ExclusionSpec, ...] = ()
+    schema: str | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -11,6 +11,7 @@ import re
 from entityforge import naming
 from entityforge.catalog import EnumType
 from entityforge.catalog.sql import default_expression, quote_literal, sql_type
+from entityforge.generators.table_schemas import quote_table, table_schema
 from entityforge.migrate.operations import AlterEnum
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.naming import quote_identifier
@@ -175,7 +176,7 @@ def drop_uuidv7_function() -> str:
 
 
 def _alter_column(table: str, column: str) -> str:
-    return f"ALTER TABLE {quote_identifier(table)} ALTER COLUMN {quote_identifier(column)}"
+    return f"ALTER TABLE {quote_table(table)} ALTER COLUMN {quote_identifier(column)}"
 
 
 def create_updated_at_function() -> str:
@@ -195,30 +196,32 @@ def drop_updated_at_function() -> str:
 
 
 def create_updated_at_trigger(table: str) -> str:
+    """The trigger of a table outside ``public`` names the function where it lives."""
     trigger = quote_identifier(naming.trigger_name(table))
+    function = quote_identifier(naming.UPDATED_AT_FUNCTION)
+    if table_schema(table):
+        function = f"{naming.DEFAULT_SCHEMA}.{function}"
     return (
-        f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {quote_identifier(table)}\n"
-        f"FOR EACH ROW EXECUTE FUNCTION {quote_identifier(naming.UPDATED_AT_FUNCTION)}()"
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {quote_table(table)}\n"
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()"
     )
 
 
 def drop_updated_at_trigger(table: str) -> str:
-    return (
-        f"DROP TRIGGER {quote_identifier(naming.trigger_name(table))} ON {quote_identifier(table)}"
-    )
+    return f"DROP TRIGGER {quote_identifier(naming.trigger_name(table))} ON {quote_table(table)}"
 
 
 def enable_row_level_security(table: str) -> tuple[str, ...]:
     return (
-        f"ALTER TABLE {quote_identifier(table)} ENABLE ROW LEVEL SECURITY",
-        f"ALTER TABLE {quote_identifier(table)} FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} FORCE ROW LEVEL SECURITY",
     )
 
 
 def disable_row_level_security(table: str) -> tuple[str, ...]:
     return (
-        f"ALTER TABLE {quote_identifier(table)} NO FORCE ROW LEVEL SECURITY",
-        f"ALTER TABLE {quote_identifier(table)} DISABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} DISABLE ROW LEVEL SECURITY",
     )
 
 
@@ -234,35 +237,33 @@ def create_tenant_policy(table: str, column: str, setting: str) -> str:
     condition = tenant_condition(column, setting)
     policy = quote_identifier(naming.TENANT_POLICY)
     return (
-        f"CREATE POLICY {policy} ON {quote_identifier(table)} FOR ALL\n"
+        f"CREATE POLICY {policy} ON {quote_table(table)} FOR ALL\n"
         f"USING ({condition})\n"
         f"WITH CHECK ({condition})"
     )
 
 
 def drop_tenant_policy(table: str) -> str:
-    return f"DROP POLICY {quote_identifier(naming.TENANT_POLICY)} ON {quote_identifier(table)}"
+    return f"DROP POLICY {quote_identifier(naming.TENANT_POLICY)} ON {quote_table(table)}"
 
 
 def grant_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
-    return (
-        f"GRANT {', '.join(privileges)} ON {quote_identifier(table)} TO {quote_identifier(role)}"
-    )
+    return f"GRANT {', '.join(privileges)} ON {quote_table(table)} TO {quote_identifier(role)}"
 
 
 def revoke_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
-    on_table = quote_identifier(table)
+    on_table = quote_table(table)
     return f"REVOKE {', '.join(privileges)} ON {on_table} FROM {quote_identifier(role)}"
 
 
 def validate_constraint(table: str, name: str) -> str:
-    return f"ALTER TABLE {quote_identifier(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
+    return f"ALTER TABLE {quote_table(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
 
 
 def _constraint_exists(table: str, name: str) -> str:
     return (
         "EXISTS (SELECT FROM pg_constraint WHERE conname = "
-        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_identifier(table))}::regclass)"
+        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_table(table))}::regclass)"
     )
 
 
@@ -272,7 +273,7 @@ def unique_using_index(table: str, name: str) -> str:
     quoted = quote_identifier(name)
     return do_block(
         f"IF NOT {_constraint_exists(table, name)} THEN",
-        f"    ALTER TABLE {quote_identifier(table)} "
+        f"    ALTER TABLE {quote_table(table)} "
         f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted};",
         "END IF;",
     )
@@ -288,9 +289,7 @@ def validate_if_present(table: str, name: str) -> str:
 
 
 def drop_constraint_if_exists(table: str, name: str) -> str:
-    return (
-        f"ALTER TABLE {quote_identifier(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
-    )
+    return f"ALTER TABLE {quote_table(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
 
 
 def escape_text(sql: str) -> str:
@@ -298,3 +297,44 @@ def escape_text(sql: str) -> str:
     backslashes before colons doubled, so ``text()`` gives back exactly ``sql``."""
     kept = _ESCAPED_COLON.sub(lambda match: "\\" + match.group(0), sql)
     return _BIND_PARAMETER.sub(lambda match: "\\" + match.group(0), kept)
+
+
+def create_schema(name: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(name)}"
+
+
+def drop_schema(name: str) -> str:
+    """Drop the schema when nothing is left in it and the role running the revision owns
+    it: one made by hand, or still holding objects the project does not own, stays."""
+    literal = quote_literal(name)
+    return do_block(
+        "IF EXISTS (",
+        f"    SELECT FROM pg_namespace WHERE nspname = {literal}",
+        "      AND nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+        ") THEN",
+        "    BEGIN",
+        f"        DROP SCHEMA {quote_identifier(name)};",
+        "    EXCEPTION WHEN dependent_objects_still_exist THEN",
+        "        NULL;",
+        "    END;",
+        "END IF;",
+    )
+
+
+def grant_usage_on_schema(schema: str, roles: tuple[str, ...]) -> str:
+    return f"GRANT USAGE ON SCHEMA {quote_identifier(schema)} TO {_role_list(roles)}"
+
+
+def revoke_usage_on_schema(schema: str, roles: tuple[str, ...]) -> str:
+    return f"REVOKE USAGE ON SCHEMA {quote_identifier(schema)} FROM {_role_list(roles)}"
+
+
+def move_table(table: str, old: str | None, new: str | None) -> str:
+    """``ALTER TABLE ... SET SCHEMA``: the table, its indexes, constraints and sequences
+    move; its rows stay where they are."""
+    source = naming.quote_qualified(naming.qualified_name(old, table))
+    return f"ALTER TABLE {source} SET SCHEMA {quote_identifier(new or naming.DEFAULT_SCHEMA)}"
+
+
+def _role_list(roles: tuple[str, ...]) -> str:
+    return ", ".join(map(quote_identifier, roles))

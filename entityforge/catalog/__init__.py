@@ -92,6 +92,12 @@ class ForeignKey:
     referred_columns: tuple[str, ...]
     on_delete: str = "RESTRICT"
     set_null_columns: tuple[str, ...] = ()
+    referred_schema: str | None = None
+
+    @property
+    def referred_qualified(self) -> str:
+        """The referred table as SQL reaches it (``naming.qualified_name``)."""
+        return naming.qualified_name(self.referred_schema, self.referred_table)
 
     @property
     def on_delete_clause(self) -> str:
@@ -237,6 +243,10 @@ class Table:
     setting: ``id`` on the tenant table, the column referring to the tenant table on a
     junction of the tenant entity. Their defaults are what revisions recorded before
     any existed.
+
+    ``schema`` is the PostgreSQL schema the table lives in, ``None`` for ``public``; names
+    are unique across schemas, so ``name`` alone keys a table in the catalog and in the
+    recorded state, and ``qualified_name`` is how SQL reaches it.
     """
 
     name: str
@@ -258,6 +268,11 @@ class Table:
     syncs: tuple[ColumnSync, ...] = ()
     exclusions: tuple[ExclusionConstraint, ...] = ()
     policies: tuple[Policy, ...] = ()
+    schema: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return naming.qualified_name(self.schema, self.name)
 
     @property
     def has_tenant_policy(self) -> bool:
@@ -294,6 +309,11 @@ class Catalog:
 
     def table(self, name: str) -> Table:
         return self._tables_by_name[name]
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """The schemas other than ``public`` the tables live in, sorted."""
+        return tuple(sorted({table.schema for table in self.tables if table.schema}))
 
     @cached_property
     def _tables_by_name(self) -> dict[str, Table]:
@@ -392,15 +412,16 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     columns = [Column("id", UUID, default_sql=ID_DEFAULT, role="id")]
     foreign_keys: list[ForeignKey] = []
     if scoped and schema.tenancy and tenant_column:
-        tenant_table = schema.entity(schema.tenancy.entity).table
+        tenant = schema.entity(schema.tenancy.entity)
         # The key's first column, first in the table too.
         columns.insert(0, Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
-                naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),
+                naming.foreign_key_name(entity.table, (tenant_column,), tenant.table),
                 (tenant_column,),
-                tenant_table,
+                tenant.table,
                 ("id",),
+                referred_schema=tenant.schema,
             )
         )
     columns += [
@@ -491,6 +512,7 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         entity=entity.name,
         renamed_from=entity.renamed_from,
         policies=entity_policies(entity),
+        schema=entity.schema,
     )
 
 
@@ -539,6 +561,7 @@ def _relation_foreign_key(schema: Schema, entity: Entity, relation: Relation) ->
         referred,
         on_delete,
         set_null,
+        target.schema,
     )
 
 
@@ -672,12 +695,16 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
     lead: tuple[str, ...] = ()
     if scoped and schema.tenancy:
         tenant_column = schema.tenancy.column
-        tenant_table = schema.entity(schema.tenancy.entity).table
+        tenant = schema.entity(schema.tenancy.entity)
         lead = (tenant_column,)
         columns.append(Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
-                naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
+                naming.foreign_key_name(name, lead, tenant.table),
+                lead,
+                tenant.table,
+                ("id",),
+                referred_schema=tenant.schema,
             )
         )
     tenant_key = _junction_tenant_key(schema, entity, target, relation) if not scoped else None
@@ -697,6 +724,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
                 far.table,
                 referred,
                 "CASCADE",
+                referred_schema=far.schema,
             )
         )
     return Table(
@@ -708,6 +736,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         tenant_scoped=scoped,
         tenant_key=tenant_key,
         renamed_from=_changed(old.junction_table, name),
+        schema=entity.schema,
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
+from collections.abc import Mapping
 
 from entityforge import naming
 from entityforge.catalog import Table
@@ -37,6 +38,7 @@ from entityforge.generators.migrations.live import (
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
+from entityforge.generators.table_schemas import schemas_of, tables_in_schemas
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.expand import kept_columns
@@ -75,6 +77,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "migrations/env.py.jinja",
             package=package,
             kept=kept,
+            schemas=[repr(name) for name in ctx.catalog.schemas],
             expressions=any(
                 column.expression
                 for table in ctx.catalog.tables
@@ -111,6 +114,7 @@ def plan_files(plan: RevisionPlan, package: str) -> dict[str, str]:
             number=f"{part.number:04d}",
             commits=(part.commits_first, part.commits_last),
             package=package,
+            schemas=schemas_of(plan.state, part.operations),
         )
         files[f"{package}/alembic/versions/{name}"] = text
         if plan.initial and index == 0:
@@ -132,13 +136,16 @@ def render_revision(
     number: str,
     commits: tuple[bool, bool] = (False, False),
     package: str = "app",
+    schemas: Mapping[str, str] | None = None,
 ) -> tuple[str, str, str]:
     """``(file name, text, revision id)`` of a revision module: ``operations`` as its
     upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
     ``commits`` says whether the upgrade and the downgrade first commit what the
-    revisions before them did (``entityforge.migrate.plan``)."""
-    upgrade = _body(operations, "upgrade")
-    downgrade = _body(invert(operations), "downgrade")
+    revisions before them did (``entityforge.migrate.plan``); ``schemas`` where the tables
+    outside ``public`` live (``table_schemas.schemas_of``)."""
+    with tables_in_schemas(schemas or {}):
+        upgrade = _body(operations, "upgrade")
+        downgrade = _body(invert(operations), "downgrade")
     if commits[0]:
         upgrade = join([revision_parts.COMMIT, Code(""), upgrade])
     if commits[1]:

@@ -12,6 +12,7 @@ from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.migrations.code import STEPS_IMPORT, execute
 from entityforge.generators.python_source import Code, call
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations.expand import CopyColumn, SyncColumns, UnsyncColumns
 from entityforge.naming import quote_identifier
 
@@ -61,7 +62,7 @@ def render_sync_columns(operation: SyncColumns) -> Code:
         "END\n"
         "$$"
     )
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     trigger = (
         f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table}\n"
         f"FOR EACH ROW EXECUTE FUNCTION {name}()"
@@ -73,7 +74,7 @@ def render_sync_columns(operation: SyncColumns) -> Code:
 def render_unsync_columns(operation: UnsyncColumns) -> Code:
     name = quote_identifier(naming.sync_name(operation.table, operation.sync.name))
     return execute(
-        f"DROP TRIGGER IF EXISTS {name} ON {quote_identifier(operation.table)}",
+        f"DROP TRIGGER IF EXISTS {name} ON {quote_table(operation.table)}",
         f"DROP FUNCTION IF EXISTS {name}()",
     )
 

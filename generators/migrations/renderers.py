@@ -45,11 +45,19 @@ from entityforge.generators.migrations.code import (
 )
 from entityforge.generators.python_source import Code, call, string_literal
 from entityforge.generators.sql import escape_text
+from entityforge.generators.table_schemas import schema_keyword
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.ids import CreateUuidv7Function, DropUuidv7Function
+from entityforge.migrate.operations.schemas import (
+    CreateSchema,
+    DropSchema,
+    GrantSchemaUsage,
+    MoveTable,
+    RevokeSchemaUsage,
+)
 from entityforge.migrate.operations.tenancy import MovePrimaryKey
 from entityforge.naming import quote_identifier
 from entityforge.schema import ColumnType
@@ -99,6 +107,31 @@ def render_create_role(operation: ops.CreateRole) -> Code:
 @render_operation.register
 def render_drop_role(operation: ops.DropRole) -> Code:
     return execute(sql.drop_role(operation.name))
+
+
+@render_operation.register
+def render_create_schema(operation: CreateSchema) -> Code:
+    return execute(sql.create_schema(operation.name))
+
+
+@render_operation.register
+def render_drop_schema(operation: DropSchema) -> Code:
+    return execute(sql.drop_schema(operation.name))
+
+
+@render_operation.register
+def render_grant_schema_usage(operation: GrantSchemaUsage) -> Code:
+    return execute(sql.grant_usage_on_schema(operation.schema, operation.roles))
+
+
+@render_operation.register
+def render_revoke_schema_usage(operation: RevokeSchemaUsage) -> Code:
+    return execute(sql.revoke_usage_on_schema(operation.schema, operation.roles))
+
+
+@render_operation.register
+def render_move_table(operation: MoveTable) -> Code:
+    return execute(sql.move_table(operation.table, operation.old, operation.new))
 
 
 @render_operation.register
@@ -163,34 +196,52 @@ def render_create_table(operation: ops.CreateTable) -> Code:
     arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
         arguments.append(f"comment={string_literal(table.comment, 8, 'comment=', ',')}")
+    if table.schema:
+        arguments.append(f"schema={table.schema!r}")
     created = call(op("create_table"), *arguments, exploded=True)
     return created.with_imports(columns.imports, {SA})
 
 
 @render_operation.register
 def render_drop_table(operation: ops.DropTable) -> Code:
-    return _op_call("drop_table", repr(operation.table.name))
+    table = operation.table
+    return _op_call("drop_table", repr(table.name), *schema_keyword(table.name))
 
 
 @render_operation.register
 def render_alter_table_comment(operation: ops.AlterTableComment) -> Code:
     existing = f"existing_comment={_optional_string(operation.old_comment)}"
     if operation.new_comment is None:
-        return _op_call("drop_table_comment", repr(operation.table), existing)
+        return _op_call(
+            "drop_table_comment", repr(operation.table), existing, *schema_keyword(operation.table)
+        )
     comment = python_string(operation.new_comment)
-    return _op_call("create_table_comment", repr(operation.table), comment, existing)
+    return _op_call(
+        "create_table_comment",
+        repr(operation.table),
+        comment,
+        existing,
+        *schema_keyword(operation.table),
+    )
 
 
 @render_operation.register
 def render_add_column(operation: ops.AddColumn) -> Code:
     added = column(operation.column)
-    snippet = _op_call("add_column", repr(operation.table), added.text)
+    snippet = _op_call(
+        "add_column", repr(operation.table), added.text, *schema_keyword(operation.table)
+    )
     return Code(snippet.text, snippet.imports | added.imports)
 
 
 @render_operation.register
 def render_drop_column(operation: ops.DropColumn) -> Code:
-    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+    return _op_call(
+        "drop_column",
+        repr(operation.table),
+        repr(operation.column.name),
+        *schema_keyword(operation.table),
+    )
 
 
 @render_operation.register
@@ -219,6 +270,7 @@ def render_alter_column(operation: ops.AlterColumn) -> Code:
     if old.comment != new.comment:
         arguments.append(f"comment={_optional_string(new.comment)}")
         arguments.append(f"existing_comment={_optional_string(old.comment)}")
+    arguments += schema_keyword(operation.table)
     return call(op("alter_column"), *arguments, exploded=True).with_imports(imports)
 
 
@@ -248,6 +300,7 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
             "unique=True",
             "postgresql_concurrently=True",
             "if_not_exists=True",
+            *schema_keyword(operation.table),
             exploded=True,
         )
         return join(
@@ -262,6 +315,7 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
         final_name(unique.name),
         repr(operation.table),
         names(unique.columns),
+        *schema_keyword(operation.table),
     )
 
 
@@ -270,8 +324,7 @@ def render_drop_unique(operation: ops.DropUniqueConstraint) -> Code:
     if operation.concurrently:
         # In an autocommit block, where a rerun may find it gone already.
         return execute(sql.drop_constraint_if_exists(operation.table, operation.constraint.name))
-    name = final_name(operation.constraint.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="unique"')
+    return _drop_constraint(operation.table, operation.constraint.name, "unique")
 
 
 @render_operation.register
@@ -283,13 +336,13 @@ def render_add_check(operation: ops.AddCheckConstraint) -> Code:
         repr(operation.table),
         python_string(escape_text(check.expression)),
         *(["postgresql_not_valid=True"] if operation.validate_later else []),
+        *schema_keyword(operation.table),
     )
 
 
 @render_operation.register
 def render_drop_check(operation: ops.DropCheckConstraint) -> Code:
-    name = final_name(operation.constraint.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="check"')
+    return _drop_constraint(operation.table, operation.constraint.name, "check")
 
 
 @render_operation.register
@@ -304,14 +357,21 @@ def render_add_foreign_key(operation: ops.AddForeignKey) -> Code:
         names(fk.referred_columns),
         *on_delete(fk),
         *(["postgresql_not_valid=True"] if operation.validate_later else []),
+        *schema_keyword(operation.table, "source_schema"),
+        *([f"referent_schema={fk.referred_schema!r}"] if fk.referred_schema else []),
         exploded=True,
     )
 
 
 @render_operation.register
 def render_drop_foreign_key(operation: ops.DropForeignKey) -> Code:
-    name = final_name(operation.foreign_key.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="foreignkey"')
+    return _drop_constraint(operation.table, operation.foreign_key.name, "foreignkey")
+
+
+def _drop_constraint(table: str, name: str, kind: str) -> Code:
+    return _op_call(
+        "drop_constraint", final_name(name), repr(table), f'type_="{kind}"', *schema_keyword(table)
+    )
 
 
 @render_operation.register
@@ -333,7 +393,7 @@ def render_drop_index(operation: ops.DropIndex) -> Code:
     arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
     if operation.concurrently:
         arguments += ["postgresql_concurrently=True", "if_exists=True"]
-    return _op_call("drop_index", *arguments)
+    return _op_call("drop_index", *arguments, *schema_keyword(operation.table))
 
 
 @render_operation.register

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from entityforge import naming
 from entityforge.catalog.sql import quote_literal, sql_type
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
+from entityforge.generators.table_schemas import quote_table, table_schema
 from entityforge.migrate.operations.search import (
     CreateSearchFunction,
     DropSearchFunction,
@@ -19,8 +21,14 @@ from entityforge.migrate.operations.search import (
 from entityforge.naming import quote_identifier
 
 
+def _name(function: SearchFunction) -> str:
+    """The function, in its table's schema (outside ``public``, qualified)."""
+    schema = table_schema(function.table)
+    return naming.quote_qualified(naming.qualified_name(schema, function.search.function))
+
+
 def _signature(function: SearchFunction) -> str:
-    return f"{quote_identifier(function.search.function)}({sql_type(function.argument)})"
+    return f"{_name(function)}({sql_type(function.argument)})"
 
 
 def create_search_function(function: SearchFunction) -> tuple[str, ...]:
@@ -29,7 +37,7 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     search, tenancy, roles = function.search, function.tenancy, function.roles
     setting = quote_literal(tenancy.setting)
     body = (
-        f"SELECT id FROM public.{quote_identifier(function.table)} "
+        f"SELECT id FROM {_table(function.table)} "
         f"WHERE {quote_identifier(tenancy.column)} = "
         f"NULLIF(pg_catalog.current_setting({setting}, true), '')::uuid "
         # ``$1``, not ``value``: in a SQL function a column of that name would win.
@@ -37,7 +45,7 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     )
     signature = _signature(function)
     return (
-        f"CREATE FUNCTION {quote_identifier(search.function)}"
+        f"CREATE FUNCTION {_name(function)}"
         f"(value {sql_type(function.argument)}) RETURNS SETOF uuid\n"
         "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n"
         f"AS $fn${body}$fn$",
@@ -46,6 +54,13 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
         f"GRANT EXECUTE ON FUNCTION {signature} TO "
         f"{quote_identifier(roles.reader)}, {quote_identifier(roles.writer)}",
     )
+
+
+def _table(table: str) -> str:
+    """The table, qualified even in ``public``: the function's search path is empty."""
+    if table_schema(table):
+        return quote_table(table)
+    return f"{naming.DEFAULT_SCHEMA}.{quote_identifier(table)}"
 
 
 def render_create_search_function(operation: CreateSearchFunction) -> Code:

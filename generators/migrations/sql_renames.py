@@ -7,6 +7,7 @@ from __future__ import annotations
 from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.sql import do_block
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations.renames import RenameRole
 from entityforge.migrate.operations.tenancy import ColumnFill
 from entityforge.naming import quote_identifier
@@ -14,7 +15,7 @@ from entityforge.naming import quote_identifier
 
 def rename_constraint(table: str, old: str, new: str) -> str:
     return (
-        f"ALTER TABLE {quote_identifier(table)} "
+        f"ALTER TABLE {quote_table(table)} "
         f"RENAME CONSTRAINT {quote_identifier(old)} TO {quote_identifier(new)}"
     )
 
@@ -29,7 +30,7 @@ def rename_enum(old: str, new: str) -> str:
 
 def rename_trigger(table: str, old: str, new: str) -> str:
     return (
-        f"ALTER TRIGGER {quote_identifier(old)} ON {quote_identifier(table)} "
+        f"ALTER TRIGGER {quote_identifier(old)} ON {quote_table(table)} "
         f"RENAME TO {quote_identifier(new)}"
     )
 
@@ -71,7 +72,7 @@ def release_role(operation: RenameRole) -> str:
     nothing depends on it any more."""
     old, literal = quote_identifier(operation.old), quote_literal(operation.old)
     revokes = [
-        f"    REVOKE {', '.join(privileges)} ON {quote_identifier(table)} FROM {old};"
+        f"    REVOKE {', '.join(privileges)} ON {quote_table(table)} FROM {old};"
         for table, privileges in operation.grants
     ]
     return do_block(
@@ -91,7 +92,7 @@ def release_role(operation: RenameRole) -> str:
 
 def fill_column(table: str, column: str, fill: ColumnFill) -> tuple[str, ...]:
     """Copy each row's value from the parent row its reference points at."""
-    quoted_table, parent = quote_identifier(table), quote_identifier(fill.parent_table)
+    quoted_table, parent = quote_table(table), quote_table(fill.parent_table)
     update = (
         f"UPDATE {quoted_table} AS child SET {quote_identifier(column)} = "
         f"parent.{quote_identifier(fill.parent_column)}\n"
@@ -116,7 +117,7 @@ def fill_column(table: str, column: str, fill: ColumnFill) -> tuple[str, ...]:
 
 
 def replace_primary_key(table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
-    quoted, key = quote_identifier(table), quote_identifier(naming.primary_key_name(table))
+    quoted, key = quote_table(table), quote_identifier(naming.primary_key_name(table))
     listing = ", ".join(quote_identifier(column) for column in columns)
     return (
         f"ALTER TABLE {quoted} DROP CONSTRAINT {key}",

@@ -42,6 +42,7 @@ from entityforge.migrate.diff.enums import (
 )
 from entityforge.migrate.diff.keys import key_moves
 from entityforge.migrate.diff.policies import policy_operations
+from entityforge.migrate.diff.schemas import created_schemas, schema_grants, schema_moves
 from entityforge.migrate.diff.tenancy import tenant_fills
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -89,7 +90,14 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     A catalog without tables stands for the empty database: it has no roles either.
     ``renamed_from`` in ``new`` declares renames; the operations never carry it.
     """
-    base = strip_renames(old or Catalog(tables=()))
+    stripped = strip_renames(old or Catalog(tables=()))
+    table_names = {
+        op.old: op.new
+        for op in rename_to_match(stripped, new).operations
+        if isinstance(op, RenameTable)
+    }
+    moved = schema_moves(stripped, new, table_names)
+    base = moved.catalog
     renamed = rename_to_match(base, new)
     enum_names = {op.old: op.new for op in renamed.operations if isinstance(op, RenameEnum)}
     in_place, labels = enum_additions(base, new, enum_names)
@@ -102,10 +110,12 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     changes = keys.without_replaced(
         (
             *added.prerequisites,
+            *schema_grants(stripped, target),
             *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
             *keys.moves,
             *_alterations(current, target),
             *added.dependents,
+            *invert(schema_grants(target, stripped)),
             *invert(removed.prerequisites),
         )
     )
@@ -113,7 +123,17 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     built = [op for op in deferred if not isinstance(op, (DropIndex, DropUniqueConstraint))]
     superseded = [op for op in deferred if isinstance(op, (DropIndex, DropUniqueConstraint))]
     in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
-    return (*in_place, *keys.builds, *renamed.operations, *in_transaction, *built, *superseded)
+    in_transaction += invert(created_schemas(target, stripped))
+    return (
+        *created_schemas(stripped, target),
+        *moved.operations,
+        *in_place,
+        *keys.builds,
+        *renamed.operations,
+        *in_transaction,
+        *built,
+        *superseded,
+    )
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:

@@ -1,0 +1,72 @@
+"""Schemas created and dropped, and tables moved between them.
+
+A table keeps its name in every schema (names are unique across a project's schemas),
+so a table of both catalogs (under its name before the spec's renames) whose schema
+differs has moved: ``schema_moves`` gives the ``MoveTable`` of each, and the old catalog
+with them applied (the foreign keys referring to a moved table follow it), which the rest
+of the comparison starts from, so a move is never a table dropped and created. Moves come
+first in a revision, before renames, so every other step finds a moved table in its new
+schema, in the upgrade and in the downgrade alike.
+
+``created_schemas`` lists the schemas the new catalog uses and the old one lacks, and
+``schema_grants`` the ``USAGE`` the roles get on them; the same with the catalogs swapped,
+inverted, revokes and drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from entityforge.catalog import Catalog, Table
+from entityforge.catalog.grants import role_privileges
+from entityforge.migrate.operations.schemas import CreateSchema, GrantSchemaUsage, MoveTable
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The old catalog with its tables in their new schemas, and the moves that do it."""
+
+    catalog: Catalog
+    operations: tuple[MoveTable, ...]
+
+
+def schema_moves(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> Moved:
+    """Move each table of ``old`` into the schema ``new`` puts it in; ``renames`` maps the
+    old name of a table the revision renames to its new one."""
+    schemas = {table.name: table.schema for table in new.tables}
+    moves = tuple(
+        MoveTable(table.name, table.schema, schema)
+        for table in old.tables
+        if (schema := schemas.get(renames.get(table.name, table.name), table.schema))
+        != table.schema
+    )
+    if not moves:
+        return Moved(old, ())
+    moved = {move.table: move.new for move in moves}
+    tables = tuple(_moved(table, moved) for table in old.tables)
+    return Moved(replace(old, tables=tables), moves)
+
+
+def _moved(table: Table, moved: dict[str, str | None]) -> Table:
+    foreign_keys = tuple(
+        (
+            replace(fk, referred_schema=moved[fk.referred_table])
+            if fk.referred_table in moved
+            else fk
+        )
+        for fk in table.foreign_keys
+    )
+    schema = moved.get(table.name, table.schema)
+    return replace(table, schema=schema, foreign_keys=foreign_keys)
+
+
+def created_schemas(base: Catalog, target: Catalog) -> list[CreateSchema]:
+    """A ``CreateSchema`` for each schema of ``target`` that ``base`` lacks."""
+    return [CreateSchema(name) for name in target.schemas if name not in base.schemas]
+
+
+def schema_grants(base: Catalog, target: Catalog) -> list[GrantSchemaUsage]:
+    """``USAGE`` for the roles on each schema of ``target`` that ``base`` lacks."""
+    roles = tuple(name for name, _ in role_privileges(target))
+    return [GrantSchemaUsage(name, roles) for name in target.schemas if name not in base.schemas]

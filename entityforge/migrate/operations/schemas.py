@@ -1,0 +1,68 @@
+"""PostgreSQL schemas (namespaces) that tables live in, and tables moving between them.
+
+A revision creates a schema the new catalog's tables use (``CREATE SCHEMA IF NOT EXISTS``,
+so one made by hand is adopted) first of all, so that tables can move into it, and grants
+``USAGE`` on it to the roles once they exist; the reverse revokes it and drops the schema
+only when nothing is left in it and it belongs to the role running the revision.
+
+``MoveTable`` is ``ALTER TABLE ... SET SCHEMA``: a change of the catalog alone, which
+keeps the rows, indexes, constraints, triggers, policies and grants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from entityforge.migrate.operations import Operation
+
+
+@dataclass(frozen=True)
+class CreateSchema(Operation):
+    """The schema, unless it exists."""
+
+    name: str
+
+    def reverse(self) -> DropSchema:
+        return DropSchema(self.name)
+
+
+@dataclass(frozen=True)
+class DropSchema(Operation):
+    """The schema, if nothing is left in it and the role running the revision owns it."""
+
+    name: str
+
+    def reverse(self) -> CreateSchema:
+        return CreateSchema(self.name)
+
+
+@dataclass(frozen=True)
+class GrantSchemaUsage(Operation):
+    """``USAGE`` on the schema for ``roles``, which reach its tables through it."""
+
+    schema: str
+    roles: tuple[str, ...]
+
+    def reverse(self) -> RevokeSchemaUsage:
+        return RevokeSchemaUsage(self.schema, self.roles)
+
+
+@dataclass(frozen=True)
+class RevokeSchemaUsage(Operation):
+    schema: str
+    roles: tuple[str, ...]
+
+    def reverse(self) -> GrantSchemaUsage:
+        return GrantSchemaUsage(self.schema, self.roles)
+
+
+@dataclass(frozen=True)
+class MoveTable(Operation):
+    """Move ``table`` from schema ``old`` to ``new`` (``None``: ``public``)."""
+
+    table: str
+    old: str | None
+    new: str | None
+
+    def reverse(self) -> MoveTable:
+        return MoveTable(self.table, self.new, self.old)
