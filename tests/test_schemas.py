@@ -3,7 +3,7 @@
 The revisions create the schemas, grant the roles ``USAGE`` on them and name every table
 outside ``public`` qualified; relations cross schemas both ways; a table in another schema
 is isolated like one in ``public``, as the application's login sees it; a table moves
-between schemas with its rows.
+between schemas with its rows, and a schema left empty is dropped.
 """
 
 from __future__ import annotations
@@ -12,36 +12,255 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from entityforge.catalog import build_catalog
+from entityforge.errors import EntityforgeError
+from entityforge.migrate.diff import compare_catalogs
+from entityforge.migrate.operations import CreateTable, DropTable, invert
+from entityforge.migrate.operations.schemas import (
+    CreateSchema,
+    DropSchema,
+    GrantSchemaUsage,
+    MoveTable,
+)
+from entityforge.spec import load_schema_text
+from tests.login_roles import login_role
 from tests.projects import REPO_ROOT, alembic, new_project, project_env, run
+from tests.test_incremental import execute, newest_revision, round_trip
+from tests.test_migrations import Project, query
+from tests.test_migrations import new_project as new_test_project
+from tests.test_spec_errors import first_error
+
+__all__ = ["new_test_project"]
 
 SPECS = REPO_ROOT / "tests" / "specs"
 CLINICS = SPECS / "schemas.yaml"
+JOURNAL = SPECS / "schemas_single_tenant.yaml"
+
+FIRST = "00000000-0000-7000-8000-000000000001"
+SECOND = "00000000-0000-7000-8000-000000000002"
 
 
-@pytest.fixture(scope="module")
-def clinics(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return new_project(tmp_path_factory.mktemp("clinics"), CLINICS)
+def clinic_spec() -> str:
+    return CLINICS.read_text()
+
+
+# --- the spec and the catalog -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        pytest.param("Booking", "schema name 'Booking' is not a valid name", id="upper_case"),
+        pytest.param("pg_booking", "the schema name 'pg_booking' is reserved", id="pg_prefix"),
+        pytest.param(
+            "information_schema",
+            "the schema name 'information_schema' is reserved",
+            id="information_schema",
+        ),
+        pytest.param("book-ing", "schema name 'book-ing' is not a valid name", id="dash"),
+    ],
+)
+def test_a_bad_schema_name_is_reported_at_its_value(schema: str, message: str) -> None:
+    spec = clinic_spec().replace(
+        "schema: booking\n    fields:\n      name", f"schema: {schema}\n    fields:\n      name"
+    )
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(spec)
+    rendered = first_error(raised.value).render()
+    line = spec.splitlines().index(f"    schema: {schema}") + 1
+    assert rendered.startswith(f"entities.yaml:{line}:13: "), rendered
+    assert message in rendered
+    assert "\n  hint: " in rendered
+    assert "Traceback" not in rendered
+
+
+def test_tables_carry_their_schema_and_keep_their_names() -> None:
+    catalog = build_catalog(load_schema_text(clinic_spec()))
+    assert catalog.schemas == ("booking", "org", "reference")
+    assert catalog.table("rooms").qualified_name == "booking.rooms"
+    assert catalog.table("room_staff").schema == "booking"  # the owner's schema
+    assert catalog.table("invoices").qualified_name == "invoices"
+    appointments = catalog.table("appointments")
+    assert {fk.name: fk.referred_qualified for fk in appointments.foreign_keys} == {
+        "fk_appointments_tenant_id_clinics": "org.clinics",
+        "fk_appointments_tenant_id_room_id_rooms": "booking.rooms",
+        "fk_appointments_tenant_id_clinician_id_people": "org.people",
+    }
+    # From public into another schema, and back.
+    invoice_keys = {fk.referred_qualified for fk in catalog.table("invoices").foreign_keys}
+    assert invoice_keys == {"org.clinics", "booking.appointments"}
+    people = {fk.referred_qualified for fk in catalog.table("people").foreign_keys}
+    assert people == {"org.clinics", "reference.countries", "addresses"}
+    assert appointments.primary_key_name == "pk_appointments"
+
+
+def test_an_unchanged_spec_without_schemas_has_no_schema_operations() -> None:
+    public = clinic_spec().replace("    schema: booking\n", "").replace("    schema: org\n", "")
+    public = public.replace("    schema: reference\n", "")
+    catalog = build_catalog(load_schema_text(public))
+    operations = compare_catalogs(None, catalog)
+    assert not [op for op in operations if isinstance(op, (CreateSchema, GrantSchemaUsage))]
+
+
+def test_a_move_is_a_move_and_an_emptied_schema_is_dropped_last() -> None:
+    before = build_catalog(load_schema_text(clinic_spec()))
+    moved = clinic_spec().replace("  Country:\n    schema: reference\n", "  Country:\n")
+    moved = moved.replace("  Address:\n", "  Address:\n    schema: billing\n")
+    operations = compare_catalogs(before, build_catalog(load_schema_text(moved)))
+    assert operations[:3] == (
+        CreateSchema("billing"),
+        MoveTable("countries", "reference", None),
+        MoveTable("addresses", None, "billing"),
+    )
+    assert operations[-1] == DropSchema("reference")
+    assert GrantSchemaUsage("billing", ("app_reader", "app_writer", "app_admin")) in operations
+    assert not [op for op in operations if isinstance(op, (CreateTable, DropTable))]
+    # The foreign keys into the moved tables follow them: nothing is dropped and added.
+    assert [type(op).__name__ for op in operations] == [
+        "CreateSchema",
+        "MoveTable",
+        "MoveTable",
+        "GrantSchemaUsage",
+        "RevokeSchemaUsage",
+        "DropSchema",
+    ]
+    downgrade = invert(operations)
+    assert downgrade[0] == CreateSchema("reference")
+    assert downgrade[-1] == DropSchema("billing")
+
+
+# --- generated projects, migrated -------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["clinics", "journal"])
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = {"clinics": CLINICS, "journal": JOURNAL}[request.param]
+    return new_project(tmp_path_factory.mktemp(request.param), spec)
 
 
 def test_migrates_up_down_up_without_drift(
-    clinics: Path, create_database: Callable[[], str]
+    project: Path, create_database: Callable[[], str]
 ) -> None:
     url = create_database()
     for step in (("upgrade", "head"), ("check",), ("downgrade", "base"), ("upgrade", "head")):
-        result = alembic(clinics, url, *step)
+        result = alembic(project, url, *step)
         assert result.returncode == 0, f"alembic {' '.join(step)}:\n{result.output}"
-    check = alembic(clinics, url, "check")
+    check = alembic(project, url, "check")
     assert "No new upgrade operations detected" in check.output, check.output
 
 
-def test_the_generated_suite_passes(clinics: Path, server_url: str) -> None:
+def test_the_generated_suite_passes(project: Path, server_url: str) -> None:
     result = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
-        cwd=clinics,
-        env=project_env(clinics, server_url),
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=project_env(project, server_url),
         timeout=900,
     )
     assert result.returncode == 0, result.output[-6000:]
     assert " passed" in result.stdout
+
+
+def test_a_table_in_another_schema_is_isolated_from_the_writers_login(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    """As a LOGIN member of the writer with an empty search_path: qualified names reach
+    the tables, and row-level security keeps them to the tenant set."""
+    project = new_test_project(load_schema_text(clinic_spec()), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(
+        database_url,
+        f"INSERT INTO org.clinics (id, name, slug) VALUES ('{FIRST}', 'North', 'north'), "
+        f"('{SECOND}', 'South', 'south')",
+        f"INSERT INTO booking.rooms (tenant_id, name) VALUES ('{FIRST}', 'Blue'), "
+        f"('{SECOND}', 'Red')",
+    )
+    with (
+        login_role(database_url, "app_writer") as writer,
+        psycopg.connect(writer.conninfo, autocommit=True) as connection,
+    ):
+        connection.execute("SET search_path = ''")
+        connection.execute("SELECT set_config('app.tenant_id', %s, false)", (FIRST,))
+        rooms = connection.execute("SELECT name FROM booking.rooms").fetchall()
+        assert rooms == [("Blue",)]
+        assert connection.execute("SELECT slug FROM org.clinics").fetchall() == [("north",)]
+        moved = connection.execute("UPDATE booking.rooms SET name = 'Mine' WHERE name = 'Red'")
+        assert moved.rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(
+                "INSERT INTO booking.rooms (tenant_id, name) VALUES (%s, 'Planted')", (SECOND,)
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("DELETE FROM org.clinics")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("INSERT INTO reference.countries (code, name) VALUES ('XX', 'X')")
+        connection.execute("SELECT set_config('app.tenant_id', '', false)")
+        assert connection.execute("SELECT count(*) FROM booking.rooms").fetchone() == (0,)
+    names = query(database_url, "SELECT tenant_id::text, name FROM booking.rooms ORDER BY name")
+    assert names == [(FIRST, "Blue"), (SECOND, "Red")]
+
+
+# --- incremental revisions --------------------------------------------------------------
+
+ROOMS = [
+    f"INSERT INTO org.clinics (id, name, slug) VALUES ('{FIRST}', 'North', 'north')",
+    f"INSERT INTO booking.rooms (id, tenant_id, name, capacity) VALUES "
+    f"('00000000-0000-7000-8000-0000000000a1', '{FIRST}', 'Blue', 4)",
+    f"INSERT INTO org.people (id, tenant_id, email) VALUES "
+    f"('00000000-0000-7000-8000-0000000000b1', '{FIRST}', 'ada@example.com')",
+    f"INSERT INTO booking.room_staff (tenant_id, room_id, person_id) VALUES ('{FIRST}', "
+    "'00000000-0000-7000-8000-0000000000a1', '00000000-0000-7000-8000-0000000000b1')",
+    f"INSERT INTO booking.appointments (tenant_id, room_id, clinician_id, starts_at, ends_at) "
+    f"VALUES ('{FIRST}', '00000000-0000-7000-8000-0000000000a1', "
+    "'00000000-0000-7000-8000-0000000000b1', '2030-01-01 10:00+00', '2030-01-01 11:00+00')",
+]
+
+
+def test_tables_with_rows_move_between_schemas(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    """Rooms (with its junction, referred to from another schema) move into a new schema,
+    Country leaves ``reference`` for public, which drops ``reference``; rows stay."""
+    moved = clinic_spec().replace("  Room:\n    schema: booking\n", "  Room:\n    schema: site\n")
+    moved = moved.replace("  Country:\n    schema: reference\n", "  Country:\n")
+    project = round_trip(new_test_project, database_url, clinic_spec(), moved, ROOMS)
+    _, source = newest_revision(project)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert "ALTER TABLE booking.rooms SET SCHEMA site" in upgrade
+    assert "ALTER TABLE booking.room_staff SET SCHEMA site" in upgrade
+    assert "ALTER TABLE reference.countries SET SCHEMA public" in upgrade
+    assert "drop_table" not in source and "create_table" not in source
+    assert "drop_constraint" not in source
+    schemas = query(
+        database_url,
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('booking', 'reference', 'site')",
+    )
+    assert sorted(schemas) == [("booking",), ("site",)]
+    staff = query(database_url, "SELECT count(*) FROM site.room_staff")
+    assert staff == [(1,)]
+
+
+def test_an_entity_in_a_new_schema_and_the_last_one_leaving_it(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    added = clinic_spec() + (
+        "\n  Claim:\n    schema: insurance\n    fields:\n      reference: string(40)\n"
+        "    relations:\n"
+        "      appointment: {kind: many_to_one, target: Appointment, on_delete: cascade}\n"
+    )
+    project = round_trip(new_test_project, database_url, clinic_spec(), added, ROOMS)
+    _, source = newest_revision(project)
+    assert "CREATE SCHEMA IF NOT EXISTS insurance" in source
+    assert "GRANT USAGE ON SCHEMA insurance TO app_reader, app_writer, app_admin" in source
+    assert '["booking.appointments.tenant_id", "booking.appointments.id"]' in source
+    removed = project.write(
+        load_schema_text(clinic_spec()), with_models=True, allow_destructive=True
+    )
+    removed.alembic(database_url, "upgrade", "head")
+    removed.alembic(database_url, "check")
+    schemas = query(database_url, "SELECT nspname FROM pg_namespace WHERE nspname = 'insurance'")
+    assert schemas == []
+    removed.alembic(database_url, "downgrade", "-1")
+    assert query(database_url, "SELECT count(*) FROM insurance.claims") == [(0,)]
