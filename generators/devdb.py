@@ -8,9 +8,8 @@ session.
 
 from __future__ import annotations
 
-from entityforge import naming
-from entityforge.catalog.sql import quote_literal
 from entityforge.generators import GenerationContext
+from entityforge.generators.table_schemas import catalog_scope
 from entityforge.generators.templating import render
 
 
@@ -21,23 +20,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "devdb/devdb.py.jinja", package=package, database_name=package
         ),
         "tests/postgres.py": render(
-            "devdb/postgres.py.jinja", package=package, **_catalog_scope(ctx.catalog.schemas)
+            "devdb/postgres.py.jinja",
+            package=package,
+            schemas=bool(ctx.catalog.schemas),
+            scope=catalog_scope(ctx.catalog.schemas),
         ),
-    }
-
-
-def _catalog_scope(schemas: tuple[str, ...]) -> dict[str, object]:
-    """The SQL tests of the schemas the catalog queries read: ``public``, and the
-    project's other schemas, which may not exist yet (no ``regnamespace`` cast then)."""
-    if not schemas:
-        return {
-            "schemas": False,
-            "in_namespaces": "= 'public'::regnamespace",
-            "in_schemas": "= 'public'",
-        }
-    names = ", ".join(quote_literal(name) for name in (naming.DEFAULT_SCHEMA, *schemas))
-    return {
-        "schemas": True,
-        "in_namespaces": f"IN (SELECT oid FROM pg_namespace WHERE nspname IN ({names}))",
-        "in_schemas": f"IN ({names})",
     }

@@ -32,6 +32,8 @@ class RepositoryBaseView:
     soft_delete: bool
     searches: bool = False
     generated: bool = False
+    # Search functions outside public, named ``schema.function``.
+    qualified_searches: bool = False
 
     @property
     def written_only(self) -> str:
@@ -121,6 +123,7 @@ def base_module(ctx: GenerationContext) -> str:
         soft_delete=soft_delete,
         searches=_has_searches(ctx),
         generated=any(c.generated for t in ctx.catalog.tables for c in t.columns),
+        qualified_searches=any(t.searches and t.schema for t in ctx.catalog.tables),
     )
     return render("repositories/base.py.jinja", view=view)
 
@@ -161,6 +164,7 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     base_class = _base_class(entity)
     create, update, _ = class_names(entity)
     loads = load_paths(ctx.schema, entity)
+    table = ctx.catalog.table(entity.table)
     imports = [
         Import("typing", "Literal"),
         Import(f"{ctx.package}.models", entity.name),
@@ -184,8 +188,11 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
         load_type=f"{entity.name}Load",
         loads=loads,
         searches=tuple(
-            (naming.attribute_name(search.column), search.function)
-            for search in ctx.catalog.table(entity.table).searches
+            (
+                naming.attribute_name(search.column),
+                naming.qualified_name(table.schema, search.function),
+            )
+            for search in table.searches
         ),
     )
     return render("repositories/entity.py.jinja", view=view, create=create, update=update)

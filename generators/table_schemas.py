@@ -10,13 +10,17 @@ block every table is in ``public``, which keeps the revisions of a spec without
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from entityforge import naming
 from entityforge.catalog import Catalog, Table
+from entityforge.catalog.sql import quote_literal
+from entityforge.generators.python_source import LINE_LENGTH
 from entityforge.migrate.operations import Operation
 from entityforge.migrate.operations.renames import RenameTable
 
@@ -68,3 +72,32 @@ def schema_keyword(table: str, keyword: str = "schema") -> tuple[str, ...]:
     """The ``schema=`` argument of an Alembic ``op`` call on ``table``, if it needs one."""
     schema = table_schema(table)
     return (f"{keyword}={schema!r}",) if schema else ()
+
+
+@dataclass(frozen=True)
+class CatalogScope:
+    """How the generated tests' catalog queries keep to the project's schemas: a test of a
+    namespace oid (``relnamespace``) and of a schema name (``schemaname``)."""
+
+    in_namespaces: str
+    in_schemas: str
+
+
+def catalog_scope(schemas: tuple[str, ...]) -> CatalogScope:
+    """``public`` alone, or with the project's other schemas, which may not exist yet
+    (before the first upgrade, after the last downgrade): no ``regnamespace`` cast then.
+    The list of names stands on lines of its own, which keep to the line length."""
+    if not schemas:
+        return CatalogScope("= 'public'::regnamespace", "= 'public'")
+    names = ", ".join(quote_literal(name) for name in (naming.DEFAULT_SCHEMA, *schemas))
+    return CatalogScope(
+        f"IN (\n            SELECT oid FROM pg_namespace WHERE nspname IN (\n"
+        f"{_lines(names, 16)}\n            )\n        )",
+        f"IN (\n{_lines(names, 12)}\n        )",
+    )
+
+
+def _lines(text: str, indent: int) -> str:
+    return textwrap.fill(
+        text, width=LINE_LENGTH, initial_indent=" " * indent, subsequent_indent=" " * indent
+    )

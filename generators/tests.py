@@ -588,7 +588,7 @@ class TenantIsolationView:
     # reach its own rows, or that write them as the writer, leave them out.
     restricted_tables: tuple[str, ...] = ()
     # How the tests find a table by its name: the metadata, keyed by qualified names,
-    # when every table is in public, else the factories' ``TABLES``.
+    # when every table is in public, else the factories' ``TABLES_BY_NAME``.
     tables: str = "Base.metadata.tables"
     # What the references' extra values need: factory helpers, standard-library names.
     helpers: tuple[str, ...] = ()
@@ -660,7 +660,7 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         ),
         helpers=helpers,
         standard=standard,
-        tables="TABLES" if catalog.schemas else "Base.metadata.tables",
+        tables="TABLES_BY_NAME" if catalog.schemas else "Base.metadata.tables",
     )
 
 

@@ -141,6 +141,13 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return new_project(tmp_path_factory.mktemp(request.param), spec)
 
 
+def test_the_generated_code_is_black_and_ruff_clean(project: Path) -> None:
+    black = run(["black", "--check", "--quiet", "."], cwd=project)
+    assert black.returncode == 0, black.output
+    ruff = run(["ruff", "check", "--no-cache", "."], cwd=project)
+    assert ruff.returncode == 0, ruff.output
+
+
 def test_migrates_up_down_up_without_drift(
     project: Path, create_database: Callable[[], str]
 ) -> None:
@@ -174,8 +181,9 @@ def test_a_table_in_another_schema_is_isolated_from_the_writers_login(
         database_url,
         f"INSERT INTO org.clinics (id, name, slug) VALUES ('{FIRST}', 'North', 'north'), "
         f"('{SECOND}', 'South', 'south')",
-        f"INSERT INTO booking.rooms (tenant_id, name) VALUES ('{FIRST}', 'Blue'), "
-        f"('{SECOND}', 'Red')",
+        "INSERT INTO booking.rooms (tenant_id, name, equipment) VALUES "
+        f"('{FIRST}', 'Blue', '{{\"projector\": true}}'), "
+        f"('{SECOND}', 'Red', '{{\"projector\": true}}')",
     )
     with (
         login_role(database_url, "app_writer") as writer,
@@ -186,6 +194,11 @@ def test_a_table_in_another_schema_is_isolated_from_the_writers_login(
         rooms = connection.execute("SELECT name FROM booking.rooms").fetchall()
         assert rooms == [("Blue",)]
         assert connection.execute("SELECT slug FROM org.clinics").fetchall() == [("north",)]
+        # The search function lives beside its table and reads the tenant's rows only.
+        found = connection.execute(
+            "SELECT count(*) FROM booking.rooms_equipment_contains('{\"projector\": true}')"
+        ).fetchone()
+        assert found == (1,)
         moved = connection.execute("UPDATE booking.rooms SET name = 'Mine' WHERE name = 'Red'")
         assert moved.rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

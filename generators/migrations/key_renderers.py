@@ -41,7 +41,7 @@ def add_foreign_key_not_valid(table: str, fk: ForeignKey) -> str:
     return (
         f"ALTER TABLE {quote_table(table)} ADD CONSTRAINT {quote_identifier(fk.name)} "
         f"FOREIGN KEY ({_listing(fk.columns)}) REFERENCES "
-        f"{quote_identifier(fk.referred_table)} ({_listing(fk.referred_columns)})"
+        f"{naming.quote_qualified(fk.referred_qualified)} ({_listing(fk.referred_columns)})"
         f"{on_delete} NOT VALID"
     )
 

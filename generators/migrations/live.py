@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from entityforge import naming
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations.code import (
@@ -279,7 +280,7 @@ def _no_orphans(
             quote_table(operation.table),
             fk.name,
             ", ".join(map(quote_identifier, columns)),
-            quote_identifier(fk.referred_table),
+            naming.quote_qualified(fk.referred_qualified),
             match,
         )
     ]
