@@ -129,8 +129,9 @@ class DefaultValue:
 class ColumnType:
     """A field's type with its parameters.
 
-    ``enum_name`` is the PostgreSQL type name of an enum; ``item`` the element type of
-    an array (never itself an array or an enum).
+    ``enum_name`` is the PostgreSQL type name of an enum, in the schema ``enum_schema``
+    (``None``: public); ``item`` the element type of an array (never itself an array or
+    an enum).
     """
 
     name: FieldTypeName
@@ -140,6 +141,7 @@ class ColumnType:
     values: tuple[str, ...] = ()
     enum_name: str | None = None
     item: ColumnType | None = None
+    enum_schema: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from entityforge import naming
 from entityforge.catalog import EnumType
 from entityforge.catalog.sql import default_expression, quote_literal, sql_type
-from entityforge.generators.table_schemas import quote_table, table_schema
+from entityforge.generators.table_schemas import quote_table, quote_type, table_schema, type_schema
 from entityforge.migrate.operations import AlterEnum
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.naming import quote_identifier
@@ -75,11 +75,12 @@ def do_block(*lines: str) -> str:
 
 def create_enum(enum: EnumType) -> str:
     labels = ", ".join(quote_literal(value) for value in enum.values)
-    return f"CREATE TYPE {quote_identifier(enum.name)} AS ENUM ({labels})"
+    return f"CREATE TYPE {naming.quote_qualified(enum.qualified_name)} AS ENUM ({labels})"
 
 
 def drop_enum(name: str) -> str:
-    return f"DROP TYPE {quote_identifier(name)}"
+    """``name``: the type's ``naming.qualified_name``."""
+    return f"DROP TYPE {naming.quote_qualified(name)}"
 
 
 def add_enum_values(
@@ -96,7 +97,7 @@ def add_enum_values(
         else:
             place = f" AFTER {quote_literal(new_values[position - 1])}"
         statements.append(
-            f"ALTER TYPE {quote_identifier(name)} ADD VALUE IF NOT EXISTS "
+            f"ALTER TYPE {quote_type(name)} ADD VALUE IF NOT EXISTS "
             f"{quote_literal(value)}{place}"
         )
         present.append(value)
@@ -106,15 +107,18 @@ def add_enum_values(
 def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
     """Replace the labels: rename the old type, create the new one, convert every column
     through text (dropping and restoring defaults, which hold the old type), drop the old."""
-    name = quote_identifier(operation.name)
-    old_name = quote_identifier(naming.replaced_enum_name(operation.name))
+    name = quote_type(operation.name)
+    replaced = naming.replaced_enum_name(operation.name)
+    old_name = quote_type(replaced, type_schema(operation.name))
     statements = [
         f"{_alter_column(use.table, use.before.name)} DROP DEFAULT"
         for use in operation.uses
         if default_expression(use.before) is not None or default_expression(use.after) is not None
     ]
-    statements.append(f"ALTER TYPE {name} RENAME TO {old_name}")
-    statements.append(create_enum(EnumType(operation.name, operation.new_values)))
+    statements.append(f"ALTER TYPE {name} RENAME TO {quote_identifier(replaced)}")
+    statements.append(
+        create_enum(EnumType(operation.name, operation.new_values, type_schema(operation.name)))
+    )
     for use in operation.uses:
         column = quote_identifier(use.after.name)
         statements.append(
@@ -334,6 +338,11 @@ def move_table(table: str, old: str | None, new: str | None) -> str:
     move; its rows stay where they are."""
     source = naming.quote_qualified(naming.qualified_name(old, table))
     return f"ALTER TABLE {source} SET SCHEMA {quote_identifier(new or naming.DEFAULT_SCHEMA)}"
+
+
+def move_enum(name: str, old: str | None, new: str | None) -> str:
+    source = naming.quote_qualified(naming.qualified_name(old, name))
+    return f"ALTER TYPE {source} SET SCHEMA {quote_identifier(new or naming.DEFAULT_SCHEMA)}"
 
 
 def _role_list(roles: tuple[str, ...]) -> str:

@@ -1,9 +1,10 @@
 """Where each table of a revision lives: the schema its statements must name.
 
 Table names are unique across a project's schemas, so the catalog and the operations
-name a table by its name alone. A revision is rendered knowing the schema of each of its
-tables (``tables_in_schemas``), and every statement reaches a table outside ``public`` by
-its qualified name (``booking.rooms``), never through ``search_path``. Outside such a
+name a table by its name alone, and so are enum type names. A revision is rendered
+knowing the schema of each of its tables and types (``tables_in_schemas``), and every
+statement reaches one outside ``public`` by its qualified name (``booking.rooms``), never
+through ``search_path``. Outside such a
 block every table is in ``public``, which keeps the revisions of a spec without
 ``schema:`` exactly as they were.
 """
@@ -14,48 +15,76 @@ import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from types import MappingProxyType
+from dataclasses import dataclass, field
 
 from entityforge import naming
-from entityforge.catalog import Catalog, Table
+from entityforge.catalog import Catalog, EnumType, Table
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.python_source import LINE_LENGTH
 from entityforge.migrate.operations import Operation
-from entityforge.migrate.operations.renames import RenameTable
-
-_schemas: ContextVar[Mapping[str, str]] = ContextVar("table_schemas", default=MappingProxyType({}))
+from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 
 
-def schemas_of(catalog: Catalog, operations: Iterable[Operation] = ()) -> dict[str, str]:
-    """The schema of every table outside ``public``: the catalog's, those of the tables
-    the operations create or drop (a dropped table is in no later catalog), and a renamed
-    table's under its old name too (moves come before renames, in both directions)."""
-    found = {
+@dataclass(frozen=True)
+class Placement:
+    """The schema of each table and enum type outside ``public``, by name."""
+
+    tables: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, str] = field(default_factory=dict)
+
+
+IN_PUBLIC = Placement()
+"""Every table and type in ``public``: outside a revision's rendering."""
+_placement: ContextVar[Placement] = ContextVar("placement", default=IN_PUBLIC)
+
+
+def schemas_of(catalog: Catalog, operations: Iterable[Operation] = ()) -> Placement:
+    """Where the tables and enum types outside ``public`` live: the catalog's, those the
+    operations create or drop (a dropped one is in no later catalog), and a renamed one's
+    under its old name too (moves come before renames, in both directions)."""
+    operations = tuple(operations)
+    tables = {
         operated.name: operated.schema
         for operation in operations
         if isinstance(operated := getattr(operation, "table", None), Table) and operated.schema
     }
-    found.update((table.name, table.schema) for table in catalog.tables if table.schema)
+    tables.update((table.name, table.schema) for table in catalog.tables if table.schema)
+    types = {
+        enum.name: enum.schema
+        for operation in operations
+        if isinstance(enum := getattr(operation, "enum", None), EnumType) and enum.schema
+    }
+    types.update((enum.name, enum.schema) for enum in catalog.enums if enum.schema)
     for operation in operations:
-        if isinstance(operation, RenameTable) and operation.new in found:
-            found[operation.old] = found[operation.new]
-    return found
+        renamed = tables if isinstance(operation, RenameTable) else types
+        if isinstance(operation, (RenameTable, RenameEnum)) and operation.new in renamed:
+            renamed[operation.old] = renamed[operation.new]
+    return Placement(tables, types)
 
 
 @contextmanager
-def tables_in_schemas(schemas: Mapping[str, str]) -> Iterator[None]:
-    """Render with ``schemas`` (table name to schema) as where the tables live."""
-    token = _schemas.set(schemas)
+def tables_in_schemas(placement: Placement) -> Iterator[None]:
+    """Render with ``placement`` as where the tables and types live."""
+    token = _placement.set(placement)
     try:
         yield
     finally:
-        _schemas.reset(token)
+        _placement.reset(token)
+
+
+def type_schema(name: str) -> str | None:
+    """The schema of the enum type ``name``, ``None`` for ``public``."""
+    return _placement.get().types.get(name)
+
+
+def quote_type(name: str, schema: str | None = None) -> str:
+    """The enum type ``name`` as raw SQL names it (``schema`` instead of its own)."""
+    return naming.quote_qualified(naming.qualified_name(schema or type_schema(name), name))
 
 
 def table_schema(table: str) -> str | None:
     """The schema of ``table``, ``None`` for ``public``."""
-    return _schemas.get().get(table)
+    return _placement.get().tables.get(table)
 
 
 def qualified_table(table: str) -> str:

@@ -23,6 +23,7 @@ from entityforge.migrate.operations.schemas import (
     CreateSchema,
     DropSchema,
     GrantSchemaUsage,
+    MoveEnum,
     MoveTable,
 )
 from entityforge.spec import load_schema_text
@@ -277,3 +278,46 @@ def test_an_entity_in_a_new_schema_and_the_last_one_leaving_it(
     assert schemas == []
     removed.alembic(database_url, "downgrade", "-1")
     assert query(database_url, "SELECT count(*) FROM insurance.claims") == [(0,)]
+
+
+def journal_spec() -> str:
+    return JOURNAL.read_text()
+
+
+ARTICLES = [
+    "INSERT INTO people.people (id, full_name, email) VALUES "
+    "('00000000-0000-7000-8000-0000000000c1', 'Grace Hopper', 'grace@example.com')",
+    "INSERT INTO content.articles (author_id, headline, body, state, published_at) VALUES "
+    "('00000000-0000-7000-8000-0000000000c1', 'Nanoseconds', 'A wire this long.', "
+    "'published', '2030-01-01 09:00+00')",
+]
+
+
+def test_a_table_moves_with_its_enum_type(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    """Articles leave ``content`` for ``newsroom``: the table, its junction and its native
+    enum type move; the state of the row survives both ways."""
+    moved = journal_spec().replace(
+        "  Article:\n    schema: content\n", "  Article:\n    schema: newsroom\n"
+    )
+    operations = compare_catalogs(
+        build_catalog(load_schema_text(journal_spec())),
+        build_catalog(load_schema_text(moved)),
+    )
+    assert operations[:4] == (
+        CreateSchema("newsroom"),
+        MoveEnum("article_state", "content", "newsroom"),
+        MoveTable("articles", "content", "newsroom"),
+        MoveTable("article_reviewers", "content", "newsroom"),
+    )
+    project = round_trip(new_test_project, database_url, journal_spec(), moved, ARTICLES)
+    _, source = newest_revision(project)
+    assert "ALTER TYPE content.article_state SET SCHEMA newsroom" in source
+    states = query(database_url, "SELECT state::text FROM newsroom.articles")
+    assert states == [("published",)]
+    enum_schema = query(
+        database_url,
+        "SELECT typnamespace::regnamespace::text FROM pg_type WHERE typname = 'article_state'",
+    )
+    assert enum_schema == [("newsroom",)]

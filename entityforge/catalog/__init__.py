@@ -295,8 +295,15 @@ class Table:
 
 @dataclass(frozen=True)
 class EnumType:
+    """``schema``: where the type lives, its entity's schema (``None``: public)."""
+
     name: str
     values: tuple[str, ...]
+    schema: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return naming.qualified_name(self.schema, self.name)
 
 
 @dataclass(frozen=True)
@@ -347,7 +354,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
     tables = [_add_searches(table) for table in tables]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
-        EnumType(field.type.enum_name, field.type.values)
+        EnumType(field.type.enum_name, field.type.values, field.type.enum_schema)
         for entity in schema.entities
         for field in entity.fields
         if field.type.name == "enum" and field.type.enum_name
@@ -368,11 +375,15 @@ def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
 
     def storage(entity: Entity, field: Field) -> Field:
         type_ = field.type
-        if type_.name != "enum" or schema.enum_storage == "native":
+        if type_.name != "enum":
             return field
-        if schema.enum_storage is None and _enum_names_before(entity, field) & native_enums:
-            return field
-        return replace(field, type=replace(type_, enum_name=None))
+        native = schema.enum_storage == "native" or (
+            schema.enum_storage is None and bool(_enum_names_before(entity, field) & native_enums)
+        )
+        if not native:
+            return replace(field, type=replace(type_, enum_name=None))
+        # The type lives beside its table.
+        return replace(field, type=replace(type_, enum_schema=entity.schema))
 
     entities = tuple(
         replace(entity, fields=tuple(storage(entity, f) for f in entity.fields))

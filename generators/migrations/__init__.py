@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from collections.abc import Mapping
 
 from entityforge import naming
 from entityforge.catalog import Table
@@ -38,7 +37,12 @@ from entityforge.generators.migrations.live import (
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
-from entityforge.generators.table_schemas import schemas_of, tables_in_schemas
+from entityforge.generators.table_schemas import (
+    IN_PUBLIC,
+    Placement,
+    schemas_of,
+    tables_in_schemas,
+)
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.expand import kept_columns
@@ -87,7 +91,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(
-            "migrations/migration_steps.py.jinja", copying_setting=naming.COPYING_SETTING
+            "migrations/migration_steps.py.jinja",
+            copying_setting=naming.COPYING_SETTING,
+            schemas=bool(ctx.catalog.schemas),
         ),
     }
     known = project_history(ctx.revisions, ctx.snapshots).snapshots
@@ -136,14 +142,14 @@ def render_revision(
     number: str,
     commits: tuple[bool, bool] = (False, False),
     package: str = "app",
-    schemas: Mapping[str, str] | None = None,
+    schemas: Placement | None = None,
 ) -> tuple[str, str, str]:
     """``(file name, text, revision id)`` of a revision module: ``operations`` as its
     upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
     ``commits`` says whether the upgrade and the downgrade first commit what the
     revisions before them did (``entityforge.migrate.plan``); ``schemas`` where the tables
     outside ``public`` live (``table_schemas.schemas_of``)."""
-    with tables_in_schemas(schemas or {}):
+    with tables_in_schemas(schemas or IN_PUBLIC):
         upgrade = _body(operations, "upgrade")
         downgrade = _body(invert(operations), "downgrade")
     if commits[0]:

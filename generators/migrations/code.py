@@ -56,6 +56,8 @@ class RevisionNames:
             return Code(f"sa.String({ENUM_LENGTH})", frozenset({SA}))
         labels = [repr(value) for value in type_.values]
         arguments = [*labels, f"name={type_.enum_name!r}", "create_type=False"]
+        if type_.enum_schema:
+            arguments.append(f"schema={type_.enum_schema!r}")
         return call(self.postgresql("ENUM"), *arguments)
 
 

@@ -55,7 +55,7 @@ def render_rename_constraint(operation: RenameConstraint) -> Code:
 
 
 def render_rename_index(operation: RenameIndex) -> Code:
-    return execute(renames_sql.rename_index(operation.old, operation.new))
+    return execute(renames_sql.rename_index(operation.table, operation.old, operation.new))
 
 
 def render_rename_enum(operation: RenameEnum) -> Code:

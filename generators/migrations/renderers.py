@@ -45,7 +45,7 @@ from entityforge.generators.migrations.code import (
 )
 from entityforge.generators.python_source import Code, call, string_literal
 from entityforge.generators.sql import escape_text
-from entityforge.generators.table_schemas import schema_keyword
+from entityforge.generators.table_schemas import schema_keyword, table_schema
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
 from entityforge.migrate.operations.enums import ChangeEnumStorage
@@ -55,6 +55,7 @@ from entityforge.migrate.operations.schemas import (
     CreateSchema,
     DropSchema,
     GrantSchemaUsage,
+    MoveEnum,
     MoveTable,
     RevokeSchemaUsage,
 )
@@ -63,9 +64,11 @@ from entityforge.naming import quote_identifier
 from entityforge.schema import ColumnType
 
 
-def drop_invalid_index(name: str) -> Code:
-    """Drop what an interrupted concurrent build of the index left, if it is invalid."""
-    return Code(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
+def drop_invalid_index(name: str, table: str) -> Code:
+    """Drop what an interrupted concurrent build of the index of ``table`` left, if it
+    is invalid."""
+    arguments = ", ".join([repr(name), *map(repr, filter(None, [table_schema(table)]))])
+    return Code(f"migration_steps.drop_invalid_index({arguments})", frozenset({STEPS_IMPORT}))
 
 
 @singledispatch
@@ -130,6 +133,11 @@ def render_revoke_schema_usage(operation: RevokeSchemaUsage) -> Code:
 
 
 @render_operation.register
+def render_move_enum(operation: MoveEnum) -> Code:
+    return execute(sql.move_enum(operation.name, operation.old, operation.new))
+
+
+@render_operation.register
 def render_move_table(operation: MoveTable) -> Code:
     return execute(sql.move_table(operation.table, operation.old, operation.new))
 
@@ -141,7 +149,7 @@ def render_create_enum(operation: ops.CreateEnum) -> Code:
 
 @render_operation.register
 def render_drop_enum(operation: ops.DropEnum) -> Code:
-    return execute(sql.drop_enum(operation.enum.name))
+    return execute(sql.drop_enum(operation.enum.qualified_name))
 
 
 @render_operation.register
@@ -305,7 +313,7 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
         )
         return join(
             [
-                drop_invalid_index(unique.name),
+                drop_invalid_index(unique.name, operation.table),
                 index,
                 execute(sql.unique_using_index(operation.table, unique.name)),
             ]
@@ -381,7 +389,7 @@ def render_create_index(operation: ops.CreateIndex) -> Code:
         arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
     snippet = _op_call("create_index", *arguments, exploded=True)
     if operation.concurrently:
-        snippet = join([drop_invalid_index(operation.index.name), snippet])
+        snippet = join([drop_invalid_index(operation.index.name, operation.table), snippet])
     elements = operation.index.columns
     if operation.index.where is None and not any(c.hashed or c.expression for c in elements):
         return snippet

@@ -7,7 +7,7 @@ from __future__ import annotations
 from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.sql import do_block
-from entityforge.generators.table_schemas import quote_table
+from entityforge.generators.table_schemas import quote_table, quote_type, table_schema
 from entityforge.migrate.operations.renames import RenameRole
 from entityforge.migrate.operations.tenancy import ColumnFill
 from entityforge.naming import quote_identifier
@@ -20,12 +20,14 @@ def rename_constraint(table: str, old: str, new: str) -> str:
     )
 
 
-def rename_index(old: str, new: str) -> str:
-    return f"ALTER INDEX {quote_identifier(old)} RENAME TO {quote_identifier(new)}"
+def rename_index(table: str, old: str, new: str) -> str:
+    """Rename an index of ``table``, in its table's schema."""
+    index = naming.quote_qualified(naming.qualified_name(table_schema(table), old))
+    return f"ALTER INDEX {index} RENAME TO {quote_identifier(new)}"
 
 
 def rename_enum(old: str, new: str) -> str:
-    return f"ALTER TYPE {quote_identifier(old)} RENAME TO {quote_identifier(new)}"
+    return f"ALTER TYPE {quote_type(old)} RENAME TO {quote_identifier(new)}"
 
 
 def rename_trigger(table: str, old: str, new: str) -> str:

@@ -20,15 +20,21 @@ from dataclasses import dataclass, replace
 
 from entityforge.catalog import Catalog, Table
 from entityforge.catalog.grants import role_privileges
-from entityforge.migrate.operations.schemas import CreateSchema, GrantSchemaUsage, MoveTable
+from entityforge.migrate.operations.schemas import (
+    CreateSchema,
+    GrantSchemaUsage,
+    MoveEnum,
+    MoveTable,
+)
 
 
 @dataclass(frozen=True)
 class Moved:
-    """The old catalog with its tables in their new schemas, and the moves that do it."""
+    """The old catalog with its tables and enum types in their new schemas, and the moves
+    that do it."""
 
     catalog: Catalog
-    operations: tuple[MoveTable, ...]
+    operations: tuple[MoveTable | MoveEnum, ...]
 
 
 def schema_moves(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> Moved:
@@ -41,14 +47,24 @@ def schema_moves(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> Move
         if (schema := schemas.get(renames.get(table.name, table.name), table.schema))
         != table.schema
     )
-    if not moves:
+    type_schemas = {enum.name: enum.schema for enum in new.enums}
+    enum_moves = tuple(
+        MoveEnum(enum.name, enum.schema, type_schemas[enum.name])
+        for enum in old.enums
+        if enum.name in type_schemas and type_schemas[enum.name] != enum.schema
+    )
+    if not moves and not enum_moves:
         return Moved(old, ())
     moved = {move.table: move.new for move in moves}
-    tables = tuple(_moved(table, moved) for table in old.tables)
-    return Moved(replace(old, tables=tables), moves)
+    moved_types = {move.name: move.new for move in enum_moves}
+    tables = tuple(_moved(table, moved, moved_types) for table in old.tables)
+    enums = tuple(replace(e, schema=moved_types.get(e.name, e.schema)) for e in old.enums)
+    return Moved(replace(old, tables=tables, enums=enums), (*enum_moves, *moves))
 
 
-def _moved(table: Table, moved: dict[str, str | None]) -> Table:
+def _moved(
+    table: Table, moved: Mapping[str, str | None], moved_types: Mapping[str, str | None]
+) -> Table:
     foreign_keys = tuple(
         (
             replace(fk, referred_schema=moved[fk.referred_table])
@@ -57,8 +73,16 @@ def _moved(table: Table, moved: dict[str, str | None]) -> Table:
         )
         for fk in table.foreign_keys
     )
+    columns = tuple(
+        (
+            replace(column, type=replace(column.type, enum_schema=moved_types[enum]))
+            if (enum := column.type.enum_name) in moved_types
+            else column
+        )
+        for column in table.columns
+    )
     schema = moved.get(table.name, table.schema)
-    return replace(table, schema=schema, foreign_keys=foreign_keys)
+    return replace(table, schema=schema, foreign_keys=foreign_keys, columns=columns)
 
 
 def created_schemas(base: Catalog, target: Catalog) -> list[CreateSchema]:

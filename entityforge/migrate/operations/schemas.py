@@ -6,7 +6,8 @@ so one made by hand is adopted) first of all, so that tables can move into it, a
 only when nothing is left in it and it belongs to the role running the revision.
 
 ``MoveTable`` is ``ALTER TABLE ... SET SCHEMA``: a change of the catalog alone, which
-keeps the rows, indexes, constraints, triggers, policies and grants.
+keeps the rows, indexes, constraints, triggers, policies and grants; the table's enum
+types move with it (``MoveEnum``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ class RevokeSchemaUsage(Operation):
 
     def reverse(self) -> GrantSchemaUsage:
         return GrantSchemaUsage(self.schema, self.roles)
+
+
+@dataclass(frozen=True)
+class MoveEnum(Operation):
+    """Move the enum type ``name`` from schema ``old`` to ``new`` with its table."""
+
+    name: str
+    old: str | None
+    new: str | None
+
+    def reverse(self) -> MoveEnum:
+        return MoveEnum(self.name, self.new, self.old)
 
 
 @dataclass(frozen=True)
