@@ -245,6 +245,7 @@ def test_tables_with_rows_move_between_schemas(
     assert "ALTER TABLE booking.rooms SET SCHEMA site" in upgrade
     assert "ALTER TABLE booking.room_staff SET SCHEMA site" in upgrade
     assert "ALTER TABLE reference.countries SET SCHEMA public" in upgrade
+    assert "- table rooms moved from schema booking to site" in source
     assert "drop_table" not in source and "create_table" not in source
     assert "drop_constraint" not in source
     schemas = query(
@@ -254,6 +255,17 @@ def test_tables_with_rows_move_between_schemas(
     assert sorted(schemas) == [("booking",), ("site",)]
     staff = query(database_url, "SELECT count(*) FROM site.room_staff")
     assert staff == [(1,)]
+    # The search function's body names its table: it is made again beside it.
+    functions = query(
+        database_url,
+        "SELECT pronamespace::regnamespace::text FROM pg_proc "
+        "WHERE proname = 'rooms_equipment_contains'",
+    )
+    assert functions == [("site",)]
+    execute(
+        database_url,
+        "SELECT site.rooms_equipment_contains('{}'::jsonb)",
+    )
 
 
 def test_an_entity_in_a_new_schema_and_the_last_one_leaving_it(

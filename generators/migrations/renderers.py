@@ -139,7 +139,15 @@ def render_move_enum(operation: MoveEnum) -> Code:
 
 @render_operation.register
 def render_move_table(operation: MoveTable) -> Code:
-    return execute(sql.move_table(operation.table, operation.old, operation.new))
+    dropped = [search_renderers.drop_search_function(f) for f in operation.searches]
+    created = [
+        statement
+        for function in operation.moved_searches
+        for statement in search_renderers.create_search_function(function)
+    ]
+    return execute(
+        *dropped, sql.move_table(operation.table, operation.old, operation.new), *created
+    )
 
 
 @render_operation.register

@@ -12,7 +12,6 @@ from entityforge import naming
 from entityforge.catalog.sql import quote_literal, sql_type
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
-from entityforge.generators.table_schemas import quote_table, table_schema
 from entityforge.migrate.operations.search import (
     CreateSearchFunction,
     DropSearchFunction,
@@ -23,8 +22,8 @@ from entityforge.naming import quote_identifier
 
 def _name(function: SearchFunction) -> str:
     """The function, in its table's schema (outside ``public``, qualified)."""
-    schema = table_schema(function.table)
-    return naming.quote_qualified(naming.qualified_name(schema, function.search.function))
+    name = naming.qualified_name(function.schema, function.search.function)
+    return naming.quote_qualified(name)
 
 
 def _signature(function: SearchFunction) -> str:
@@ -37,7 +36,7 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     search, tenancy, roles = function.search, function.tenancy, function.roles
     setting = quote_literal(tenancy.setting)
     body = (
-        f"SELECT id FROM {_table(function.table)} "
+        f"SELECT id FROM {_table(function)} "
         f"WHERE {quote_identifier(tenancy.column)} = "
         f"NULLIF(pg_catalog.current_setting({setting}, true), '')::uuid "
         # ``$1``, not ``value``: in a SQL function a column of that name would win.
@@ -56,19 +55,22 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     )
 
 
-def _table(table: str) -> str:
+def _table(function: SearchFunction) -> str:
     """The table, qualified even in ``public``: the function's search path is empty."""
-    if table_schema(table):
-        return quote_table(table)
-    return f"{naming.DEFAULT_SCHEMA}.{quote_identifier(table)}"
+    schema = function.schema or naming.DEFAULT_SCHEMA
+    return f"{quote_identifier(schema)}.{quote_identifier(function.table)}"
 
 
 def render_create_search_function(operation: CreateSearchFunction) -> Code:
     return execute(*create_search_function(operation.function))
 
 
+def drop_search_function(function: SearchFunction) -> str:
+    return f"DROP FUNCTION IF EXISTS {_signature(function)}"
+
+
 def render_drop_search_function(operation: DropSearchFunction) -> Code:
-    return execute(f"DROP FUNCTION IF EXISTS {_signature(operation.function)}")
+    return execute(drop_search_function(operation.function))
 
 
 RENDERERS: tuple[Callable[[Any], Code], ...] = (

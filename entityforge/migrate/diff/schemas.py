@@ -26,6 +26,7 @@ from entityforge.migrate.operations.schemas import (
     MoveEnum,
     MoveTable,
 )
+from entityforge.migrate.operations.search import SearchFunction, search_functions
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def schema_moves(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> Move
     old name of a table the revision renames to its new one."""
     schemas = {table.name: table.schema for table in new.tables}
     moves = tuple(
-        MoveTable(table.name, table.schema, schema)
+        MoveTable(table.name, table.schema, schema, _searches(table, old))
         for table in old.tables
         if (schema := schemas.get(renames.get(table.name, table.name), table.schema))
         != table.schema
@@ -60,6 +61,10 @@ def schema_moves(old: Catalog, new: Catalog, renames: Mapping[str, str]) -> Move
     tables = tuple(_moved(table, moved, moved_types) for table in old.tables)
     enums = tuple(replace(e, schema=moved_types.get(e.name, e.schema)) for e in old.enums)
     return Moved(replace(old, tables=tables, enums=enums), (*enum_moves, *moves))
+
+
+def _searches(table: Table, catalog: Catalog) -> tuple[SearchFunction, ...]:
+    return tuple(operation.function for operation in search_functions(table, catalog))
 
 
 def _moved(

@@ -12,9 +12,10 @@ types move with it (``MoveEnum``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from entityforge.migrate.operations import Operation
+from entityforge.migrate.operations.search import SearchFunction
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,21 @@ class MoveEnum(Operation):
 
 @dataclass(frozen=True)
 class MoveTable(Operation):
-    """Move ``table`` from schema ``old`` to ``new`` (``None``: ``public``)."""
+    """Move ``table`` from schema ``old`` to ``new`` (``None``: ``public``).
+
+    ``searches`` are the table's search functions in ``old``: their bodies name the
+    table, so they are dropped there before the move and created in ``new`` after it."""
 
     table: str
     old: str | None
     new: str | None
+    searches: tuple[SearchFunction, ...] = ()
 
     def reverse(self) -> MoveTable:
-        return MoveTable(self.table, self.new, self.old)
+        moved = tuple(replace(function, schema=self.new) for function in self.searches)
+        return MoveTable(self.table, self.new, self.old, moved)
+
+    @property
+    def moved_searches(self) -> tuple[SearchFunction, ...]:
+        """The search functions as they are after the move."""
+        return tuple(replace(function, schema=self.new) for function in self.searches)
