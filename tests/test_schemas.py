@@ -17,6 +17,7 @@ import pytest
 
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError
+from entityforge.importer import import_database
 from entityforge.migrate.diff import compare_catalogs
 from entityforge.migrate.operations import CreateTable, DropTable, invert
 from entityforge.migrate.operations.schemas import (
@@ -28,7 +29,7 @@ from entityforge.migrate.operations.schemas import (
 )
 from entityforge.spec import load_schema_text
 from tests.login_roles import login_role
-from tests.projects import REPO_ROOT, alembic, new_project, project_env, run
+from tests.projects import REPO_ROOT, alembic, new_project, project_env, psql_url, run
 from tests.test_incremental import execute, newest_revision, round_trip
 from tests.test_migrations import Project, query
 from tests.test_migrations import new_project as new_test_project
@@ -333,3 +334,14 @@ def test_a_table_moves_with_its_enum_type(
         "SELECT typnamespace::regnamespace::text FROM pg_type WHERE typname = 'article_state'",
     )
     assert enum_schema == [("newsroom",)]
+
+
+def test_a_schema_imported_on_its_own_keeps_its_name(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    project = new_test_project(load_schema_text(journal_spec()), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    imported = import_database(psql_url(database_url), "people")
+    spec = load_schema_text(imported.text)
+    (person,) = spec.entities
+    assert (person.name, person.table, person.schema) == ("Person", "people", "people")

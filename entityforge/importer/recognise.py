@@ -100,6 +100,7 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
 
 _ENTITY_KEYS = (
     "table",
+    "schema",
     "tenant_scoped",
     "writable",
     "timestamps",
