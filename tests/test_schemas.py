@@ -345,3 +345,31 @@ def test_a_schema_imported_on_its_own_keeps_its_name(
     spec = load_schema_text(imported.text)
     (person,) = spec.entities
     assert (person.name, person.table, person.schema) == ("Person", "people", "people")
+
+
+def test_a_column_renamed_in_two_steps_in_another_schema(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    """``--expand`` then ``--contract`` on booking.rooms: the trigger function that keeps
+    both names equal lives beside the table, and the batched copy reaches the table."""
+    project = new_test_project(load_schema_text(clinic_spec()), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    execute(database_url, *ROOMS[:2])
+    renamed = clinic_spec().replace(
+        "      name: string(100)\n      capacity:",
+        "      label: {type: string, max_length: 100, renamed_from: name}\n      capacity:",
+    )
+    project = project.write(load_schema_text(renamed), with_models=True, expand=True)
+    _, expand = project.revisions()[-1]
+    assert "CREATE OR REPLACE FUNCTION booking.twin_rooms_label()" in expand
+    project.alembic(database_url, "upgrade", "head")
+    assert query(database_url, "SELECT name, label FROM booking.rooms") == [("Blue", "Blue")]
+    project.alembic(database_url, "check")
+    project = project.write(load_schema_text(renamed), with_models=True, contract=True)
+    project.alembic(database_url, "upgrade", "head")
+    project.alembic(database_url, "check")
+    assert query(database_url, "SELECT label FROM booking.rooms") == [("Blue",)]
+    functions = query(database_url, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'twin_%'")
+    assert functions == [(0,)]
+    project.alembic(database_url, "downgrade", "-2")
+    assert query(database_url, "SELECT name FROM booking.rooms") == [("Blue",)]
