@@ -28,6 +28,7 @@ from entityforge.migrate.operations.schemas import (
     MoveTable,
 )
 from entityforge.spec import load_schema_text
+from tests.inprocess import generate_project, unique_package
 from tests.login_roles import login_role
 from tests.projects import REPO_ROOT, alembic, new_project, project_env, psql_url, run
 from tests.test_incremental import execute, newest_revision, round_trip
@@ -373,3 +374,16 @@ def test_a_column_renamed_in_two_steps_in_another_schema(
     assert functions == [(0,)]
     project.alembic(database_url, "downgrade", "-2")
     assert query(database_url, "SELECT name FROM booking.rooms") == [("Blue",)]
+
+
+def test_a_schema_named_by_a_reserved_word_is_quoted(tmp_path: Path) -> None:
+    spec = clinic_spec().replace("schema: booking", "schema: order")
+    package = unique_package("sch")
+    generate_project(tmp_path, spec, package)
+    (revision,) = (tmp_path / package / "alembic" / "versions").glob("*.py")
+    text = revision.read_text()
+    assert """op.execute('CREATE SCHEMA IF NOT EXISTS "order"')""" in text
+    assert """op.execute('ALTER TABLE "order".rooms ENABLE ROW LEVEL SECURITY')""" in text
+    assert 'schema="order"' in text
+    model = (tmp_path / package / "models" / "room.py").read_text()
+    assert '"schema": "order"' in model
