@@ -72,6 +72,11 @@ def tables_in_schemas(placement: Placement) -> Iterator[None]:
         _placement.reset(token)
 
 
+def project_schemas() -> tuple[str, ...]:
+    """The schemas other than ``public`` the revision's tables live in, sorted."""
+    return tuple(sorted(set(_placement.get().tables.values())))
+
+
 def type_schema(name: str) -> str | None:
     """The schema of the enum type ``name``, ``None`` for ``public``."""
     return _placement.get().types.get(name)

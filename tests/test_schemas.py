@@ -9,6 +9,7 @@ between schemas with its rows, and a schema left empty is dropped.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -387,3 +388,23 @@ def test_a_schema_named_by_a_reserved_word_is_quoted(tmp_path: Path) -> None:
     assert 'schema="order"' in text
     model = (tmp_path / package / "models" / "room.py").read_text()
     assert '"schema": "order"' in model
+
+
+def test_renamed_roles_keep_their_usage_of_every_schema(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    prefix = f"r{uuid.uuid4().hex[:8]}"
+    before = clinic_spec().replace(
+        "tenancy: {entity: Clinic}\n",
+        f"tenancy: {{entity: Clinic}}\nroles: {{reader: {prefix}_r, writer: {prefix}_w, "
+        f"admin: {prefix}_a}}\n",
+    )
+    after = before.replace(f"writer: {prefix}_w", f"writer: {prefix}_writer")
+    round_trip(new_test_project, database_url, before, after, ROOMS[:2])
+    usage = query(
+        database_url,
+        "SELECT nspname, has_schema_privilege(:role, nspname, 'USAGE') FROM pg_namespace "
+        "WHERE nspname IN ('booking', 'org', 'reference') ORDER BY 1",
+        role=f"{prefix}_writer",
+    )
+    assert usage == [("booking", True), ("org", True), ("reference", True)]

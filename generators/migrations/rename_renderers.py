@@ -13,7 +13,7 @@ from entityforge.generators import sql
 from entityforge.generators.migrations import sql_renames as renames_sql
 from entityforge.generators.migrations.code import column, column_type, execute, join, op
 from entityforge.generators.python_source import Code, call
-from entityforge.generators.table_schemas import schema_keyword
+from entityforge.generators.table_schemas import project_schemas, schema_keyword
 from entityforge.migrate.operations.renames import (
     RenameColumn,
     RenameConstraint,
@@ -74,6 +74,7 @@ def render_rename_role(operation: RenameRole) -> Code:
     return execute(
         renames_sql.take_over_role(operation),
         sql.grant_schema_usage(operation.new),
+        *(sql.grant_usage_on_schema(schema, (operation.new,)) for schema in project_schemas()),
         *grants,
         renames_sql.release_role(operation),
     )

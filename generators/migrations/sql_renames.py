@@ -7,7 +7,12 @@ from __future__ import annotations
 from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.sql import do_block
-from entityforge.generators.table_schemas import quote_table, quote_type, table_schema
+from entityforge.generators.table_schemas import (
+    project_schemas,
+    quote_table,
+    quote_type,
+    table_schema,
+)
 from entityforge.migrate.operations.renames import RenameRole
 from entityforge.migrate.operations.tenancy import ColumnFill
 from entityforge.naming import quote_identifier
@@ -81,6 +86,10 @@ def release_role(operation: RenameRole) -> str:
         f"IF {_role_exists(operation.old)} THEN",
         *revokes,
         f"    REVOKE USAGE ON SCHEMA public FROM {old};",
+        *(
+            f"    REVOKE USAGE ON SCHEMA {quote_identifier(schema)} FROM {old};"
+            for schema in project_schemas()
+        ),
         "    IF NOT EXISTS (",
         "        SELECT FROM pg_shdepend",
         "        WHERE refclassid = 'pg_authid'::regclass",
