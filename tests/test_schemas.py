@@ -28,6 +28,7 @@ from entityforge.migrate.operations.schemas import (
     MoveEnum,
     MoveTable,
 )
+from entityforge.parse_tree import qualify_tables
 from entityforge.spec import load_schema_text
 from tests.inprocess import generate_project, unique_package
 from tests.login_roles import login_role
@@ -99,6 +100,18 @@ def test_tables_carry_their_schema_and_keep_their_names() -> None:
     people = {fk.referred_qualified for fk in catalog.table("people").foreign_keys}
     assert people == {"org.clinics", "reference.countries", "addresses"}
     assert appointments.primary_key_name == "pk_appointments"
+
+
+def test_a_policy_subquery_names_the_tables_of_other_schemas_qualified() -> None:
+    catalog = build_catalog(load_schema_text(clinic_spec()))
+    (policy,) = catalog.table("invoices").policies
+    assert policy.using == (
+        "EXISTS (SELECT FROM booking.appointments AS a WHERE a.id = appointment_id "
+        "AND a.status <> 'cancelled')"
+    )
+    assert qualify_tables("x IN (SELECT id FROM rooms JOIN public.t ON true)", {"rooms": "b"}) == (
+        "x IN (SELECT id FROM b.rooms JOIN public.t ON true)"
+    )
 
 
 def test_an_unchanged_spec_without_schemas_has_no_schema_operations() -> None:

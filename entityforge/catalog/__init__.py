@@ -522,9 +522,21 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         updated_at_trigger=entity.timestamps,
         entity=entity.name,
         renamed_from=entity.renamed_from,
-        policies=entity_policies(entity),
+        policies=entity_policies(entity, _table_schemas(schema) if entity.policies else {}),
         schema=entity.schema,
     )
+
+
+def _table_schemas(schema: Schema) -> dict[str, str]:
+    """The schema of every table outside public, junctions (their owner's) included."""
+    found = {entity.table: entity.schema for entity in schema.entities if entity.schema}
+    found |= {
+        relation.junction_table: entity.schema
+        for entity in schema.entities
+        for relation in entity.relations
+        if relation.junction_table and entity.schema
+    }
+    return found
 
 
 def _exclusion(entity: Entity, lead: tuple[str, ...], spec: ExclusionSpec) -> ExclusionConstraint:

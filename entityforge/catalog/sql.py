@@ -28,8 +28,8 @@ def sql_type(column_type: ColumnType) -> str:
     if name == "enum":
         if column_type.enum_name is None:
             return f"varchar({ENUM_LENGTH})"
-        name = naming.qualified_name(column_type.enum_schema, column_type.enum_name)
-        return naming.quote_qualified(name)
+        qualified = naming.qualified_name(column_type.enum_schema, column_type.enum_name)
+        return naming.quote_qualified(qualified)
     if name == "array":
         assert column_type.item is not None
         return f"{sql_type(column_type.item)}[]"

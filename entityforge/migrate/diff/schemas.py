@@ -81,7 +81,7 @@ def _moved(
     columns = tuple(
         (
             replace(column, type=replace(column.type, enum_schema=moved_types[enum]))
-            if (enum := column.type.enum_name) in moved_types
+            if (enum := column.type.enum_name) is not None and enum in moved_types
             else column
         )
         for column in table.columns
