@@ -43,6 +43,7 @@ __all__ = ["new_test_project"]
 SPECS = REPO_ROOT / "tests" / "specs"
 CLINICS = SPECS / "schemas.yaml"
 JOURNAL = SPECS / "schemas_single_tenant.yaml"
+BOOKINGS = SPECS / "schemas_bookings.yaml"
 
 FIRST = "00000000-0000-7000-8000-000000000001"
 SECOND = "00000000-0000-7000-8000-000000000002"
@@ -152,9 +153,9 @@ def test_a_move_is_a_move_and_an_emptied_schema_is_dropped_last() -> None:
 # --- generated projects, migrated -------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["clinics", "journal"])
+@pytest.fixture(scope="module", params=["bookings", "clinics", "journal"])
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = {"clinics": CLINICS, "journal": JOURNAL}[request.param]
+    spec = {"bookings": BOOKINGS, "clinics": CLINICS, "journal": JOURNAL}[request.param]
     return new_project(tmp_path_factory.mktemp(request.param), spec)
 
 
