@@ -36,6 +36,7 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 PASCAL_CASE = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
 SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Attributes a declarative model or its mixins already own.
 _MODEL_ATTRIBUTES = frozenset({"metadata", "registry", "query", "query_class", "awaitable_attrs"})

@@ -59,14 +59,18 @@ def clinic_spec() -> str:
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
-        pytest.param("Booking", "schema name 'Booking' is not a valid name", id="upper_case"),
+        pytest.param(
+            "Booking", "schema name 'Booking' is not a plain lower-case name", id="upper_case"
+        ),
         pytest.param("pg_booking", "the schema name 'pg_booking' is reserved", id="pg_prefix"),
         pytest.param(
             "information_schema",
             "the schema name 'information_schema' is reserved",
             id="information_schema",
         ),
-        pytest.param("book-ing", "schema name 'book-ing' is not a valid name", id="dash"),
+        pytest.param(
+            "book-ing", "schema name 'book-ing' is not a plain lower-case name", id="dash"
+        ),
     ],
 )
 def test_a_bad_schema_name_is_reported_at_its_value(schema: str, message: str) -> None:
@@ -79,7 +83,7 @@ def test_a_bad_schema_name_is_reported_at_its_value(schema: str, message: str) -
     line = spec.splitlines().index(f"    schema: {schema}") + 1
     assert rendered.startswith(f"entities.yaml:{line}:13: "), rendered
     assert message in rendered
-    assert "\n  hint: " in rendered
+    assert "\n  hint: " in rendered and "e.g. 'booking'" in rendered
     assert "Traceback" not in rendered
 
 

@@ -141,7 +141,7 @@ def _schema(issues: Issues, base: DocPath, raw: RawEntity) -> str | None:
     if name is None or name == naming.DEFAULT_SCHEMA:
         return None
     path = base + ("schema",)
-    if not check_identifier(issues, path, name, "schema name", pattern=naming.PLAIN_IDENTIFIER):
+    if not check_identifier(issues, path, name, "schema name", pattern=naming.SCHEMA_NAME):
         return None
     if name.startswith("pg_") or name in naming.SYSTEM_SCHEMAS:
         issues.at_value(
