@@ -12,11 +12,16 @@ with the catalogs swapped, then inverted, which drops things in a safe order by
 construction. A column or enum type present in both but different becomes an
 alteration; any other object that changed under the same name is dropped and created.
 
-    upgrade = labels added, key indexes built concurrently, renames,
+    upgrade = schemas created, tables and types moved between schemas,
+              labels added, key indexes built concurrently, renames,
               prerequisites added, dependents removed, primary keys moved,
               alterations,
-              dependents added, prerequisites removed,
+              dependents added, prerequisites removed, schemas dropped,
               indexes built concurrently
+
+Moves between schemas come first (``entityforge.migrate.diff.schemas``), so that every
+later step, and every step of the downgrade before the moves back, finds a moved table
+where the new catalog puts it.
 
 Tables that exist before the revision hold rows, so what is added to them does not
 block writes for long: new indexes are built concurrently after the revision's
@@ -42,7 +47,12 @@ from entityforge.migrate.diff.enums import (
 )
 from entityforge.migrate.diff.keys import key_moves
 from entityforge.migrate.diff.policies import policy_operations
-from entityforge.migrate.diff.schemas import created_schemas, schema_grants, schema_moves
+from entityforge.migrate.diff.schemas import (
+    Moved,
+    created_schemas,
+    schema_grants,
+    schema_moves,
+)
 from entityforge.migrate.diff.tenancy import tenant_fills
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -91,12 +101,7 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     ``renamed_from`` in ``new`` declares renames; the operations never carry it.
     """
     stripped = strip_renames(old or Catalog(tables=()))
-    table_names = {
-        op.old: op.new
-        for op in rename_to_match(stripped, new).operations
-        if isinstance(op, RenameTable)
-    }
-    moved = schema_moves(stripped, new, table_names)
+    moved = _schema_moves(stripped, new)
     base = moved.catalog
     renamed = rename_to_match(base, new)
     enum_names = {op.old: op.new for op in renamed.operations if isinstance(op, RenameEnum)}
@@ -134,6 +139,16 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
         *built,
         *superseded,
     )
+
+
+def _schema_moves(old: Catalog, new: Catalog) -> Moved:
+    """The tables and types moving to another schema, under their names before the
+    revision's renames; nothing to look for unless a catalog has schemas beside public."""
+    if not old.schemas and not new.schemas:
+        return Moved(old, ())
+    renamed = rename_to_match(old, new).operations
+    names = {op.old: op.new for op in renamed if isinstance(op, RenameTable)}
+    return schema_moves(old, new, names)
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:
