@@ -1,12 +1,15 @@
 """Where each table of a revision lives: the schema its statements must name.
 
-Table names are unique across a project's schemas, so the catalog and the operations
-name a table by its name alone, and so are enum type names. A revision is rendered
-knowing the schema of each of its tables and types (``tables_in_schemas``), and every
-statement reaches one outside ``public`` by its qualified name (``booking.rooms``), never
-through ``search_path``. Outside such a
-block every table is in ``public``, which keeps the revisions of a spec without
-``schema:`` exactly as they were.
+Table names are unique across a project's schemas, and so are enum type names, so the
+catalog and the operations name a table or type by its name alone. A revision is
+rendered knowing where each of its tables and types lives (a ``Placement``, set by
+``tables_in_schemas``), and every statement reaches one outside ``public`` by its
+qualified name (``booking.rooms``), never through ``search_path``. Outside such a block
+everything is in ``public``, which keeps the revisions of a spec without ``schema:``
+exactly as they were.
+
+``catalog_scope`` is the other side: how the generated tests' catalog queries keep to
+the project's schemas.
 """
 
 from __future__ import annotations

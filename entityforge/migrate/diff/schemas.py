@@ -1,10 +1,11 @@
-"""Schemas created and dropped, and tables moved between them.
+"""Schemas created and dropped, and tables and enum types moved between them.
 
 A table keeps its name in every schema (names are unique across a project's schemas),
 so a table of both catalogs (under its name before the spec's renames) whose schema
-differs has moved: ``schema_moves`` gives the ``MoveTable`` of each, and the old catalog
-with them applied (the foreign keys referring to a moved table follow it), which the rest
-of the comparison starts from, so a move is never a table dropped and created. Moves come
+differs has moved: ``schema_moves`` gives the ``MoveTable`` of each (``MoveEnum`` of each
+enum type), and the old catalog with them applied (the foreign keys and enum columns
+referring to what moved follow it), which the rest of the comparison starts from, so a
+move is never a table dropped and created. Moves come
 first in a revision, before renames, so every other step finds a moved table in its new
 schema, in the upgrade and in the downgrade alike.
 
