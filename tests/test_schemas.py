@@ -426,3 +426,31 @@ def test_renamed_roles_keep_their_usage_of_every_schema(
         role=f"{prefix}_writer",
     )
     assert usage == [("booking", True), ("org", True), ("reference", True)]
+
+
+def test_a_schema_made_by_hand_is_adopted_and_kept(
+    database_url: str, new_test_project: Callable[..., Project]
+) -> None:
+    """``booking`` exists before the first upgrade, owned by another role: the revision
+    uses it, and the downgrade leaves it (and what else it holds) where it was."""
+    owner = f"ops_{uuid.uuid4().hex[:8]}"
+    execute(
+        database_url,
+        f"CREATE ROLE {owner} NOLOGIN",
+        f"CREATE SCHEMA booking AUTHORIZATION {owner}",
+        "GRANT CREATE, USAGE ON SCHEMA booking TO CURRENT_USER",
+        "CREATE TABLE booking.legacy_slots (id integer)",
+    )
+    project = new_test_project(load_schema_text(clinic_spec()), with_models=True)
+    project.alembic(database_url, "upgrade", "head")
+    rooms = query(database_url, "SELECT count(*) FROM booking.rooms")
+    assert rooms == [(0,)]
+    project.alembic(database_url, "downgrade", "base")
+    left = query(
+        database_url,
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname IN ('booking', 'org', 'reference') "
+        "AND c.relkind = 'r'",
+    )
+    assert left == [("booking", "legacy_slots")]
+    execute(database_url, "DROP SCHEMA booking CASCADE", f"DROP ROLE {owner}")
