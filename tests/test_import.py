@@ -17,17 +17,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from entityforge.catalog import build_catalog
 from entityforge.importer import import_database
 from entityforge.spec import load_schema_text
 from tests.conftest import EXAMPLE_SPEC, SPECS
 from tests.inprocess import generate_project, run_alembic, unique_package
 from tests.projects import entityforge, psql_url
 
-# The import reads one schema (``--schema``): specs whose entities live in several
-# (``schema:``) are imported schema by schema, in tests/test_schemas.py.
-SPEC_FILES = [
-    path for path in sorted(SPECS.glob("*.yaml")) if "\n    schema: " not in path.read_text()
-] + [EXAMPLE_SPEC]
+SPEC_FILES = sorted(SPECS.glob("*.yaml")) + [EXAMPLE_SPEC]
 
 CATALOG = """
 SELECT 'column', table_name, column_name, data_type || ' ' || udt_name,
@@ -77,8 +74,10 @@ def test_import_round_trips_every_spec(
 ) -> None:
     first_url, second_url = create_database(), create_database()
     migrated(tmp_path / "first", spec.read_text(), first_url)
+    # Every schema the spec's entities live in (``--schema`` once each).
+    schemas = ("public", *build_catalog(load_schema_text(spec.read_text())).schemas)
 
-    imported = import_database(psql_url(first_url))
+    imported = import_database(psql_url(first_url), schemas)
     assert [finding.line() for finding in imported.findings] == []
     load_schema_text(imported.text)
     package = migrated(tmp_path / "second", imported.text, second_url)
@@ -88,7 +87,7 @@ def test_import_round_trips_every_spec(
     # stamped with the second project's head before its models are compared with it.
     run_alembic(tmp_path / "second", package, first_url, "stamp", "head", False, None, True)
     run_alembic(tmp_path / "second", package, first_url, "check")
-    assert import_database(psql_url(second_url)).text == imported.text
+    assert import_database(psql_url(second_url), schemas).text == imported.text
 
 
 HAND_WRITTEN = """
