@@ -342,9 +342,16 @@ def erd(project_dir: Path, spec: Path | None, form: str) -> None:
     show_default=True,
     help="Where to write the spec ('-' for standard output); an existing file is kept.",
 )
-@click.option("--schema", default="public", show_default=True, help="The schema to read.")
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    default=("public",),
+    show_default=True,
+    help="A schema to read; repeat it to read several (their entities get schema:).",
+)
 @_reports_errors
-def import_command(database_url: str, output: Path, schema: str) -> None:
+def import_command(database_url: str, output: Path, schemas: tuple[str, ...]) -> None:
     """Write a spec for an existing database; report what it cannot express."""
     from entityforge.importer import import_from_url, render_report
 
@@ -354,7 +361,7 @@ def import_command(database_url: str, output: Path, schema: str) -> None:
             f"{output} exists already; not replacing it",
             hint="give another file with -o, or '-o -' to print the spec",
         )
-    result = import_from_url(database_url, schema)
+    result = import_from_url(database_url, schemas)
     if writing:
         write_atomic(output, result.text)
         click.echo(f"wrote {output}", err=True)

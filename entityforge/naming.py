@@ -36,6 +36,7 @@ SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 PASCAL_CASE = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
 SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Attributes a declarative model or its mixins already own.
 _MODEL_ATTRIBUTES = frozenset({"metadata", "registry", "query", "query_class", "awaitable_attrs"})
@@ -158,6 +159,29 @@ def attribute_name(column: str) -> str:
     if keyword.iskeyword(column) or keyword.issoftkeyword(column) or column in _MODEL_ATTRIBUTES:
         return f"{column}_"
     return column
+
+
+DEFAULT_SCHEMA = "public"
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
+
+
+def qualified_name(schema: str | None, name: str) -> str:
+    """A table's (or type's, or function's) name as SQL reaches it: ``schema.name`` outside
+    ``public``, the bare name in it. A validated identifier holds no dot."""
+    return f"{schema}.{name}" if schema else name
+
+
+def split_qualified(name: str) -> tuple[str | None, str]:
+    """``(schema, name)`` of a ``qualified_name`` (``None`` for ``public``)."""
+    schema, dot, bare = name.rpartition(".")
+    return (schema, bare) if dot else (None, name)
+
+
+def quote_qualified(name: str) -> str:
+    """A ``qualified_name`` quoted for raw SQL, each part where it needs it."""
+    schema, bare = split_qualified(name)
+    quoted = quote_identifier(bare)
+    return f"{quote_identifier(schema)}.{quoted}" if schema else quoted
 
 
 def quote_identifier(name: str) -> str:

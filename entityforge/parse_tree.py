@@ -8,7 +8,7 @@ helpers say so once, and raise ``MissingPart`` should a tree ever hold otherwise
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -123,21 +123,72 @@ def rename_columns(expression: str, names: Mapping[str, str]) -> str:
     spelling is left as it is, and so is everything else, spacing included."""
     if not names:
         return expression
-    text = SELECT + expression
-    tokens = scan(text)
-    at = {token.start: position for position, token in enumerate(tokens)}
-    edits: list[tuple[int, int, str]] = []
-    for node in walk_nodes(required(parse_sql(text)[0].stmt, "RawStmt.stmt")):
+
+    def renamed(node: ast.Node, tokens: _Tokens) -> _Edit | None:
         if not isinstance(node, ast.ColumnRef) or node.location is None:
-            continue
+            return None
         fields = required(node.fields, "ColumnRef.fields")
         last = fields[-1]
         column = last.sval if isinstance(last, ast.String) else None
         if column is None or column not in names:
-            continue
+            return None
         # A reference is its names and the dots between them: ``t.code`` is three tokens.
-        token = tokens[at[node.location] + 2 * (len(fields) - 1)]
-        edits.append((token.start, token.end + 1, quote_identifier(names[column])))
-    for start, end, name in sorted(edits, reverse=True):
-        text = text[:start] + name + text[end:]
-    return text[len(SELECT) :]
+        token = tokens.at(node.location, 2 * (len(fields) - 1))
+        return token.start, token.end + 1, quote_identifier(names[column])
+
+    return _edited(expression, renamed)
+
+
+def qualify_tables(expression: str, schemas: Mapping[str, str], *, query: bool = False) -> str:
+    """``expression`` (with ``query``: a whole SELECT statement) with each table it or its
+    subqueries name without a schema, and that ``schemas`` places outside public, named
+    ``schema.table``; everything else is left as it is, spacing included. Nothing then
+    depends on the ``search_path`` of the session that creates the object holding it."""
+    if not schemas:
+        return expression
+
+    def qualified(node: ast.Node, tokens: _Tokens) -> _Edit | None:
+        if not isinstance(node, ast.RangeVar) or node.schemaname or node.location is None:
+            return None
+        table = required(node.relname, "RangeVar.relname")
+        schema = schemas.get(table)
+        if schema is None:
+            return None
+        token = tokens.at(node.location)
+        return token.start, token.end + 1, f"{quote_identifier(schema)}.{quote_identifier(table)}"
+
+    return _edited(expression, qualified, "" if query else SELECT)
+
+
+_Edit = tuple[int, int, str]
+"""Replace the text from one offset to another with a string."""
+
+
+@dataclass(frozen=True)
+class _Tokens:
+    """The tokens of ``SELECT <expression>``, found by where they start."""
+
+    tokens: tuple[Any, ...]
+    starts: Mapping[int, int]
+
+    def at(self, location: int, after: int = 0) -> Any:
+        """The token starting at ``location``, or the ``after``-th one past it."""
+        return self.tokens[self.starts[location] + after]
+
+
+def _edited(
+    expression: str, edit: Callable[[ast.Node, _Tokens], _Edit | None], prefix: str = SELECT
+) -> str:
+    """``expression`` with the edits ``edit`` finds for the nodes of its parse tree, parsed
+    after ``prefix`` (``SELECT`` for an expression, nothing for a statement)."""
+    text = prefix + expression
+    scanned = tuple(scan(text))
+    tokens = _Tokens(scanned, {token.start: position for position, token in enumerate(scanned)})
+    edits = [
+        found
+        for node in walk_nodes(required(parse_sql(text)[0].stmt, "RawStmt.stmt"))
+        if (found := edit(node, tokens)) is not None
+    ]
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text[len(prefix) :]

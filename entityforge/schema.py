@@ -136,8 +136,9 @@ class DefaultValue:
 class ColumnType:
     """A field's type with its parameters.
 
-    ``enum_name`` is the PostgreSQL type name of an enum; ``item`` the element type of
-    an array (never itself an array or an enum).
+    ``enum_name`` is the PostgreSQL type name of an enum, in the schema ``enum_schema``
+    (``None``: public); ``item`` the element type of an array (never itself an array or
+    an enum).
     """
 
     name: ColumnTypeName
@@ -147,6 +148,7 @@ class ColumnType:
     values: tuple[str, ...] = ()
     enum_name: str | None = None
     item: ColumnType | None = None
+    enum_schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,8 @@ class Entity:
 
     ``writable``: a global entity (not tenant-scoped, tenancy on) whose rows the writer
     may insert, update and delete; other global tables are read-only to it. ``audit``:
-    triggers record every change of its rows in an append-only history table.
+    triggers record every change of its rows in an append-only history table. ``schema``
+    is the PostgreSQL schema its table lives in; ``None`` is ``public``, named unqualified.
     """
 
     name: str
@@ -299,6 +302,7 @@ class Entity:
     exclusions: tuple[ExclusionSpec, ...] = ()
     search: SearchSpec | None = None
     audit: bool = False
+    schema: str | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

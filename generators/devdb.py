@@ -9,6 +9,7 @@ session.
 from __future__ import annotations
 
 from entityforge.generators import GenerationContext
+from entityforge.generators.table_schemas import catalog_scope
 from entityforge.generators.templating import render
 
 
@@ -18,5 +19,10 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{package}/devdb.py": render(
             "devdb/devdb.py.jinja", package=package, database_name=package
         ),
-        "tests/postgres.py": render("devdb/postgres.py.jinja", package=package),
+        "tests/postgres.py": render(
+            "devdb/postgres.py.jinja",
+            package=package,
+            schemas=bool(ctx.catalog.schemas),
+            scope=catalog_scope(ctx.catalog.schemas),
+        ),
     }

@@ -156,8 +156,9 @@ def _table_view(
     elif catalog.tenancy:
         tenancy = "Global: shared by every tenant."
     entity = code(table.entity) if table.entity else ""
+    place = f"In schema {code(table.schema)}." if table.schema else ""
     intro = " ".join(
-        part for part in (f"The table of {entity}." if entity else "", tenancy) if part
+        part for part in (f"The table of {entity}." if entity else "", place, tenancy) if part
     )
     return TableView(
         name=code(table.name),

@@ -455,6 +455,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         ranges=bool(helpers & set(RANGE_HELPERS.values())),
         uses_new_parent=NEW_PARENT in overrides,
         has_junctions=has_junction_tables(ctx.schema),
+        schemas=bool(ctx.catalog.schemas),
         tenancy=ctx.schema.tenancy is not None,
         admin_written=admin_written_models(ctx.catalog, ctx.schema),
         shared_parents=shared_parents(ctx.schema, ctx.catalog),

@@ -21,7 +21,7 @@ from entityforge.generators.migrations.code import STATEMENT_ROOM, python_string
 from entityforge.generators.python_source import docstring
 from entityforge.generators.sql import escape_text
 from entityforge.generators.templating import render
-from entityforge.naming import quote_identifier
+from entityforge.naming import quote_identifier, quote_qualified
 from entityforge.parse_tree import references
 from entityforge.schema import Entity, Schema
 
@@ -55,12 +55,12 @@ class GeneratedCase:
 
 def evaluation_sql(table: str, columns: tuple[Column, ...]) -> str:
     """``SELECT CAST((<expression>) AS <type>) AS <column>, ... FROM <table> WHERE id =
-    :id``, escaped for ``text()``."""
+    :id``, escaped for ``text()``; ``table`` is a ``naming.qualified_name``."""
     selected = ", ".join(
         f"CAST(({column.generated}) AS {sql_type(column.type)}) AS {quote_identifier(column.name)}"
         for column in columns
     )
-    return escape_text(f"SELECT {selected} FROM {quote_identifier(table)}") + " WHERE id = :id"
+    return escape_text(f"SELECT {selected} FROM {quote_qualified(table)}") + " WHERE id = :id"
 
 
 def generated_case(schema: Schema, catalog: Catalog, entity: Entity) -> GeneratedCase | None:
@@ -83,7 +83,7 @@ def generated_case(schema: Schema, catalog: Catalog, entity: Entity) -> Generate
         repository=f"{entity.name}Repository",
         columns=tuple((naming.attribute_name(c.name), c.name) for c in generated),
         sources=sources,
-        sql=python_string(evaluation_sql(table.name, generated), room=STATEMENT_ROOM),
+        sql=python_string(evaluation_sql(table.qualified_name, generated), room=STATEMENT_ROOM),
         constant=f"{naming.snake_case(entity.name).upper()}_EXPRESSIONS",
         tenant_row=tenant_row,
         admin=not tenant_row and entity.name in admin_written_models(catalog, schema),

@@ -62,6 +62,11 @@ class PolicyTestView:
     expected: tuple[ExpectedPolicy, ...]
     owner_cases: tuple[OwnerCase, ...]
     models: tuple[str, ...]
+    # The tables' namespace in the catalog queries: public, or (``schema:``) any, as
+    # table names are unique across the project's schemas.
+    in_public: bool = True
+    # How the tests find a table by its name (see ``tests.TenantIsolationView``).
+    tables_by_name: str = "Base.metadata.tables"
 
 
 def writer_restricted(catalog: Catalog, entity: Entity) -> bool:
@@ -104,6 +109,8 @@ def policy_test_view(schema: Schema, catalog: Catalog) -> PolicyTestView | None:
         expected=tuple(sorted(expected, key=lambda row: (row.table, row.name))),
         owner_cases=tuple(cases),
         models=tuple(sorted({case.model for case in cases})),
+        in_public=not catalog.schemas,
+        tables_by_name="TABLES_BY_NAME" if catalog.schemas else "Base.metadata.tables",
     )
 
 

@@ -35,6 +35,8 @@ class RepositoryBaseView:
     searches: bool = False
     generated: bool = False
     text_search: bool = False
+    # Search functions outside public, named ``schema.function``.
+    qualified_searches: bool = False
 
     @property
     def written_only(self) -> str:
@@ -88,7 +90,7 @@ def _text_search(table: Table, entity: Entity) -> str | None:
     function = next((s.function for s in table.searches if s.operator == TEXT_MATCH), None)
     arguments = [entity.search.column, entity.search.language]
     if function is not None:
-        arguments.append(function)
+        arguments.append(naming.qualified_name(table.schema, function))
     return f"TextSearch({', '.join(python_literal(argument) for argument in arguments)})"
 
 
@@ -158,6 +160,7 @@ def base_module(ctx: GenerationContext) -> str:
         searches=_has_searches(ctx),
         generated=any(c.generated for t in ctx.catalog.tables for c in t.columns),
         text_search=_has_text_search(ctx),
+        qualified_searches=any(t.searches and t.schema for t in ctx.catalog.tables),
     )
     return render("repositories/base.py.jinja", view=view)
 
@@ -199,6 +202,7 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
     table = ctx.catalog.table(entity.table)
     create, update, _ = class_names(entity)
     loads = load_paths(ctx.schema, entity)
+    table = ctx.catalog.table(entity.table)
     imports = [
         Import("typing", "Literal"),
         Import(f"{ctx.package}.models", entity.name),
@@ -232,7 +236,11 @@ def entity_module(ctx: GenerationContext, entity: Entity) -> str:
         load_type=f"{entity.name}Load",
         loads=loads,
         searches=tuple(
-            (naming.attribute_name(search.column), search.function) for search in _searches(table)
+            (
+                naming.attribute_name(search.column),
+                naming.qualified_name(table.schema, search.function),
+            )
+            for search in _searches(table)
         ),
         text_search=_text_search(table, entity),
         history=history,

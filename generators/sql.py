@@ -11,6 +11,7 @@ import re
 from entityforge import naming
 from entityforge.catalog import EnumType
 from entityforge.catalog.sql import default_expression, quote_literal, sql_type
+from entityforge.generators.table_schemas import quote_table, quote_type, table_schema, type_schema
 from entityforge.migrate.operations import AlterEnum
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.naming import quote_identifier
@@ -74,11 +75,12 @@ def do_block(*lines: str) -> str:
 
 def create_enum(enum: EnumType) -> str:
     labels = ", ".join(quote_literal(value) for value in enum.values)
-    return f"CREATE TYPE {quote_identifier(enum.name)} AS ENUM ({labels})"
+    return f"CREATE TYPE {naming.quote_qualified(enum.qualified_name)} AS ENUM ({labels})"
 
 
 def drop_enum(name: str) -> str:
-    return f"DROP TYPE {quote_identifier(name)}"
+    """``name``: the type's ``naming.qualified_name``."""
+    return f"DROP TYPE {naming.quote_qualified(name)}"
 
 
 def add_enum_values(
@@ -95,7 +97,7 @@ def add_enum_values(
         else:
             place = f" AFTER {quote_literal(new_values[position - 1])}"
         statements.append(
-            f"ALTER TYPE {quote_identifier(name)} ADD VALUE IF NOT EXISTS "
+            f"ALTER TYPE {quote_type(name)} ADD VALUE IF NOT EXISTS "
             f"{quote_literal(value)}{place}"
         )
         present.append(value)
@@ -105,15 +107,18 @@ def add_enum_values(
 def alter_enum(operation: AlterEnum) -> tuple[str, ...]:
     """Replace the labels: rename the old type, create the new one, convert every column
     through text (dropping and restoring defaults, which hold the old type), drop the old."""
-    name = quote_identifier(operation.name)
-    old_name = quote_identifier(naming.replaced_enum_name(operation.name))
+    name = quote_type(operation.name)
+    replaced = naming.replaced_enum_name(operation.name)
+    old_name = quote_type(replaced, type_schema(operation.name))
     statements = [
         f"{_alter_column(use.table, use.before.name)} DROP DEFAULT"
         for use in operation.uses
         if default_expression(use.before) is not None or default_expression(use.after) is not None
     ]
-    statements.append(f"ALTER TYPE {name} RENAME TO {old_name}")
-    statements.append(create_enum(EnumType(operation.name, operation.new_values)))
+    statements.append(f"ALTER TYPE {name} RENAME TO {quote_identifier(replaced)}")
+    statements.append(
+        create_enum(EnumType(operation.name, operation.new_values, type_schema(operation.name)))
+    )
     for use in operation.uses:
         column = quote_identifier(use.after.name)
         statements.append(
@@ -175,7 +180,7 @@ def drop_uuidv7_function() -> str:
 
 
 def _alter_column(table: str, column: str) -> str:
-    return f"ALTER TABLE {quote_identifier(table)} ALTER COLUMN {quote_identifier(column)}"
+    return f"ALTER TABLE {quote_table(table)} ALTER COLUMN {quote_identifier(column)}"
 
 
 def create_updated_at_function() -> str:
@@ -195,30 +200,32 @@ def drop_updated_at_function() -> str:
 
 
 def create_updated_at_trigger(table: str) -> str:
+    """The trigger of a table outside ``public`` names the function where it lives."""
     trigger = quote_identifier(naming.trigger_name(table))
+    function = quote_identifier(naming.UPDATED_AT_FUNCTION)
+    if table_schema(table):
+        function = f"{naming.DEFAULT_SCHEMA}.{function}"
     return (
-        f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {quote_identifier(table)}\n"
-        f"FOR EACH ROW EXECUTE FUNCTION {quote_identifier(naming.UPDATED_AT_FUNCTION)}()"
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {quote_table(table)}\n"
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()"
     )
 
 
 def drop_updated_at_trigger(table: str) -> str:
-    return (
-        f"DROP TRIGGER {quote_identifier(naming.trigger_name(table))} ON {quote_identifier(table)}"
-    )
+    return f"DROP TRIGGER {quote_identifier(naming.trigger_name(table))} ON {quote_table(table)}"
 
 
 def enable_row_level_security(table: str) -> tuple[str, ...]:
     return (
-        f"ALTER TABLE {quote_identifier(table)} ENABLE ROW LEVEL SECURITY",
-        f"ALTER TABLE {quote_identifier(table)} FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} FORCE ROW LEVEL SECURITY",
     )
 
 
 def disable_row_level_security(table: str) -> tuple[str, ...]:
     return (
-        f"ALTER TABLE {quote_identifier(table)} NO FORCE ROW LEVEL SECURITY",
-        f"ALTER TABLE {quote_identifier(table)} DISABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {quote_table(table)} DISABLE ROW LEVEL SECURITY",
     )
 
 
@@ -234,35 +241,33 @@ def create_tenant_policy(table: str, column: str, setting: str) -> str:
     condition = tenant_condition(column, setting)
     policy = quote_identifier(naming.TENANT_POLICY)
     return (
-        f"CREATE POLICY {policy} ON {quote_identifier(table)} FOR ALL\n"
+        f"CREATE POLICY {policy} ON {quote_table(table)} FOR ALL\n"
         f"USING ({condition})\n"
         f"WITH CHECK ({condition})"
     )
 
 
 def drop_tenant_policy(table: str) -> str:
-    return f"DROP POLICY {quote_identifier(naming.TENANT_POLICY)} ON {quote_identifier(table)}"
+    return f"DROP POLICY {quote_identifier(naming.TENANT_POLICY)} ON {quote_table(table)}"
 
 
 def grant_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
-    return (
-        f"GRANT {', '.join(privileges)} ON {quote_identifier(table)} TO {quote_identifier(role)}"
-    )
+    return f"GRANT {', '.join(privileges)} ON {quote_table(table)} TO {quote_identifier(role)}"
 
 
 def revoke_privileges(table: str, role: str, privileges: tuple[str, ...]) -> str:
-    on_table = quote_identifier(table)
+    on_table = quote_table(table)
     return f"REVOKE {', '.join(privileges)} ON {on_table} FROM {quote_identifier(role)}"
 
 
 def validate_constraint(table: str, name: str) -> str:
-    return f"ALTER TABLE {quote_identifier(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
+    return f"ALTER TABLE {quote_table(table)} VALIDATE CONSTRAINT {quote_identifier(name)}"
 
 
 def _constraint_exists(table: str, name: str) -> str:
     return (
         "EXISTS (SELECT FROM pg_constraint WHERE conname = "
-        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_identifier(table))}::regclass)"
+        f"{quote_literal(name)} AND conrelid = {quote_literal(quote_table(table))}::regclass)"
     )
 
 
@@ -272,7 +277,7 @@ def unique_using_index(table: str, name: str) -> str:
     quoted = quote_identifier(name)
     return do_block(
         f"IF NOT {_constraint_exists(table, name)} THEN",
-        f"    ALTER TABLE {quote_identifier(table)} "
+        f"    ALTER TABLE {quote_table(table)} "
         f"ADD CONSTRAINT {quoted} UNIQUE USING INDEX {quoted};",
         "END IF;",
     )
@@ -288,9 +293,7 @@ def validate_if_present(table: str, name: str) -> str:
 
 
 def drop_constraint_if_exists(table: str, name: str) -> str:
-    return (
-        f"ALTER TABLE {quote_identifier(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
-    )
+    return f"ALTER TABLE {quote_table(table)} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
 
 
 def escape_text(sql: str) -> str:
@@ -298,3 +301,49 @@ def escape_text(sql: str) -> str:
     backslashes before colons doubled, so ``text()`` gives back exactly ``sql``."""
     kept = _ESCAPED_COLON.sub(lambda match: "\\" + match.group(0), sql)
     return _BIND_PARAMETER.sub(lambda match: "\\" + match.group(0), kept)
+
+
+def create_schema(name: str) -> str:
+    return f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(name)}"
+
+
+def drop_schema(name: str) -> str:
+    """Drop the schema when nothing is left in it and the role running the revision owns
+    it: one made by hand, or still holding objects the project does not own, stays."""
+    literal = quote_literal(name)
+    return do_block(
+        "IF EXISTS (",
+        f"    SELECT FROM pg_namespace WHERE nspname = {literal}",
+        "      AND nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+        ") THEN",
+        "    BEGIN",
+        f"        DROP SCHEMA {quote_identifier(name)};",
+        "    EXCEPTION WHEN dependent_objects_still_exist THEN",
+        "        NULL;",
+        "    END;",
+        "END IF;",
+    )
+
+
+def grant_usage_on_schema(schema: str, roles: tuple[str, ...]) -> str:
+    return f"GRANT USAGE ON SCHEMA {quote_identifier(schema)} TO {_role_list(roles)}"
+
+
+def revoke_usage_on_schema(schema: str, roles: tuple[str, ...]) -> str:
+    return f"REVOKE USAGE ON SCHEMA {quote_identifier(schema)} FROM {_role_list(roles)}"
+
+
+def move_table(table: str, old: str | None, new: str | None) -> str:
+    """``ALTER TABLE ... SET SCHEMA``: the table, its indexes, constraints and sequences
+    move; its rows stay where they are."""
+    source = naming.quote_qualified(naming.qualified_name(old, table))
+    return f"ALTER TABLE {source} SET SCHEMA {quote_identifier(new or naming.DEFAULT_SCHEMA)}"
+
+
+def move_enum(name: str, old: str | None, new: str | None) -> str:
+    source = naming.quote_qualified(naming.qualified_name(old, name))
+    return f"ALTER TYPE {source} SET SCHEMA {quote_identifier(new or naming.DEFAULT_SCHEMA)}"
+
+
+def _role_list(roles: tuple[str, ...]) -> str:
+    return ", ".join(map(quote_identifier, roles))

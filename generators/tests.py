@@ -187,8 +187,9 @@ def module_docstring(text: str) -> str:
 
 
 def raw_update_sql(table: str) -> tuple[str, ...]:
-    """A no-op UPDATE of one row in raw SQL, in pieces that each fit a line."""
-    head, tail = f"UPDATE {naming.quote_identifier(table)}", " SET id = id WHERE id = :id"
+    """A no-op UPDATE of one row of ``table`` (a ``naming.qualified_name``) in raw SQL, in
+    pieces that each fit a line."""
+    head, tail = f"UPDATE {naming.quote_qualified(table)}", " SET id = id WHERE id = :id"
     return (head + tail,) if len(head + tail) <= LINE_LENGTH - 30 else (head, tail)
 
 
@@ -500,7 +501,7 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         repository=f"{entity.name}Repository",
         factory=f"{entity.name}Factory",
         var=var,
-        raw_update=raw_update_sql(entity.table),
+        raw_update=raw_update_sql(naming.qualified_name(entity.schema, entity.table)),
         tenant_attribute=naming.attribute_name(tenant) if tenant else None,
         soft_delete=entity.soft_delete,
         timestamps=entity.timestamps,
@@ -591,6 +592,9 @@ class TenantIsolationView:
     # Tenant tables whose policies restrict the writer further: the tests that need it to
     # reach its own rows, or that write them as the writer, leave them out.
     restricted_tables: tuple[str, ...] = ()
+    # How the tests find a table by its name: the metadata, keyed by qualified names,
+    # when every table is in public, else the factories' ``TABLES_BY_NAME``.
+    tables: str = "Base.metadata.tables"
     # What the references' extra values need: factory helpers, standard-library names.
     helpers: tuple[str, ...] = ()
     standard: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -661,6 +665,7 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         ),
         helpers=helpers,
         standard=standard,
+        tables="TABLES_BY_NAME" if catalog.schemas else "Base.metadata.tables",
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from entityforge.catalog import build_catalog
 from entityforge.importer import import_database
 from entityforge.spec import load_schema_text
 from tests.conftest import EXAMPLE_SPEC, SPECS
@@ -77,8 +78,10 @@ def test_import_round_trips_every_spec(
 ) -> None:
     first_url, second_url = create_database(), create_database()
     migrated(tmp_path / "first", spec.read_text(), first_url)
+    # Every schema the spec's entities live in (``--schema`` once each).
+    schemas = ("public", *build_catalog(load_schema_text(spec.read_text())).schemas)
 
-    imported = import_database(psql_url(first_url))
+    imported = import_database(psql_url(first_url), schemas)
     assert [finding.line() for finding in imported.findings] == []
     load_schema_text(imported.text)
     package = migrated(tmp_path / "second", imported.text, second_url)
@@ -88,7 +91,7 @@ def test_import_round_trips_every_spec(
     # stamped with the second project's head before its models are compared with it.
     run_alembic(tmp_path / "second", package, first_url, "stamp", "head", False, None, True)
     run_alembic(tmp_path / "second", package, first_url, "check")
-    assert import_database(psql_url(second_url)).text == imported.text
+    assert import_database(psql_url(second_url), schemas).text == imported.text
 
 
 HAND_WRITTEN = """

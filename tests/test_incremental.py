@@ -34,6 +34,7 @@ from entityforge.migrate.operations.renames import (
 from entityforge.schema import Schema
 from entityforge.spec import crosscheck, load_schema_text
 from tests.test_migrations import (
+    USER_SCHEMAS,
     Project,
     assert_catalog_matches,
     assert_roles_and_grants,
@@ -66,8 +67,9 @@ def table_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
         name
         for (name,) in query(
             url,
-            "SELECT quote_ident(relname) FROM pg_class WHERE relkind = 'r' "
-            "AND relnamespace = 'public'::regnamespace AND relname <> 'alembic_version'",
+            "SELECT relnamespace::regnamespace::text || '.' || quote_ident(relname) "
+            f"FROM pg_class WHERE relkind = 'r' AND relnamespace IN ({USER_SCHEMAS}) "
+            "AND relname <> 'alembic_version'",
         )
     ]
     return {

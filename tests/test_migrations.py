@@ -25,7 +25,7 @@ from entityforge import naming
 from entityforge.catalog import Catalog, build_catalog
 from entityforge.catalog.views import unique_index_name
 from entityforge.generators import GenerationContext, migrations, models
-from entityforge.naming import quote_identifier
+from entityforge.naming import quote_identifier, quote_qualified
 from entityforge.output.formatting import format_python
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
@@ -37,6 +37,10 @@ SINGLE_TENANT = REPO / "tests" / "specs" / "single_tenant_blog.yaml"
 AWKWARD = REPO / "tests" / "specs" / "awkward_names.yaml"
 CATALOGUE = REPO / "tests" / "specs" / "catalogue.yaml"
 GUARANTEES = REPO / "tests" / "guarantees.sql"
+# The schemas a project's objects may live in: every one but PostgreSQL's own.
+USER_SCHEMAS = (
+    "SELECT oid FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'"
+)
 POLICY_CONDITION = (
     "({column} = ( SELECT (NULLIF(current_setting('{setting}'::text, true), ''::text))::uuid"
     ' AS "nullif"))'
@@ -201,7 +205,11 @@ def guarantee_violations(url: str, schema: Schema) -> dict[str, list[tuple[Any, 
 
 
 def index_definitions(url: str) -> dict[str, str]:
-    rows = query(url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+    rows = query(
+        url,
+        "SELECT indexname, indexdef FROM pg_indexes "
+        "WHERE schemaname !~ '^pg_' AND schemaname <> 'information_schema'",
+    )
     return dict(rows)
 
 
@@ -219,7 +227,8 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
             # The digest of a varchar column: PostgreSQL shows the cast to text.
             definition = re.sub(r"md5\(\((.+?)\)::text\)", r"md5(\1)", definitions[index.name])
             keyword = "CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"
-            assert definition.startswith(f"{keyword} {index.name} ON public."), definition
+            schema = table.schema or "public"
+            assert definition.startswith(f"{keyword} {index.name} ON {schema}."), definition
             if any(c.expression for c in index.columns):
                 # PostgreSQL prints an expression with its casts: compare the words.
                 words = re.findall(r"\w+", " ".join(c.sql for c in index.columns))
@@ -242,10 +251,10 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     checks = query(
         url,
         "SELECT conrelid::regclass::text, conname FROM pg_constraint "
-        "WHERE contype = 'c' AND connamespace = 'public'::regnamespace",
+        f"WHERE contype = 'c' AND connamespace IN ({USER_SCHEMAS})",
     )
     assert sorted(checks) == sorted(
-        (quote_identifier(t.name), c.name) for t in catalog.tables for c in t.checks
+        (quote_qualified(t.qualified_name), c.name) for t in catalog.tables for c in t.checks
     )
     enums = query(
         url,
@@ -258,7 +267,7 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     generated = query(
         url,
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE a.attgenerated = 's' AND c.relnamespace = 'public'::regnamespace",
+        f"WHERE a.attgenerated = 's' AND c.relnamespace IN ({USER_SCHEMAS})",
     )
     assert sorted(generated) == sorted(
         (t.name, c.name) for t in catalog.tables for c in t.columns if c.generated
@@ -269,12 +278,12 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     )
     assert sorted(triggers) == sorted(
         [
-            (quote_identifier(t.name), naming.trigger_name(t.name))
+            (quote_qualified(t.qualified_name), naming.trigger_name(t.name))
             for t in catalog.tables
             if t.updated_at_trigger
         ]
         + [
-            (quote_identifier(t.name), trigger)
+            (quote_qualified(t.qualified_name), trigger)
             for t in catalog.tables
             if t.audit
             for trigger in t.audit.triggers
@@ -326,7 +335,7 @@ def assert_policies(url: str, catalog: Catalog) -> None:
     assert sorted(found) == sorted(extra)
     secured = query(
         url,
-        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+        f"SELECT relname FROM pg_class WHERE relnamespace IN ({USER_SCHEMAS}) "
         "AND relrowsecurity AND relforcerowsecurity",
     )
     granted = [t.name for t in catalog.tables if t.granted_roles_policy]
@@ -365,7 +374,7 @@ def assert_roles_and_grants(url: str, catalog: Catalog) -> None:
                     url,
                     "SELECT has_table_privilege(:role, :table, :privilege)",
                     role=role,
-                    table=quote_identifier(table.name),
+                    table=quote_qualified(table.qualified_name),
                     privilege=privilege,
                 )[0][0]
             }
@@ -379,20 +388,23 @@ def schema_snapshot(url: str) -> list[tuple[Any, ...]]:
         """
         SELECT 'column', table_name, column_name, data_type || coalesce(udt_name, ''),
                coalesce(column_default, ''), is_nullable
-        FROM information_schema.columns WHERE table_schema = 'public'
+        FROM information_schema.columns
+        WHERE table_schema !~ '^pg_' AND table_schema <> 'information_schema'
         UNION ALL SELECT 'index', tablename, indexname, indexdef, '', '' FROM pg_indexes
-        WHERE schemaname = 'public'
+        WHERE schemaname !~ '^pg_' AND schemaname <> 'information_schema'
         UNION ALL SELECT 'constraint', conrelid::regclass::text, conname,
                pg_get_constraintdef(oid), '', '' FROM pg_constraint
-        WHERE connamespace = 'public'::regnamespace
+        WHERE connamespace IN (USER_SCHEMAS)
         UNION ALL SELECT 'policy', tablename, policyname, qual, coalesce(with_check, ''), cmd
         FROM pg_policies
         UNION ALL SELECT 'trigger', tgrelid::regclass::text, tgname, '', '', ''
         FROM pg_trigger WHERE NOT tgisinternal
         UNION ALL SELECT 'comment', c.relname, '', coalesce(obj_description(c.oid), ''), '', ''
-        FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+        FROM pg_class c WHERE c.relnamespace IN (USER_SCHEMAS)
+        UNION ALL SELECT 'schema', nspname, coalesce(nspacl::text, ''), '', '', ''
+        FROM pg_namespace WHERE oid IN (USER_SCHEMAS)
         ORDER BY 1, 2, 3, 4
-        """,
+        """.replace("USER_SCHEMAS", USER_SCHEMAS),
     )
 
 
@@ -401,15 +413,17 @@ def assert_empty(url: str) -> None:
     leftovers = query(
         url,
         """
-        SELECT 'table', relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
+        SELECT 'table', relname FROM pg_class WHERE relnamespace IN (USER_SCHEMAS)
           AND relkind IN ('r', 'p') AND relname <> 'alembic_version'
-        UNION ALL SELECT 'type', typname FROM pg_type WHERE typnamespace = 'public'::regnamespace
+        UNION ALL SELECT 'type', typname FROM pg_type WHERE typnamespace IN (USER_SCHEMAS)
           AND typtype = 'e'
         UNION ALL SELECT 'function', proname FROM pg_proc
-          WHERE pronamespace = 'public'::regnamespace
+          WHERE pronamespace IN (USER_SCHEMAS)
+        UNION ALL SELECT 'schema', nspname FROM pg_namespace
+          WHERE oid IN (USER_SCHEMAS) AND nspname <> 'public'
         UNION ALL SELECT 'policy', policyname FROM pg_policies
         UNION ALL SELECT 'extension', extname FROM pg_extension WHERE extname <> 'plpgsql'
-        """,
+        """.replace("USER_SCHEMAS", USER_SCHEMAS),
     )
     assert leftovers == []
 

@@ -99,6 +99,12 @@ class ForeignKey:
     referred_columns: tuple[str, ...]
     on_delete: str = "RESTRICT"
     set_null_columns: tuple[str, ...] = ()
+    referred_schema: str | None = None
+
+    @property
+    def referred_qualified(self) -> str:
+        """The referred table as SQL reaches it (``naming.qualified_name``)."""
+        return naming.qualified_name(self.referred_schema, self.referred_table)
 
     @property
     def on_delete_clause(self) -> str:
@@ -267,6 +273,10 @@ class Table:
 
     ``audit`` is the history an audited entity's table keeps; ``history_of`` names, on
     a history table, the table whose history it holds.
+
+    ``schema`` is the PostgreSQL schema the table lives in, ``None`` for ``public``; names
+    are unique across schemas, so ``name`` alone keys a table in the catalog and in the
+    recorded state, and ``qualified_name`` is how SQL reaches it.
     """
 
     name: str
@@ -290,6 +300,11 @@ class Table:
     policies: tuple[Policy, ...] = ()
     audit: Audit | None = None
     history_of: str | None = None
+    schema: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return naming.qualified_name(self.schema, self.name)
 
     @property
     def has_tenant_policy(self) -> bool:
@@ -312,8 +327,15 @@ class Table:
 
 @dataclass(frozen=True)
 class EnumType:
+    """``schema``: where the type lives, its entity's schema (``None``: public)."""
+
     name: str
     values: tuple[str, ...]
+    schema: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return naming.qualified_name(self.schema, self.name)
 
 
 @dataclass(frozen=True)
@@ -328,6 +350,11 @@ class Catalog:
 
     def table(self, name: str) -> Table:
         return self._tables_by_name[name]
+
+    @property
+    def schemas(self) -> tuple[str, ...]:
+        """The schemas other than ``public`` the tables live in, sorted."""
+        return tuple(sorted({table.schema for table in self.tables if table.schema}))
 
     @cached_property
     def _tables_by_name(self) -> dict[str, Table]:
@@ -362,7 +389,7 @@ def build_catalog(schema: Schema, native_enums: frozenset[str] = frozenset()) ->
     tables += [history_table(table) for table in tables if table.audit]
     tables = [_add_foreign_key_indexes(table) for table in tables]
     enums = tuple(
-        EnumType(field.type.enum_name, field.type.values)
+        EnumType(field.type.enum_name, field.type.values, field.type.enum_schema)
         for entity in schema.entities
         for field in entity.fields
         if field.type.name == "enum" and field.type.enum_name
@@ -384,11 +411,15 @@ def _with_enum_storage(schema: Schema, native_enums: frozenset[str]) -> Schema:
 
     def storage(entity: Entity, field: Field) -> Field:
         type_ = field.type
-        if type_.name != "enum" or schema.enum_storage == "native":
+        if type_.name != "enum":
             return field
-        if schema.enum_storage is None and _enum_names_before(entity, field) & native_enums:
-            return field
-        return replace(field, type=replace(type_, enum_name=None))
+        native = schema.enum_storage == "native" or (
+            schema.enum_storage is None and bool(_enum_names_before(entity, field) & native_enums)
+        )
+        if not native:
+            return replace(field, type=replace(type_, enum_name=None))
+        # The type lives beside its table.
+        return replace(field, type=replace(type_, enum_schema=entity.schema))
 
     entities = tuple(
         replace(entity, fields=tuple(storage(entity, f) for f in entity.fields))
@@ -428,15 +459,16 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     columns = [Column("id", UUID, default_sql=ID_DEFAULT, role="id")]
     foreign_keys: list[ForeignKey] = []
     if scoped and schema.tenancy and tenant_column:
-        tenant_table = schema.entity(schema.tenancy.entity).table
+        tenant = schema.entity(schema.tenancy.entity)
         # The key's first column, first in the table too.
         columns.insert(0, Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
-                naming.foreign_key_name(entity.table, (tenant_column,), tenant_table),
+                naming.foreign_key_name(entity.table, (tenant_column,), tenant.table),
                 (tenant_column,),
-                tenant_table,
+                tenant.table,
                 ("id",),
+                referred_schema=tenant.schema,
             )
         )
     columns += [
@@ -526,8 +558,9 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
         updated_at_trigger=entity.timestamps,
         entity=entity.name,
         renamed_from=entity.renamed_from,
-        policies=entity_policies(entity),
+        policies=entity_policies(entity, _table_schemas(schema) if entity.policies else {}),
         audit=_audit(entity, tuple(columns)) if entity.audit else None,
+        schema=entity.schema,
     )
 
 
@@ -603,7 +636,20 @@ def history_table(source: Table) -> Table:
         tenant_scoped=source.tenant_scoped,
         writer_privileges=READ,
         history_of=source.name,
+        schema=source.schema,
     )
+
+
+def _table_schemas(schema: Schema) -> dict[str, str]:
+    """The schema of every table outside public, junctions (their owner's) included."""
+    found = {entity.table: entity.schema for entity in schema.entities if entity.schema}
+    found |= {
+        relation.junction_table: entity.schema
+        for entity in schema.entities
+        for relation in entity.relations
+        if relation.junction_table and entity.schema
+    }
+    return found
 
 
 def _exclusion(entity: Entity, lead: tuple[str, ...], spec: ExclusionSpec) -> ExclusionConstraint:
@@ -651,6 +697,7 @@ def _relation_foreign_key(schema: Schema, entity: Entity, relation: Relation) ->
         referred,
         on_delete,
         set_null,
+        target.schema,
     )
 
 
@@ -784,12 +831,16 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
     lead: tuple[str, ...] = ()
     if scoped and schema.tenancy:
         tenant_column = schema.tenancy.column
-        tenant_table = schema.entity(schema.tenancy.entity).table
+        tenant = schema.entity(schema.tenancy.entity)
         lead = (tenant_column,)
         columns.append(Column(tenant_column, UUID, role="tenant"))
         foreign_keys.append(
             ForeignKey(
-                naming.foreign_key_name(name, lead, tenant_table), lead, tenant_table, ("id",)
+                naming.foreign_key_name(name, lead, tenant.table),
+                lead,
+                tenant.table,
+                ("id",),
+                referred_schema=tenant.schema,
             )
         )
     tenant_key = _junction_tenant_key(schema, entity, target, relation) if not scoped else None
@@ -809,6 +860,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
                 far.table,
                 referred,
                 "CASCADE",
+                referred_schema=far.schema,
             )
         )
     return Table(
@@ -820,6 +872,7 @@ def _junction_table(schema: Schema, entity: Entity, relation: Relation) -> Table
         tenant_scoped=scoped,
         tenant_key=tenant_key,
         renamed_from=_changed(old.junction_table, name),
+        schema=entity.schema,
     )
 
 

@@ -7,9 +7,11 @@ A spec's policy for several commands becomes one policy per command
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from entityforge import naming
+from entityforge.parse_tree import qualify_tables
 from entityforge.schema import Entity, PolicyCommand, PolicySpec, Roles
 
 
@@ -29,10 +31,16 @@ class Policy:
         return tuple(getattr(roles, kind) for kind in self.roles)
 
 
-def entity_policies(entity: Entity) -> tuple[Policy, ...]:
-    """The policies of an entity's table, in the spec's order, each command its own."""
+def entity_policies(entity: Entity, schemas: Mapping[str, str]) -> tuple[Policy, ...]:
+    """The policies of an entity's table, in the spec's order, each command its own;
+    the tables their subqueries read that ``schemas`` places outside public are named
+    qualified."""
+
+    def qualified(expression: str | None) -> str | None:
+        return qualify_tables(expression, schemas) if expression is not None else None
+
     return tuple(
-        Policy(name, command, spec.using, spec.check, spec.roles)
+        Policy(name, command, qualified(spec.using), qualified(spec.check), spec.roles)
         for spec in entity.policies
         for command, name in policy_names(spec).items()
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import math
 
+from entityforge import naming
 from entityforge.catalog import ENUM_LENGTH, Column
-from entityforge.naming import quote_identifier
 from entityforge.schema import SPELLINGS, ColumnType, DefaultValue, JsonValue
 
 
@@ -28,7 +28,8 @@ def sql_type(column_type: ColumnType) -> str:
     if name == "enum":
         if column_type.enum_name is None:
             return f"varchar({ENUM_LENGTH})"
-        return quote_identifier(column_type.enum_name)
+        qualified = naming.qualified_name(column_type.enum_schema, column_type.enum_name)
+        return naming.quote_qualified(qualified)
     if name == "array":
         assert column_type.item is not None
         return f"{sql_type(column_type.item)}[]"

@@ -11,6 +11,7 @@ spec fails with the loader's error instead.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +37,12 @@ class ImportResult:
     findings: tuple[Finding, ...]
 
 
-def import_database(conninfo: str, schema: str = "public") -> ImportResult:
-    """Read the database at ``conninfo`` (libpq form) and make its spec."""
-    return import_live(read_database(conninfo, schema))
+def import_database(conninfo: str, schemas: str | Sequence[str] = "public") -> ImportResult:
+    """Read ``schemas`` of the database at ``conninfo`` (libpq form) and make its spec."""
+    return import_live(read_database(conninfo, schemas))
 
 
-def import_from_url(url: str, schema: str = "public") -> ImportResult:
+def import_from_url(url: str, schemas: str | Sequence[str] = "public") -> ImportResult:
     """As ``import_database``, for a libpq or SQLAlchemy URL (``postgresql+psycopg://``);
     a connection failure is a ``GenerationError`` that shows no password."""
     try:
@@ -49,7 +50,7 @@ def import_from_url(url: str, schema: str = "public") -> ImportResult:
     except ArgumentError:
         conninfo = url
     try:
-        return import_database(conninfo, schema)
+        return import_database(conninfo, schemas)
     except psycopg.OperationalError as error:
         shown = (
             make_url(conninfo).render_as_string(hide_password=True)

@@ -8,7 +8,7 @@ schema's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +124,7 @@ class LiveTable:
     row_security: bool = False
     forced_row_security: bool = False
     partition: bool = False
+    schema: str = "public"
 
     def column(self, name: str) -> LiveColumn:
         return next(column for column in self.columns if column.name == name)
@@ -134,7 +135,9 @@ class LiveTable:
 
 @dataclass(frozen=True)
 class LiveDatabase:
-    schema: str
+    """``schemas``: those read, ``public`` (or the one named) first."""
+
+    schemas: tuple[str, ...]
     tables: tuple[LiveTable, ...]
     enums: Mapping[str, tuple[str, ...]]
     functions: tuple[str, ...]
@@ -147,18 +150,21 @@ class LiveDatabase:
         return next(table for table in self.tables if table.name == name)
 
 
-def read_database(conninfo: str, schema: str = "public") -> LiveDatabase:
-    """Read ``schema`` of the database at ``conninfo`` (a libpq URL or DSN)."""
+def read_database(conninfo: str, schemas: str | Sequence[str] = "public") -> LiveDatabase:
+    """Read ``schemas`` (one or several) of the database at ``conninfo`` (a libpq URL or
+    DSN); table names must be unique across them, as a spec's are."""
+    names = (schemas,) if isinstance(schemas, str) else tuple(schemas)
     with psycopg.connect(conninfo) as connection, connection.transaction():
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return _read(connection, schema)
+        return _read(connection, names)
 
 
 def _rows(connection: psycopg.Connection[Any], query: str, *params: Any) -> list[Any]:
     return connection.execute(query, params).fetchall()
 
 
-def _read(connection: psycopg.Connection[Any], schema: str) -> LiveDatabase:
+def _read(connection: psycopg.Connection[Any], schemas: tuple[str, ...]) -> LiveDatabase:
+    schema = list(schemas)
     grouped = {
         "columns": _group(_rows(connection, _COLUMNS, schema)),
         "constraints": _group(_rows(connection, _CONSTRAINTS, schema)),
@@ -173,7 +179,7 @@ def _read(connection: psycopg.Connection[Any], schema: str) -> LiveDatabase:
         if row[0] not in IGNORED_TABLES
     )
     return LiveDatabase(
-        schema=schema,
+        schemas=schemas,
         tables=tables,
         enums={name: tuple(labels) for name, labels in _rows(connection, _ENUMS, schema)},
         functions=tuple(row[0] for row in _rows(connection, _FUNCTIONS, schema)),
@@ -192,7 +198,7 @@ def _group(rows: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def _table(row: Any, grouped: Mapping[str, Mapping[str, list[Any]]]) -> LiveTable:
-    name, kind, comment, security, forced, partition = row
+    name, kind, comment, security, forced, partition, schema = row
     columns = tuple(_column(r) for r in grouped["columns"].get(name, []))
     return LiveTable(
         name=name,
@@ -211,6 +217,7 @@ def _table(row: Any, grouped: Mapping[str, Mapping[str, list[Any]]]) -> LiveTabl
         ),
         row_security=security,
         forced_row_security=forced,
+        schema=schema,
         partition=partition,
     )
 
@@ -332,9 +339,11 @@ def index_element(element: str) -> tuple[str | None, bool]:
 
 _TABLES = """
 SELECT c.relname, c.relkind::text, obj_description(c.oid, 'pg_class'),
-       c.relrowsecurity, c.relforcerowsecurity, c.relispartition
+       c.relrowsecurity, c.relforcerowsecurity, c.relispartition,
+       (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace)
 FROM pg_class c
-WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
 ORDER BY c.relname
 """
@@ -351,7 +360,8 @@ JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE c.relnamespace = to_regnamespace(%s) AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
+  AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum
 """
 
@@ -369,7 +379,7 @@ SELECT c.relname, con.conname, con.contype::text,
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
-WHERE c.relnamespace = to_regnamespace(%s)
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
 ORDER BY c.relname, con.conname
 """
 
@@ -390,13 +400,13 @@ FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
-WHERE c.relnamespace = to_regnamespace(%s)
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
 ORDER BY c.relname, ic.relname
 """
 
 _POLICIES = """
 SELECT tablename, policyname, permissive, roles::text[], cmd, qual, with_check
-FROM pg_policies WHERE schemaname = %s ORDER BY tablename, policyname
+FROM pg_policies WHERE schemaname = ANY(%s) ORDER BY tablename, policyname
 """
 
 _TRIGGERS = """
@@ -404,27 +414,28 @@ SELECT c.relname, t.tgname, p.proname, pg_get_triggerdef(t.oid)
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE c.relnamespace = to_regnamespace(%s) AND NOT t.tgisinternal
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
+  AND NOT t.tgisinternal
 ORDER BY c.relname, t.tgname
 """
 
 _GRANTS = """
 SELECT table_name, grantee, privilege_type FROM information_schema.role_table_grants
-WHERE table_schema = %s AND grantee <> grantor AND grantee <> 'PUBLIC'
+WHERE table_schema = ANY(%s) AND grantee <> grantor AND grantee <> 'PUBLIC'
 ORDER BY 1, 2, 3
 """
 
 _ENUMS = """
 SELECT t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
-WHERE t.typnamespace = to_regnamespace(%s)
+WHERE t.typnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
 GROUP BY t.typname ORDER BY t.typname
 """
 
 _FUNCTIONS = """
 SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
 FROM pg_proc p
-WHERE p.pronamespace = to_regnamespace(%s)
+WHERE p.pronamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
 ORDER BY 1
 """
@@ -433,14 +444,14 @@ _EXTENSIONS = "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER
 
 _SEQUENCES = """
 SELECT c.relname FROM pg_class c
-WHERE c.relnamespace = to_regnamespace(%s) AND c.relkind = 'S'
+WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s)) AND c.relkind = 'S'
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
 ORDER BY 1
 """
 
 _OTHER_SCHEMAS = """
 SELECT nspname FROM pg_namespace n
-WHERE nspname <> %s AND nspname NOT IN ('information_schema', 'public')
+WHERE nspname <> ALL(%s) AND nspname NOT IN ('information_schema', 'public')
   AND nspname NOT LIKE 'pg\\_%%'
   AND EXISTS (SELECT FROM pg_class c WHERE c.relnamespace = n.oid)
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = n.oid AND d.deptype = 'e')

@@ -104,6 +104,7 @@ def recognise(db: LiveDatabase) -> ImportedSpec:
 
 _ENTITY_KEYS = (
     "table",
+    "schema",
     "tenant_scoped",
     "writable",
     "timestamps",
@@ -271,8 +272,8 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
     findings += [
         Finding(
             f"schema {s}",
-            f"only schema {db.schema} was read",
-            f"import it on its own: entityforge import URL --schema {s}",
+            f"only schema {', '.join(db.schemas)} was read",
+            f"read it too: entityforge import URL {_schema_options(db.schemas)} --schema {s}",
         )
         for s in db.other_schemas
     ]
@@ -285,6 +286,10 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
         if e not in used
     ]
     return findings
+
+
+def _schema_options(schemas: tuple[str, ...]) -> str:
+    return " ".join(f"--schema {schema}" for schema in schemas)
 
 
 def compare_with_database(db: LiveDatabase, catalog: Catalog) -> list[Finding]:

@@ -47,6 +47,8 @@ def entity_draft(
     if table.name != naming.table_name(name):
         draft.doc["table"] = table.name
         draft.note(("table",), f"{name} would default to {naming.table_name(name)}")
+    if table.schema != naming.DEFAULT_SCHEMA:
+        draft.doc["schema"] = table.schema
     if tenancy is not None and not scoped and table.name != tenancy.tenant_table:
         draft.doc["tenant_scoped"] = False
     draft.doc["timestamps"] = has_timestamps(table)

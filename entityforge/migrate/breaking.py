@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from entityforge import naming
 from entityforge.migrate.operations import (
     AlterColumn,
     AlterEnum,
@@ -23,6 +24,7 @@ from entityforge.migrate.operations import (
 from entityforge.migrate.operations.expand import SyncColumns
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.renames import RenameColumn, RenameTable
+from entityforge.migrate.operations.schemas import MoveTable
 
 NOTICE = "Breaks code deployed before it (see docs/live-migrations.md, expand/contract):"
 
@@ -35,6 +37,10 @@ def breaking_changes(operations: Sequence[Operation]) -> list[str]:
     for operation in operations:
         if isinstance(operation, RenameTable):
             lines.append(f"table {operation.old} renamed to {operation.new}")
+        elif isinstance(operation, MoveTable):
+            old = operation.old or naming.DEFAULT_SCHEMA
+            new = operation.new or naming.DEFAULT_SCHEMA
+            lines.append(f"table {operation.table} moved from schema {old} to {new}")
         elif isinstance(operation, RenameColumn):
             lines.append(
                 f"column {operation.table}.{operation.old} renamed to {operation.new} "

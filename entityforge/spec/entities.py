@@ -60,6 +60,7 @@ def build_entity(
     entity = Entity(
         name=name,
         table=_table(issues, base, name, raw),
+        schema=_schema(issues, base, raw),
         tenant_scoped=_tenant_scoped(issues, base, name, raw, context.tenancy),
         writable=_writable(issues, base, name, raw, context.tenancy),
         audit=_audit(issues, base, name, raw, context.tenancy),
@@ -142,6 +143,25 @@ def _table(issues: Issues, base: DocPath, name: str, raw: RawEntity) -> str:
             hint="choose another table name",
         )
     return raw.table
+
+
+def _schema(issues: Issues, base: DocPath, raw: RawEntity) -> str | None:
+    """The entity's PostgreSQL schema: a plain identifier, not one PostgreSQL keeps for
+    itself; ``public`` (the default) is ``None``."""
+    name = raw.schema_
+    if name is None or name == naming.DEFAULT_SCHEMA:
+        return None
+    path = base + ("schema",)
+    if not check_identifier(issues, path, name, "schema name", pattern=naming.SCHEMA_NAME):
+        return None
+    if name.startswith("pg_") or name in naming.SYSTEM_SCHEMAS:
+        issues.at_value(
+            path,
+            f"the schema name '{name}' is reserved by PostgreSQL",
+            hint="choose another name, e.g. 'booking'; names starting with 'pg_' are PostgreSQL's",
+        )
+        return None
+    return name
 
 
 def _tenant_scoped(

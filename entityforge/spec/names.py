@@ -65,6 +65,8 @@ def _pattern_label(pattern: re.Pattern[str]) -> str:
         return "snake_case"
     if pattern is naming.PASCAL_CASE:
         return "PascalCase"
+    if pattern is naming.SCHEMA_NAME:
+        return "a plain lower-case name"
     return "a valid name"
 
 
@@ -75,4 +77,9 @@ def _pattern_hint(pattern: re.Pattern[str]) -> str:
         return "use lower-case letters, digits and underscores, e.g. 'app_writer'"
     if pattern is naming.PASCAL_CASE:
         return "write it as a class name, e.g. 'TaskDetail'"
+    if pattern is naming.SCHEMA_NAME:
+        return (
+            "use lower-case letters, digits and underscores, starting with a letter, "
+            "e.g. 'booking'"
+        )
     return _SNAKE_HINT

@@ -222,6 +222,9 @@ class RawSearch(RawModel):
 class RawEntity(RawModel):
     table: str | None = None
     """The table's name (default: the snake_case plural of the entity name)."""
+    schema_: str | None = Field(default=None, alias="schema")
+    """The PostgreSQL schema (namespace) the table, its enum types and its junction tables live
+    in (default public); the revision creates it and grants USAGE on it to the roles."""
     tenant_scoped: bool | None = None
     """Whether rows belong to a tenant (default true when tenancy is on, false for the tenant
     entity)."""

@@ -41,6 +41,8 @@ class Relation:
     materialized: bool = False
     read_policies: bool = False
     """Whether restrictive policies narrow what the reader or writer may select."""
+    schema: str | None = None
+    """The PostgreSQL schema of a table outside public (views are in public)."""
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ class _Reader:
             scope.aliases[alias] = (None, _nullable(cte, nullable))
             return
         relation = self.relations.get(name)
-        if relation is None or item.schemaname not in (None, "public"):
+        if relation is None or item.schemaname not in (None, relation.schema or "public"):
             shown = f"{item.schemaname}.{name}" if item.schemaname else name
             raise SqlExpressionError(
                 f"the query reads '{shown}', which is no table or earlier view of the spec",

@@ -10,9 +10,11 @@ primary key) is ``unique`` or the ``id`` it selects, the tenant column first.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from entityforge import naming
 from entityforge.catalog import Catalog
+from entityforge.parse_tree import qualify_tables
 from entityforge.schema import Schema, View, ViewColumn
 from entityforge.spec.document import DocPath
 from entityforge.spec.entities import check_comment
@@ -36,14 +38,18 @@ def build_views(
                 policy.command in ("select", "all") and set(policy.roles) - {"admin"}
                 for policy in table.policies
             ),
+            schema=table.schema,
         )
         for table in catalog.tables
     }
+    schemas = {table.name: table.schema for table in catalog.tables if table.schema}
     views: list[View] = []
     for name, raw_view in raw.items():
         view = _view(issues, ("views", name), name, raw_view, relations, schema)
         if view is None:
             continue
+        # Named qualified where they live outside public: no search_path decides.
+        view = replace(view, query=qualify_tables(view.query, schemas, query=True))
         views.append(view)
         read = [relations[source.relation] for source in view.sources]
         relations[view.relation] = Relation(

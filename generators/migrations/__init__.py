@@ -37,6 +37,12 @@ from entityforge.generators.migrations.live import (
 )
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
+from entityforge.generators.table_schemas import (
+    IN_PUBLIC,
+    Placement,
+    schemas_of,
+    tables_in_schemas,
+)
 from entityforge.generators.templating import render
 from entityforge.migrate.breaking import NOTICE, breaking_changes
 from entityforge.migrate.expand import kept_columns
@@ -75,6 +81,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "migrations/env.py.jinja",
             package=package,
             kept=kept,
+            schemas=[repr(name) for name in ctx.catalog.schemas],
             expressions=any(
                 column.expression
                 for table in ctx.catalog.tables
@@ -90,7 +97,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(
-            "migrations/migration_steps.py.jinja", copying_setting=naming.COPYING_SETTING
+            "migrations/migration_steps.py.jinja",
+            copying_setting=naming.COPYING_SETTING,
+            schemas=bool(ctx.catalog.schemas),
         ),
     }
     known = project_history(ctx.revisions, ctx.snapshots).snapshots
@@ -117,6 +126,7 @@ def plan_files(plan: RevisionPlan, package: str) -> dict[str, str]:
             number=f"{part.number:04d}",
             commits=(part.commits_first, part.commits_last),
             package=package,
+            schemas=schemas_of(plan.state, part.operations),
         )
         files[f"{package}/alembic/versions/{name}"] = text
         if plan.initial and index == 0:
@@ -138,13 +148,16 @@ def render_revision(
     number: str,
     commits: tuple[bool, bool] = (False, False),
     package: str = "app",
+    schemas: Placement | None = None,
 ) -> tuple[str, str, str]:
     """``(file name, text, revision id)`` of a revision module: ``operations`` as its
     upgrade, their inversion as its downgrade, ``changes`` as its recorded changes;
     ``commits`` says whether the upgrade and the downgrade first commit what the
-    revisions before them did (``entityforge.migrate.plan``)."""
-    upgrade = _body(operations, "upgrade")
-    downgrade = _body(invert(operations), "downgrade")
+    revisions before them did (``entityforge.migrate.plan``); ``schemas`` where the tables
+    outside ``public`` live (``table_schemas.schemas_of``)."""
+    with tables_in_schemas(schemas or IN_PUBLIC):
+        upgrade = _body(operations, "upgrade")
+        downgrade = _body(invert(operations), "downgrade")
     if commits[0]:
         upgrade = join([revision_parts.COMMIT, Code(""), upgrade])
     if commits[1]:

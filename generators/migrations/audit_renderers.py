@@ -37,8 +37,9 @@ def _function(trigger: AuditTrigger) -> str:
     return f"public.{quote_identifier(trigger.audit.function)}()"
 
 
-def _table(name: str) -> str:
-    return f"public.{quote_identifier(name)}"
+def _table(trigger: AuditTrigger, name: str) -> str:
+    """The audited table or its history, qualified (they live in one schema)."""
+    return naming.quote_qualified(naming.qualified_name(trigger.schema or "public", name))
 
 
 def _row_values(trigger: AuditTrigger, alias: str) -> str:
@@ -59,7 +60,7 @@ def _insert(trigger: AuditTrigger, operation: str, values: str, source: str) -> 
         [*(f"{alias}.{c}" for c in tenant), f"{alias}.id", f"'{operation}'", "acting_user"]
     )
     return (
-        f"    INSERT INTO {_table(audit.history)} ({columns})\n"
+        f"    INSERT INTO {_table(trigger, audit.history)} ({columns})\n"
         f"    SELECT {selected},\n      {values}\n    FROM {source}"
     )
 
@@ -115,7 +116,7 @@ def create_audit_trigger(trigger: AuditTrigger) -> tuple[str, ...]:
     ]
     statements += [
         f"CREATE TRIGGER {quote_identifier(name)} AFTER {operation.upper()} ON "
-        f"{_table(trigger.table)} {_TRANSITIONS[operation]} "
+        f"{_table(trigger, trigger.table)} {_TRANSITIONS[operation]} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {function}"
         for name, operation in zip(audit.triggers, HISTORY_OPERATIONS, strict=True)
     ]
@@ -123,7 +124,7 @@ def create_audit_trigger(trigger: AuditTrigger) -> tuple[str, ...]:
 
 
 def drop_audit_trigger(trigger: AuditTrigger) -> tuple[str, ...]:
-    table = _table(trigger.table)
+    table = _table(trigger, trigger.table)
     return (
         *(
             f"DROP TRIGGER IF EXISTS {quote_identifier(t)} ON {table}"

@@ -16,6 +16,7 @@ from entityforge.catalog import sql as catalog_sql
 from entityforge.generators.column_types import sqlalchemy_type
 from entityforge.generators.python_source import Code, Import, call, indent, pieces, shown_width
 from entityforge.generators.sql import escape_text
+from entityforge.generators.table_schemas import schema_keyword
 from entityforge.schema import ColumnType
 
 SA = Import("sqlalchemy", alias="sa")
@@ -55,6 +56,8 @@ class RevisionNames:
             return Code(f"sa.String({ENUM_LENGTH})", frozenset({SA}))
         labels = [repr(value) for value in type_.values]
         arguments = [*labels, f"name={type_.enum_name!r}", "create_type=False"]
+        if type_.enum_schema:
+            arguments.append(f"schema={type_.enum_schema!r}")
         return call(self.postgresql("ENUM"), *arguments)
 
 
@@ -164,7 +167,7 @@ def table_constraints(table: Table) -> list[str]:
     pk = [*map(repr, table.primary_key), f"name={final_name(table.primary_key_name)}"]
     constraints = [call("sa.PrimaryKeyConstraint", *pk).text]
     for fk in table.foreign_keys:
-        referred = [f"{fk.referred_table}.{name}" for name in fk.referred_columns]
+        referred = [f"{fk.referred_qualified}.{name}" for name in fk.referred_columns]
         arguments = [names(fk.columns), names(referred), f"name={final_name(fk.name)}"]
         constraints.append(call("sa.ForeignKeyConstraint", *arguments, *on_delete(fk)).text)
     constraints += [
@@ -203,4 +206,4 @@ def index_arguments(table: str, index: Index) -> list[str]:
     opclasses = {c.name: c.opclass for c in index.columns if c.opclass is not None}
     if opclasses:
         arguments.append(f"postgresql_ops={opclasses!r}")
-    return arguments
+    return [*arguments, *schema_keyword(table)]

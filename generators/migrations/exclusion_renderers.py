@@ -13,6 +13,7 @@ from typing import Any
 from entityforge.catalog import ExclusionConstraint
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations.exclusions import (
     AddExclusionConstraint,
     DropExclusionConstraint,
@@ -28,7 +29,7 @@ def exclusion_sql(table: str, exclusion: ExclusionConstraint) -> str:
     )
     where = f" WHERE ({exclusion.where})" if exclusion.where else ""
     return (
-        f"ALTER TABLE {quote_identifier(table)} ADD CONSTRAINT "
+        f"ALTER TABLE {quote_table(table)} ADD CONSTRAINT "
         f"{quote_identifier(exclusion.name)} EXCLUDE USING {exclusion.method} ({elements}){where}"
     )
 
@@ -39,7 +40,7 @@ def render_add_exclusion(operation: AddExclusionConstraint) -> Code:
 
 def render_drop_exclusion(operation: DropExclusionConstraint) -> Code:
     return execute(
-        f"ALTER TABLE {quote_identifier(operation.table)} "
+        f"ALTER TABLE {quote_table(operation.table)} "
         f"DROP CONSTRAINT {quote_identifier(operation.constraint.name)}"
     )
 

@@ -12,6 +12,7 @@ from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.migrations.code import STEPS_IMPORT, execute
 from entityforge.generators.python_source import Code, call
+from entityforge.generators.table_schemas import qualified_table, quote_table, table_schema
 from entityforge.migrate.operations.expand import CopyColumn, SyncColumns, UnsyncColumns
 from entityforge.naming import quote_identifier
 
@@ -26,6 +27,7 @@ def render_sync_columns(operation: SyncColumns) -> Code:
     the revision (``migration_steps.copy_column``) keeps the row's ``updated_at``."""
     sync = operation.sync
     name = quote_identifier(naming.sync_name(operation.table, sync.name))
+    function_name = _function(operation.table, sync.name)
     new, old = (f"NEW.{quote_identifier(column)}" for column in (sync.name, sync.old))
     before_new, before_old = (
         f"OLD.{quote_identifier(column)}" for column in (sync.name, sync.old)
@@ -40,7 +42,7 @@ def render_sync_columns(operation: SyncColumns) -> Code:
             "    END IF;\n"
         )
     function = (
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger\n"
+        f"CREATE OR REPLACE FUNCTION {function_name}() RETURNS trigger\n"
         "LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
         "    IF TG_OP = 'INSERT' THEN\n"
@@ -61,26 +63,32 @@ def render_sync_columns(operation: SyncColumns) -> Code:
         "END\n"
         "$$"
     )
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     trigger = (
         f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON {table}\n"
-        f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+        f"FOR EACH ROW EXECUTE FUNCTION {function_name}()"
     )
     # DROP and CREATE rather than CREATE OR REPLACE TRIGGER, which PostgreSQL 13 lacks.
     return execute(function, f"DROP TRIGGER IF EXISTS {name} ON {table}", trigger)
 
 
+def _function(table: str, column: str) -> str:
+    """The trigger function, beside its table (qualified outside public)."""
+    schema = table_schema(table)
+    return naming.quote_qualified(naming.qualified_name(schema, naming.sync_name(table, column)))
+
+
 def render_unsync_columns(operation: UnsyncColumns) -> Code:
     name = quote_identifier(naming.sync_name(operation.table, operation.sync.name))
     return execute(
-        f"DROP TRIGGER IF EXISTS {name} ON {quote_identifier(operation.table)}",
-        f"DROP FUNCTION IF EXISTS {name}()",
+        f"DROP TRIGGER IF EXISTS {name} ON {quote_table(operation.table)}",
+        f"DROP FUNCTION IF EXISTS {_function(operation.table, operation.sync.name)}()",
     )
 
 
 def render_copy_column(operation: CopyColumn) -> Code:
     steps = Code("migration_steps.copy_column", frozenset({STEPS_IMPORT}))
-    arguments = (operation.table, operation.source, operation.target)
+    arguments = (qualified_table(operation.table), operation.source, operation.target)
     return call(steps, *map(repr, arguments), repr(operation.key), repr(operation.trigger))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from entityforge.generators.migrations.code import column, execute, join, op
 from entityforge.generators.python_source import Code, call, indent
+from entityforge.generators.table_schemas import quote_table, schema_keyword
 from entityforge.migrate.operations import AlterColumn, Operation, invert
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.naming import quote_identifier
@@ -26,7 +27,7 @@ SET_EXPRESSION_VERSION = 17
 def render_alter_generation(operation: AlterGeneration, render: Render) -> Code:
     if operation.recreates:
         return _recreated(operation, render)
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     name = quote_identifier(operation.new.name)
     if operation.new.generated is None:
         changed = execute(f"ALTER TABLE {table} ALTER COLUMN {name} DROP EXPRESSION")
@@ -48,8 +49,18 @@ def _recreated(operation: AlterGeneration, render: Render) -> Code:
     return join(
         [
             *(render(dependent) for dependent in invert(operation.dependents)),
-            call(op("drop_column"), repr(operation.table), repr(operation.old.name)),
-            call(op("add_column"), repr(operation.table), added.text).with_imports(added.imports),
+            call(
+                op("drop_column"),
+                repr(operation.table),
+                repr(operation.old.name),
+                *schema_keyword(operation.table),
+            ),
+            call(
+                op("add_column"),
+                repr(operation.table),
+                added.text,
+                *schema_keyword(operation.table),
+            ).with_imports(added.imports),
             *(render(dependent) for dependent in operation.dependents),
         ]
     )

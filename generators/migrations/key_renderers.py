@@ -12,6 +12,7 @@ from entityforge import naming
 from entityforge.catalog import ForeignKey
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations.tenancy import BuildKeyIndex, DiscardKeyIndex, MovePrimaryKey
 from entityforge.naming import quote_identifier
 
@@ -23,7 +24,7 @@ def _listing(columns: tuple[str, ...]) -> str:
 def render_build_key_index(operation: BuildKeyIndex) -> Code:
     return execute(
         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {quote_identifier(operation.name)} "
-        f"ON {quote_identifier(operation.table)} ({_listing(operation.columns)})"
+        f"ON {quote_table(operation.table)} ({_listing(operation.columns)})"
     )
 
 
@@ -32,21 +33,21 @@ def render_discard_key_index(operation: DiscardKeyIndex) -> Code:
 
 
 def _drop_constraint(table: str, name: str) -> str:
-    return f"ALTER TABLE {quote_identifier(table)} DROP CONSTRAINT {quote_identifier(name)}"
+    return f"ALTER TABLE {quote_table(table)} DROP CONSTRAINT {quote_identifier(name)}"
 
 
 def add_foreign_key_not_valid(table: str, fk: ForeignKey) -> str:
     on_delete = "" if fk.on_delete == "NO ACTION" else f" ON DELETE {fk.on_delete_clause}"
     return (
-        f"ALTER TABLE {quote_identifier(table)} ADD CONSTRAINT {quote_identifier(fk.name)} "
+        f"ALTER TABLE {quote_table(table)} ADD CONSTRAINT {quote_identifier(fk.name)} "
         f"FOREIGN KEY ({_listing(fk.columns)}) REFERENCES "
-        f"{quote_identifier(fk.referred_table)} ({_listing(fk.referred_columns)})"
+        f"{naming.quote_qualified(fk.referred_qualified)} ({_listing(fk.referred_columns)})"
         f"{on_delete} NOT VALID"
     )
 
 
 def render_move_primary_key(operation: MovePrimaryKey) -> Code:
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     key = quote_identifier(naming.primary_key_name(operation.table))
     prebuilt = operation.primary_key_index is not None
     statements = [_drop_constraint(child, fk.name) for child, fk in operation.referencing]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from entityforge import naming
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations.code import (
@@ -26,6 +27,7 @@ from entityforge.generators.migrations.code import (
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import Code, call, indent
 from entityforge.generators.sql import escape_text
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations import (
     AddCheckConstraint,
     AddColumn,
@@ -120,7 +122,7 @@ def _fits(operation: AlterColumn) -> list[Code]:
         condition = f"{column} = round({column}::numeric, {new.scale})"
     else:
         return []
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     return [
         _steps_call(
             "no_violations",
@@ -135,7 +137,7 @@ def with_rewrite_guards(operation: Operation, snippet: Code) -> Code:
     """``snippet`` after a check, for each table it rewrites, that the table is small or
     the run allows rewrites (``migration_steps.rewrite_allowed``)."""
     guards = [
-        _steps_call("rewrite_allowed", quote_identifier(table), what)
+        _steps_call("rewrite_allowed", quote_table(table), what)
         for table, what in rewrites(operation)
     ]
     return join([*guards, snippet]) if guards else snippet
@@ -202,7 +204,7 @@ def _unique_index_check(operation: CreateIndex, added: _NewColumns) -> list[Code
         column.sql if column.expression or column.hashed else quote_identifier(column.name)
         for column in index.columns
     )
-    arguments = [quote_identifier(operation.table), index.name, escape_text(keys)]
+    arguments = [quote_table(operation.table), index.name, escape_text(keys)]
     if index.where is not None:
         arguments.append(escape_text(index.where))
     return [_steps_call("no_duplicates", *arguments)]
@@ -220,7 +222,7 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
                 checks.append(
                     _steps_call(
                         "no_duplicates",
-                        quote_identifier(operation.table),
+                        quote_table(operation.table),
                         operation.constraint.name,
                         ", ".join(map(quote_identifier, columns)),
                     )
@@ -233,7 +235,7 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
                 checks.append(
                     _steps_call(
                         "no_violations",
-                        quote_identifier(operation.table),
+                        quote_table(operation.table),
                         f"the check {operation.constraint.name}",
                         escape_text(rename_columns(expression, added.old_names(operation.table))),
                     )
@@ -249,7 +251,7 @@ def preflight_checks(operations: Sequence[Operation]) -> list[Code]:
             if columns is None or (sync is not None and not sync.old_nullable):
                 continue
             checks.append(
-                _steps_call("no_nulls", quote_identifier(table), quote_identifier(columns[0]))
+                _steps_call("no_nulls", quote_table(table), quote_identifier(columns[0]))
             )
     return checks
 
@@ -275,10 +277,10 @@ def _no_orphans(
     return [
         _steps_call(
             "no_orphans",
-            quote_identifier(operation.table),
+            quote_table(operation.table),
             fk.name,
             ", ".join(map(quote_identifier, columns)),
-            quote_identifier(fk.referred_table),
+            naming.quote_qualified(fk.referred_qualified),
             match,
         )
     ]
@@ -289,7 +291,7 @@ def render_require_column(operation: RequireColumn) -> Code:
     """Add the temporary check, NOT VALID: no scan while the lock is held."""
     column = quote_identifier(operation.column.name)
     return execute(
-        f"ALTER TABLE {quote_identifier(operation.table)} ADD CONSTRAINT "
+        f"ALTER TABLE {quote_table(operation.table)} ADD CONSTRAINT "
         f"{quote_identifier(operation.check_name)} CHECK ({column} IS NOT NULL) NOT VALID"
     )
 
@@ -297,7 +299,7 @@ def render_require_column(operation: RequireColumn) -> Code:
 @render_validation.register
 def render_require_column_validation(operation: RequireColumn) -> Code:
     """Validate the check, SET NOT NULL (no scan: the check proves it), drop the check."""
-    table = quote_identifier(operation.table)
+    table = quote_table(operation.table)
     column = quote_identifier(operation.column.name)
     check = quote_identifier(operation.check_name)
     return execute(

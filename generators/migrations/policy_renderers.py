@@ -14,6 +14,7 @@ from entityforge import naming
 from entityforge.catalog.policies import Policy
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
+from entityforge.generators.table_schemas import quote_table
 from entityforge.migrate.operations.policies import (
     CreateGrantedRolesPolicy,
     CreatePolicy,
@@ -30,7 +31,7 @@ def _roles(roles: tuple[str, ...]) -> str:
 def create_policy(table: str, policy: Policy, roles: tuple[str, ...]) -> str:
     """``CREATE POLICY ... AS RESTRICTIVE``: it narrows what the permissive ones allow."""
     lines = [
-        f"CREATE POLICY {quote_identifier(policy.name)} ON {quote_identifier(table)} "
+        f"CREATE POLICY {quote_identifier(policy.name)} ON {quote_table(table)} "
         f"AS RESTRICTIVE FOR {policy.command.upper()} TO {_roles(roles)}"
     ]
     if policy.using is not None:
@@ -41,13 +42,13 @@ def create_policy(table: str, policy: Policy, roles: tuple[str, ...]) -> str:
 
 
 def drop_policy(table: str, name: str) -> str:
-    return f"DROP POLICY {quote_identifier(name)} ON {quote_identifier(table)}"
+    return f"DROP POLICY {quote_identifier(name)} ON {quote_table(table)}"
 
 
 def create_granted_roles_policy(table: str, roles: tuple[str, ...]) -> str:
     return (
         f"CREATE POLICY {quote_identifier(naming.GRANTED_ROLES_POLICY)} ON "
-        f"{quote_identifier(table)} AS PERMISSIVE FOR ALL TO {_roles(roles)}\n"
+        f"{quote_table(table)} AS PERMISSIVE FOR ALL TO {_roles(roles)}\n"
         "USING (true)\n"
         "WITH CHECK (true)"
     )

@@ -13,6 +13,7 @@ from entityforge.generators import sql
 from entityforge.generators.migrations import sql_renames as renames_sql
 from entityforge.generators.migrations.code import column, column_type, execute, join, op
 from entityforge.generators.python_source import Code, call
+from entityforge.generators.table_schemas import project_schemas, schema_keyword
 from entityforge.migrate.operations.renames import (
     RenameColumn,
     RenameConstraint,
@@ -34,7 +35,9 @@ def _op_call(function: str, *arguments: str) -> Code:
 
 
 def render_rename_table(operation: RenameTable) -> Code:
-    return _op_call("rename_table", repr(operation.old), repr(operation.new))
+    return _op_call(
+        "rename_table", repr(operation.old), repr(operation.new), *schema_keyword(operation.new)
+    )
 
 
 def render_rename_column(operation: RenameColumn) -> Code:
@@ -43,6 +46,7 @@ def render_rename_column(operation: RenameColumn) -> Code:
         repr(operation.table),
         repr(operation.old),
         f"new_column_name={operation.new!r}",
+        *schema_keyword(operation.table),
     )
 
 
@@ -51,7 +55,7 @@ def render_rename_constraint(operation: RenameConstraint) -> Code:
 
 
 def render_rename_index(operation: RenameIndex) -> Code:
-    return execute(renames_sql.rename_index(operation.old, operation.new))
+    return execute(renames_sql.rename_index(operation.table, operation.old, operation.new))
 
 
 def render_rename_enum(operation: RenameEnum) -> Code:
@@ -70,6 +74,7 @@ def render_rename_role(operation: RenameRole) -> Code:
     return execute(
         renames_sql.take_over_role(operation),
         sql.grant_schema_usage(operation.new),
+        *(sql.grant_usage_on_schema(schema, (operation.new,)) for schema in project_schemas()),
         *grants,
         renames_sql.release_role(operation),
     )
@@ -78,7 +83,9 @@ def render_rename_role(operation: RenameRole) -> Code:
 def render_add_filled_column(operation: AddFilledColumn) -> Code:
     """Add the column nullable, fill it from the parent rows, then require it."""
     nullable = column(replace(operation.column, nullable=True))
-    added = call(op("add_column"), repr(operation.table), nullable)
+    added = call(
+        op("add_column"), repr(operation.table), nullable, *schema_keyword(operation.table)
+    )
     fill = execute(
         *renames_sql.fill_column(operation.table, operation.column.name, operation.fill)
     )
@@ -90,12 +97,18 @@ def render_add_filled_column(operation: AddFilledColumn) -> Code:
         repr(operation.column.name),
         existing_type,
         "nullable=False",
+        *schema_keyword(operation.table),
     )
     return join([added, fill, required])
 
 
 def render_drop_filled_column(operation: DropFilledColumn) -> Code:
-    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+    return _op_call(
+        "drop_column",
+        repr(operation.table),
+        repr(operation.column.name),
+        *schema_keyword(operation.table),
+    )
 
 
 def render_replace_primary_key(operation: ReplacePrimaryKey) -> Code:

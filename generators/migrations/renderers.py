@@ -47,19 +47,30 @@ from entityforge.generators.migrations.code import (
 )
 from entityforge.generators.python_source import Code, call, string_literal
 from entityforge.generators.sql import escape_text
+from entityforge.generators.table_schemas import schema_keyword, table_schema
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
 from entityforge.migrate.operations.enums import ChangeEnumStorage
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.ids import CreateUuidv7Function, DropUuidv7Function
+from entityforge.migrate.operations.schemas import (
+    CreateSchema,
+    DropSchema,
+    GrantSchemaUsage,
+    MoveEnum,
+    MoveTable,
+    RevokeSchemaUsage,
+)
 from entityforge.migrate.operations.tenancy import MovePrimaryKey
 from entityforge.naming import quote_identifier
 from entityforge.schema import ColumnType
 
 
-def drop_invalid_index(name: str) -> Code:
-    """Drop what an interrupted concurrent build of the index left, if it is invalid."""
-    return Code(f"migration_steps.drop_invalid_index({name!r})", frozenset({STEPS_IMPORT}))
+def drop_invalid_index(name: str, table: str) -> Code:
+    """Drop what an interrupted concurrent build of the index of ``table`` left, if it
+    is invalid."""
+    arguments = ", ".join([repr(name), *map(repr, filter(None, [table_schema(table)]))])
+    return Code(f"migration_steps.drop_invalid_index({arguments})", frozenset({STEPS_IMPORT}))
 
 
 @singledispatch
@@ -104,13 +115,51 @@ def render_drop_role(operation: ops.DropRole) -> Code:
 
 
 @render_operation.register
+def render_create_schema(operation: CreateSchema) -> Code:
+    return execute(sql.create_schema(operation.name))
+
+
+@render_operation.register
+def render_drop_schema(operation: DropSchema) -> Code:
+    return execute(sql.drop_schema(operation.name))
+
+
+@render_operation.register
+def render_grant_schema_usage(operation: GrantSchemaUsage) -> Code:
+    return execute(sql.grant_usage_on_schema(operation.schema, operation.roles))
+
+
+@render_operation.register
+def render_revoke_schema_usage(operation: RevokeSchemaUsage) -> Code:
+    return execute(sql.revoke_usage_on_schema(operation.schema, operation.roles))
+
+
+@render_operation.register
+def render_move_enum(operation: MoveEnum) -> Code:
+    return execute(sql.move_enum(operation.name, operation.old, operation.new))
+
+
+@render_operation.register
+def render_move_table(operation: MoveTable) -> Code:
+    dropped = [search_renderers.drop_search_function(f) for f in operation.searches]
+    created = [
+        statement
+        for function in operation.moved_searches
+        for statement in search_renderers.create_search_function(function)
+    ]
+    return execute(
+        *dropped, sql.move_table(operation.table, operation.old, operation.new), *created
+    )
+
+
+@render_operation.register
 def render_create_enum(operation: ops.CreateEnum) -> Code:
     return execute(sql.create_enum(operation.enum))
 
 
 @render_operation.register
 def render_drop_enum(operation: ops.DropEnum) -> Code:
-    return execute(sql.drop_enum(operation.enum.name))
+    return execute(sql.drop_enum(operation.enum.qualified_name))
 
 
 @render_operation.register
@@ -165,34 +214,52 @@ def render_create_table(operation: ops.CreateTable) -> Code:
     arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
         arguments.append(f"comment={string_literal(table.comment, 8, 'comment=', ',')}")
+    if table.schema:
+        arguments.append(f"schema={table.schema!r}")
     created = call(op("create_table"), *arguments, exploded=True)
     return created.with_imports(columns.imports, {SA})
 
 
 @render_operation.register
 def render_drop_table(operation: ops.DropTable) -> Code:
-    return _op_call("drop_table", repr(operation.table.name))
+    table = operation.table
+    return _op_call("drop_table", repr(table.name), *schema_keyword(table.name))
 
 
 @render_operation.register
 def render_alter_table_comment(operation: ops.AlterTableComment) -> Code:
     existing = f"existing_comment={_optional_string(operation.old_comment)}"
     if operation.new_comment is None:
-        return _op_call("drop_table_comment", repr(operation.table), existing)
+        return _op_call(
+            "drop_table_comment", repr(operation.table), existing, *schema_keyword(operation.table)
+        )
     comment = python_string(operation.new_comment)
-    return _op_call("create_table_comment", repr(operation.table), comment, existing)
+    return _op_call(
+        "create_table_comment",
+        repr(operation.table),
+        comment,
+        existing,
+        *schema_keyword(operation.table),
+    )
 
 
 @render_operation.register
 def render_add_column(operation: ops.AddColumn) -> Code:
     added = column(operation.column)
-    snippet = _op_call("add_column", repr(operation.table), added.text)
+    snippet = _op_call(
+        "add_column", repr(operation.table), added.text, *schema_keyword(operation.table)
+    )
     return Code(snippet.text, snippet.imports | added.imports)
 
 
 @render_operation.register
 def render_drop_column(operation: ops.DropColumn) -> Code:
-    return _op_call("drop_column", repr(operation.table), repr(operation.column.name))
+    return _op_call(
+        "drop_column",
+        repr(operation.table),
+        repr(operation.column.name),
+        *schema_keyword(operation.table),
+    )
 
 
 @render_operation.register
@@ -221,6 +288,7 @@ def render_alter_column(operation: ops.AlterColumn) -> Code:
     if old.comment != new.comment:
         arguments.append(f"comment={_optional_string(new.comment)}")
         arguments.append(f"existing_comment={_optional_string(old.comment)}")
+    arguments += schema_keyword(operation.table)
     return call(op("alter_column"), *arguments, exploded=True).with_imports(imports)
 
 
@@ -250,11 +318,12 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
             "unique=True",
             "postgresql_concurrently=True",
             "if_not_exists=True",
+            *schema_keyword(operation.table),
             exploded=True,
         )
         return join(
             [
-                drop_invalid_index(unique.name),
+                drop_invalid_index(unique.name, operation.table),
                 index,
                 execute(sql.unique_using_index(operation.table, unique.name)),
             ]
@@ -264,6 +333,7 @@ def render_add_unique(operation: ops.AddUniqueConstraint) -> Code:
         final_name(unique.name),
         repr(operation.table),
         names(unique.columns),
+        *schema_keyword(operation.table),
     )
 
 
@@ -272,8 +342,7 @@ def render_drop_unique(operation: ops.DropUniqueConstraint) -> Code:
     if operation.concurrently:
         # In an autocommit block, where a rerun may find it gone already.
         return execute(sql.drop_constraint_if_exists(operation.table, operation.constraint.name))
-    name = final_name(operation.constraint.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="unique"')
+    return _drop_constraint(operation.table, operation.constraint.name, "unique")
 
 
 @render_operation.register
@@ -285,13 +354,13 @@ def render_add_check(operation: ops.AddCheckConstraint) -> Code:
         repr(operation.table),
         python_string(escape_text(check.expression)),
         *(["postgresql_not_valid=True"] if operation.validate_later else []),
+        *schema_keyword(operation.table),
     )
 
 
 @render_operation.register
 def render_drop_check(operation: ops.DropCheckConstraint) -> Code:
-    name = final_name(operation.constraint.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="check"')
+    return _drop_constraint(operation.table, operation.constraint.name, "check")
 
 
 @render_operation.register
@@ -306,14 +375,21 @@ def render_add_foreign_key(operation: ops.AddForeignKey) -> Code:
         names(fk.referred_columns),
         *on_delete(fk),
         *(["postgresql_not_valid=True"] if operation.validate_later else []),
+        *schema_keyword(operation.table, "source_schema"),
+        *([f"referent_schema={fk.referred_schema!r}"] if fk.referred_schema else []),
         exploded=True,
     )
 
 
 @render_operation.register
 def render_drop_foreign_key(operation: ops.DropForeignKey) -> Code:
-    name = final_name(operation.foreign_key.name)
-    return _op_call("drop_constraint", name, repr(operation.table), 'type_="foreignkey"')
+    return _drop_constraint(operation.table, operation.foreign_key.name, "foreignkey")
+
+
+def _drop_constraint(table: str, name: str, kind: str) -> Code:
+    return _op_call(
+        "drop_constraint", final_name(name), repr(table), f'type_="{kind}"', *schema_keyword(table)
+    )
 
 
 @render_operation.register
@@ -323,7 +399,7 @@ def render_create_index(operation: ops.CreateIndex) -> Code:
         arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
     snippet = _op_call("create_index", *arguments, exploded=True)
     if operation.concurrently:
-        snippet = join([drop_invalid_index(operation.index.name), snippet])
+        snippet = join([drop_invalid_index(operation.index.name, operation.table), snippet])
     elements = operation.index.columns
     if operation.index.where is None and not any(c.hashed or c.expression for c in elements):
         return snippet
@@ -335,7 +411,7 @@ def render_drop_index(operation: ops.DropIndex) -> Code:
     arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
     if operation.concurrently:
         arguments += ["postgresql_concurrently=True", "if_exists=True"]
-    return _op_call("drop_index", *arguments)
+    return _op_call("drop_index", *arguments, *schema_keyword(operation.table))
 
 
 @render_operation.register

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from entityforge import naming
 from entityforge.catalog.sql import quote_literal, sql_type
 from entityforge.generators.migrations.code import execute
 from entityforge.generators.python_source import Code
@@ -19,8 +20,14 @@ from entityforge.migrate.operations.search import (
 from entityforge.naming import quote_identifier
 
 
+def _name(function: SearchFunction) -> str:
+    """The function, in its table's schema (outside ``public``, qualified)."""
+    name = naming.qualified_name(function.schema, function.search.function)
+    return naming.quote_qualified(name)
+
+
 def _signature(function: SearchFunction) -> str:
-    return f"{quote_identifier(function.search.function)}({sql_type(function.argument)})"
+    return f"{_name(function)}({sql_type(function.argument)})"
 
 
 def create_search_function(function: SearchFunction) -> tuple[str, ...]:
@@ -29,7 +36,7 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     search, tenancy, roles = function.search, function.tenancy, function.roles
     setting = quote_literal(tenancy.setting)
     body = (
-        f"SELECT id FROM public.{quote_identifier(function.table)} "
+        f"SELECT id FROM {_table(function)} "
         f"WHERE {quote_identifier(tenancy.column)} = "
         f"NULLIF(pg_catalog.current_setting({setting}, true), '')::uuid "
         # ``$1``, not ``value``: in a SQL function a column of that name would win.
@@ -37,7 +44,7 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     )
     signature = _signature(function)
     return (
-        f"CREATE FUNCTION {quote_identifier(search.function)}"
+        f"CREATE FUNCTION {_name(function)}"
         f"(value {sql_type(function.argument)}) RETURNS SETOF uuid\n"
         "LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp\n"
         f"AS $fn${body}$fn$",
@@ -48,12 +55,22 @@ def create_search_function(function: SearchFunction) -> tuple[str, ...]:
     )
 
 
+def _table(function: SearchFunction) -> str:
+    """The table, qualified even in ``public``: the function's search path is empty."""
+    schema = function.schema or naming.DEFAULT_SCHEMA
+    return f"{quote_identifier(schema)}.{quote_identifier(function.table)}"
+
+
 def render_create_search_function(operation: CreateSearchFunction) -> Code:
     return execute(*create_search_function(operation.function))
 
 
+def drop_search_function(function: SearchFunction) -> str:
+    return f"DROP FUNCTION IF EXISTS {_signature(function)}"
+
+
 def render_drop_search_function(operation: DropSearchFunction) -> Code:
-    return execute(f"DROP FUNCTION IF EXISTS {_signature(operation.function)}")
+    return execute(drop_search_function(operation.function))
 
 
 RENDERERS: tuple[Callable[[Any], Code], ...] = (

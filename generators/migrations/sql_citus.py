@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.sql import do_block
-from entityforge.naming import quote_identifier
+from entityforge.generators.table_schemas import quote_table
 
 _CITUS_PRESENT = "IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN"
 
 
 def _relation(table: str) -> str:
-    return quote_literal(quote_identifier(table))
+    return quote_literal(quote_table(table))
 
 
 def _distributed(table: str) -> str:

@@ -7,6 +7,12 @@ from __future__ import annotations
 from entityforge import naming
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators.sql import do_block
+from entityforge.generators.table_schemas import (
+    project_schemas,
+    quote_table,
+    quote_type,
+    table_schema,
+)
 from entityforge.migrate.operations.renames import RenameRole
 from entityforge.migrate.operations.tenancy import ColumnFill
 from entityforge.naming import quote_identifier
@@ -14,22 +20,24 @@ from entityforge.naming import quote_identifier
 
 def rename_constraint(table: str, old: str, new: str) -> str:
     return (
-        f"ALTER TABLE {quote_identifier(table)} "
+        f"ALTER TABLE {quote_table(table)} "
         f"RENAME CONSTRAINT {quote_identifier(old)} TO {quote_identifier(new)}"
     )
 
 
-def rename_index(old: str, new: str) -> str:
-    return f"ALTER INDEX {quote_identifier(old)} RENAME TO {quote_identifier(new)}"
+def rename_index(table: str, old: str, new: str) -> str:
+    """Rename an index of ``table``, in its table's schema."""
+    index = naming.quote_qualified(naming.qualified_name(table_schema(table), old))
+    return f"ALTER INDEX {index} RENAME TO {quote_identifier(new)}"
 
 
 def rename_enum(old: str, new: str) -> str:
-    return f"ALTER TYPE {quote_identifier(old)} RENAME TO {quote_identifier(new)}"
+    return f"ALTER TYPE {quote_type(old)} RENAME TO {quote_identifier(new)}"
 
 
 def rename_trigger(table: str, old: str, new: str) -> str:
     return (
-        f"ALTER TRIGGER {quote_identifier(old)} ON {quote_identifier(table)} "
+        f"ALTER TRIGGER {quote_identifier(old)} ON {quote_table(table)} "
         f"RENAME TO {quote_identifier(new)}"
     )
 
@@ -71,13 +79,17 @@ def release_role(operation: RenameRole) -> str:
     nothing depends on it any more."""
     old, literal = quote_identifier(operation.old), quote_literal(operation.old)
     revokes = [
-        f"    REVOKE {', '.join(privileges)} ON {quote_identifier(table)} FROM {old};"
+        f"    REVOKE {', '.join(privileges)} ON {quote_table(table)} FROM {old};"
         for table, privileges in operation.grants
     ]
     return do_block(
         f"IF {_role_exists(operation.old)} THEN",
         *revokes,
         f"    REVOKE USAGE ON SCHEMA public FROM {old};",
+        *(
+            f"    REVOKE USAGE ON SCHEMA {quote_identifier(schema)} FROM {old};"
+            for schema in project_schemas()
+        ),
         "    IF NOT EXISTS (",
         "        SELECT FROM pg_shdepend",
         "        WHERE refclassid = 'pg_authid'::regclass",
@@ -91,7 +103,7 @@ def release_role(operation: RenameRole) -> str:
 
 def fill_column(table: str, column: str, fill: ColumnFill) -> tuple[str, ...]:
     """Copy each row's value from the parent row its reference points at."""
-    quoted_table, parent = quote_identifier(table), quote_identifier(fill.parent_table)
+    quoted_table, parent = quote_table(table), quote_table(fill.parent_table)
     update = (
         f"UPDATE {quoted_table} AS child SET {quote_identifier(column)} = "
         f"parent.{quote_identifier(fill.parent_column)}\n"
@@ -116,7 +128,7 @@ def fill_column(table: str, column: str, fill: ColumnFill) -> tuple[str, ...]:
 
 
 def replace_primary_key(table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
-    quoted, key = quote_identifier(table), quote_identifier(naming.primary_key_name(table))
+    quoted, key = quote_table(table), quote_identifier(naming.primary_key_name(table))
     listing = ", ".join(quote_identifier(column) for column in columns)
     return (
         f"ALTER TABLE {quoted} DROP CONSTRAINT {key}",

@@ -67,7 +67,8 @@ class EntityView:
     class_docstring: str
     table_name: str
     table_arguments: tuple[str, ...]
-    table_comment: str | None
+    table_options: str | None
+    """The dict that ends ``__table_args__``: the table's comment and schema."""
     columns: tuple[str, ...]
     relationships: tuple[str, ...]
     repr_expression: str
@@ -272,18 +273,22 @@ def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) 
         class_docstring=docstring(entity.comment or f"A row of ``{table.name}``.", 4),
         table_name=repr(table.name),
         table_arguments=tuple(code.text for code in layout.table_arguments),
-        table_comment=table_comment(table),
+        table_options=table_options(table),
         columns=tuple(code.text for code in column_code),
         relationships=tuple(r.declaration.text for r in relation_views),
         repr_expression=_repr_expression(entity),
     )
 
 
-def table_comment(table: Table) -> str | None:
-    """The table's comment as it stands in ``__table_args__``."""
-    if not table.comment:
-        return None
-    return string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
+def table_options(table: Table) -> str | None:
+    """``{"comment": ..., "schema": ...}`` with what the table has of the two."""
+    options = []
+    if table.comment:
+        comment = string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
+        options.append(f'"comment": {comment}')
+    if table.schema:
+        options.append(f'"schema": {table.schema!r}')
+    return "{" + ", ".join(options) + "}" if options else None
 
 
 def junction_view(
@@ -303,6 +308,8 @@ def junction_view(
             arguments.append("primary_key=True")
         parts.append(call(column_class, *arguments))
     parts += layout.table_arguments
+    if table.schema:
+        parts.append(Code(f"schema={table.schema!r}"))
     view = JunctionView(
         variable=naming.attribute_name(table.name),
         comment=f"# The junction table of ``{owner}``.",
@@ -371,7 +378,8 @@ def _tenant_declaration(ctx: GenerationContext) -> str:
     attribute = naming.attribute_name(tenancy.column)
     arguments = [repr(tenancy.column)] if attribute != tenancy.column else []
     arguments += [
-        f'ForeignKey({tenant.table + ".id"!r}, ondelete="RESTRICT")',
+        f"ForeignKey({naming.qualified_name(tenant.schema, tenant.table) + '.id'!r}, "
+        'ondelete="RESTRICT")',
         "primary_key=True",
         "sort_order=-30",
     ]

@@ -59,10 +59,15 @@ class ModelNames:
         arguments: tuple[Code | str, ...] = (
             ("native_enum=False", f"length={ENUM_LENGTH}")
             if type_.enum_name is None  # varchar and ``ck_<table>_<column>_values``
-            else (f"name={type_.enum_name!r}",)
+            else (f"name={type_.enum_name!r}", *_enum_schema(type_))
         )
         values = self.base("enum_values").wrap("values_callable=")
         return call(self.sqlalchemy("Enum"), self.enum_class(column), *arguments, values)
+
+
+def _enum_schema(type_: ColumnType) -> tuple[str, ...]:
+    """The ``schema=`` of an enum type outside public."""
+    return (f"schema={type_.enum_schema!r}",) if type_.enum_schema else ()
 
 
 def column_type(column: Column, names: ModelNames) -> Code:

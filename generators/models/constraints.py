@@ -114,7 +114,7 @@ def _strongly_connected_components(edges: dict[str, list[str]]) -> dict[str, int
 
 
 def _referred(fk: ForeignKey) -> list[str]:
-    return [f"{fk.referred_table}.{column}" for column in fk.referred_columns]
+    return [f"{fk.referred_qualified}.{column}" for column in fk.referred_columns]
 
 
 def column_foreign_key(fk: ForeignKey, names: ModelNames, cyclic: frozenset[str]) -> Code:

@@ -17,7 +17,7 @@ from entityforge.generators.models import (
     class_columns,
     column_declaration,
     history_module,
-    table_comment,
+    table_options,
 )
 from entityforge.generators.models.columns import ModelNames
 from entityforge.generators.models.constraints import table_layout
@@ -63,7 +63,7 @@ def history_view(
         ),
         table_name=repr(table.name),
         table_arguments=tuple(item.text for item in layout.table_arguments),
-        table_comment=table_comment(table),
+        table_options=table_options(table),
         columns=tuple(item.text for item in code),
         relationships=(),
         repr_expression=(

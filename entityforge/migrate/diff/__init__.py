@@ -12,11 +12,16 @@ with the catalogs swapped, then inverted, which drops things in a safe order by
 construction. A column or enum type present in both but different becomes an
 alteration; any other object that changed under the same name is dropped and created.
 
-    upgrade = labels added, key indexes built concurrently, renames,
+    upgrade = schemas created, tables and types moved between schemas,
+              labels added, key indexes built concurrently, renames,
               prerequisites added, dependents removed, primary keys moved,
               alterations,
-              dependents added, prerequisites removed,
+              dependents added, prerequisites removed, schemas dropped,
               indexes built concurrently
+
+Moves between schemas come first (``entityforge.migrate.diff.schemas``), so that every
+later step, and every step of the downgrade before the moves back, finds a moved table
+where the new catalog puts it.
 
 Tables that exist before the revision hold rows, so what is added to them does not
 block writes for long: new indexes are built concurrently after the revision's
@@ -42,6 +47,12 @@ from entityforge.migrate.diff.enums import (
 )
 from entityforge.migrate.diff.keys import key_moves
 from entityforge.migrate.diff.policies import policy_operations
+from entityforge.migrate.diff.schemas import (
+    Moved,
+    created_schemas,
+    schema_grants,
+    schema_moves,
+)
 from entityforge.migrate.diff.tenancy import tenant_fills
 from entityforge.migrate.operations import (
     AddCheckConstraint,
@@ -91,7 +102,9 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     A catalog without tables stands for the empty database: it has no roles either.
     ``renamed_from`` in ``new`` declares renames; the operations never carry it.
     """
-    base = strip_renames(old or Catalog(tables=()))
+    stripped = strip_renames(old or Catalog(tables=()))
+    moved = _schema_moves(stripped, new)
+    base = moved.catalog
     renamed = rename_to_match(base, new)
     enum_names = {op.old: op.new for op in renamed.operations if isinstance(op, RenameEnum)}
     in_place, labels = enum_additions(base, new, enum_names)
@@ -104,10 +117,12 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     changes = keys.without_replaced(
         (
             *added.prerequisites,
+            *schema_grants(stripped, target),
             *(_superseded_later(op, current, target) for op in invert(removed.dependents)),
             *keys.moves,
             *_alterations(current, target),
             *added.dependents,
+            *invert(schema_grants(target, stripped)),
             *invert(removed.prerequisites),
         )
     )
@@ -115,8 +130,11 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
     built = [op for op in deferred if not isinstance(op, (DropIndex, DropUniqueConstraint))]
     superseded = [op for op in deferred if isinstance(op, (DropIndex, DropUniqueConstraint))]
     in_transaction = distribution_order([op for op in changes if not op.outside_transaction])
+    in_transaction += invert(created_schemas(target, stripped))
     views = view_changes(current, target)
     return (
+        *created_schemas(stripped, target),
+        *moved.operations,
         *in_place,
         *keys.builds,
         *views.drops,
@@ -126,6 +144,16 @@ def compare_catalogs(old: Catalog | None, new: Catalog) -> tuple[Operation, ...]
         *built,
         *superseded,
     )
+
+
+def _schema_moves(old: Catalog, new: Catalog) -> Moved:
+    """The tables and types moving to another schema, under their names before the
+    revision's renames; nothing to look for unless a catalog has schemas beside public."""
+    if not old.schemas and not new.schemas:
+        return Moved(old, ())
+    renamed = rename_to_match(old, new).operations
+    names = {op.old: op.new for op in renamed if isinstance(op, RenameTable)}
+    return schema_moves(old, new, names)
 
 
 def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -> Operation:

@@ -24,6 +24,8 @@ class AuditTrigger:
     table: str
     audit: Audit
     admin: str
+    schema: str | None = None
+    """The schema the audited table and its history live in (None: public)."""
 
 
 @dataclass(frozen=True)
@@ -54,4 +56,8 @@ def audit_triggers(table: Table, catalog: Catalog) -> list[CreateAuditTrigger]:
     """The creation of ``table``'s history triggers, if it is audited."""
     if table.audit is None:
         return []
-    return [CreateAuditTrigger(AuditTrigger(table.name, table.audit, catalog.roles.admin))]
+    return [
+        CreateAuditTrigger(
+            AuditTrigger(table.name, table.audit, catalog.roles.admin, table.schema)
+        )
+    ]

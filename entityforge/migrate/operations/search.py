@@ -20,13 +20,15 @@ from entityforge.schema import ColumnType, Roles, Tenancy
 
 @dataclass(frozen=True)
 class SearchFunction:
-    """Everything the function's SQL depends on."""
+    """Everything the function's SQL depends on; ``schema`` is its table's, where it
+    lives (``None``: public)."""
 
     table: str
     search: Search
     argument: ColumnType
     tenancy: Tenancy
     roles: Roles
+    schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,14 @@ def search_functions(table: Table, catalog: Catalog) -> list[CreateSearchFunctio
     tenancy = catalog.tenancy
     return [
         CreateSearchFunction(
-            SearchFunction(table.name, search, _argument(table, search), tenancy, catalog.roles)
+            SearchFunction(
+                table.name,
+                search,
+                _argument(table, search),
+                tenancy,
+                catalog.roles,
+                table.schema,
+            )
         )
         for search in table.searches
     ]

@@ -414,7 +414,8 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
 
     def _attribute_names(self, written: bool = False) -> builtins.list[str]:
         left_out = set(self._column_names()).difference(self._column_names(written))
-        return [a.key for a in inspect(self.model).attrs if a.key not in left_out]
+        attributes = inspect(self.model).attrs
+        return [attribute.key for attribute in attributes if attribute.key not in left_out]
 
     def _check_names(self, names: Iterable[str], known: Iterable[str]) -> None:
         check_names(self.model, names, known)
