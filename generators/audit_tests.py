@@ -98,5 +98,8 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         models=sorted(case.model for case in cases),
         repositories=sorted(case.repository for case in cases),
         schemas=sorted(case.schema for case in cases),
+        qualified=bool(ctx.catalog.schemas),
+        # Tables by their bare names: in schemas, the metadata keys them qualified.
+        tables="TABLES_BY_NAME" if ctx.catalog.schemas else "Base.metadata.tables",
     )
     return {PATH: text}

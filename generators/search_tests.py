@@ -19,7 +19,7 @@ from entityforge.generators.migrations.code import STATEMENT_ROOM, python_string
 from entityforge.generators.python_source import docstring
 from entityforge.generators.sql import escape_text
 from entityforge.generators.templating import render
-from entityforge.naming import quote_identifier
+from entityforge.naming import quote_identifier, quote_qualified
 from entityforge.parse_tree import references
 from entityforge.schema import Entity, Schema
 from entityforge.spec.search import SEARCH_CHARACTERS
@@ -76,7 +76,7 @@ def words_sql(table: str, column: str, language: str) -> str:
     """The lexemes of the row ``:id`` that a web-search query of the lexeme itself finds,
     with their weights, escaped for ``text()``."""
     sql = (
-        f"SELECT v.lexeme, v.weights FROM {quote_identifier(table)} AS t, "
+        f"SELECT v.lexeme, v.weights FROM {quote_qualified(table)} AS t, "
         f"unnest(t.{quote_identifier(column)}) AS v WHERE t.id = "
     )
     condition = (
@@ -104,7 +104,8 @@ def search_case(schema: Schema, catalog: Catalog, entity: Entity) -> SearchCase 
         repository=f"{entity.name}Repository",
         constant=f"{naming.snake_case(entity.name).upper()}_WORDS",
         sql=python_string(
-            words_sql(entity.table, search.column, search.language), room=STATEMENT_ROOM
+            words_sql(catalog.table(entity.table).qualified_name, search.column, search.language),
+            room=STATEMENT_ROOM,
         ),
         weights=tuple((naming.attribute_name(name), weight) for name, weight in search.fields),
         ranked=len({weight for _, weight in search.fields}) > 1,
