@@ -35,6 +35,7 @@ class RepositoryBaseView:
     searches: bool = False
     generated: bool = False
     text_search: bool = False
+    partitioned: bool = False
 
     @property
     def written_only(self) -> str:
@@ -92,7 +93,12 @@ def _text_search(table: Table, entity: Entity) -> str | None:
 
 
 def _base_imports(
-    package: str, tenancy: bool, soft_delete: bool, searches: bool, text_search: bool
+    package: str,
+    tenancy: bool,
+    soft_delete: bool,
+    searches: bool,
+    text_search: bool,
+    partitioned: bool = False,
 ) -> str:
     wanted = [
         ("builtins", None, True),
@@ -120,10 +126,13 @@ def _base_imports(
         ("sqlalchemy", "func", True),
         ("sqlalchemy", "inspect", True),
         ("sqlalchemy", "select", True),
+        ("sqlalchemy", "text", partitioned),
         ("sqlalchemy", "update", True),
         ("sqlalchemy.dialects.postgresql", "REGCONFIG", text_search),
         ("sqlalchemy.exc", "DBAPIError", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),
+        (f"{package}.errors", "CONSTRAINTS", partitioned),
+        (f"{package}.errors", "DataLayerError", partitioned),
         (f"{package}.errors", "NotFoundError", True),
         (f"{package}.errors", "translate", True),
         (f"{package}.models.base", "Base", True),
@@ -143,6 +152,7 @@ def _base_imports(
 def base_module(ctx: GenerationContext) -> str:
     tenancy = ctx.schema.tenancy
     soft_delete = any(entity.soft_delete for entity in ctx.schema.entities)
+    partitioned = any(table.partition is not None for table in ctx.catalog.tables)
     view = RepositoryBaseView(
         imports=_base_imports(
             ctx.package,
@@ -150,7 +160,9 @@ def base_module(ctx: GenerationContext) -> str:
             soft_delete,
             _has_searches(ctx),
             _has_text_search(ctx),
+            partitioned,
         ),
+        partitioned=partitioned,
         tenancy=tenancy is not None,
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
         soft_delete=soft_delete,

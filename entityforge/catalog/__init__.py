@@ -23,6 +23,7 @@ from entityforge.schema import (
     Entity,
     ExclusionSpec,
     Field,
+    PartitionSpec,
     Relation,
     Roles,
     Schema,
@@ -243,7 +244,8 @@ class Table:
     rows each belong to one tenant, the column its row-level security compares with the
     setting: ``id`` on the tenant table, the column referring to the tenant table on a
     junction of the tenant entity. Their defaults are what revisions recorded before
-    any existed.
+    any existed. ``partition`` partitions the table (its primary key then includes the
+    partition column, or leads with it for a hash of the tenant column).
     """
 
     name: str
@@ -265,6 +267,7 @@ class Table:
     syncs: tuple[ColumnSync, ...] = ()
     exclusions: tuple[ExclusionConstraint, ...] = ()
     policies: tuple[Policy, ...] = ()
+    partition: PartitionSpec | None = None
 
     @property
     def has_tenant_policy(self) -> bool:
@@ -280,6 +283,13 @@ class Table:
     @property
     def primary_key_name(self) -> str:
         return naming.primary_key_name(self.name)
+
+    @property
+    def partition_by(self) -> str | None:
+        """``PARTITION BY``'s clause (``RANGE (recorded_at)``) of a partitioned table."""
+        if self.partition is None:
+            return None
+        return f"{self.partition.by.upper()} ({naming.quote_identifier(self.partition.column)})"
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -480,11 +490,14 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     ]
     is_tenant_table = schema.tenancy is not None and entity.name == schema.tenancy.entity
     exclusions = tuple(_exclusion(entity, lead, spec) for spec in entity.exclusions)
+    partition = entity.partition
+    key_tail = (partition.column,) if partition and partition.by == "range" else ()
     return Table(
+        partition=partition,
         exclusions=exclusions,
         name=entity.table,
         columns=tuple(columns),
-        primary_key=lead + ("id",),
+        primary_key=lead + ("id",) + key_tail,
         writer_privileges=writer_privileges(schema, entity),
         tenant_policy=is_tenant_table,
         tenant_key="id" if is_tenant_table else None,

@@ -35,6 +35,7 @@ from entityforge.generators.migrations.live import (
     resumable,
     with_rewrite_guards,
 )
+from entityforge.generators.migrations.partition_renderers import partition_pattern
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
 from entityforge.generators.templating import render
@@ -81,6 +82,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
                 for index in table.indexes
                 for column in index.columns
             ),
+            partitions=partition_pattern(ctx.catalog),
         ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(

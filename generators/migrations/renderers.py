@@ -21,6 +21,7 @@ from entityforge.generators.migrations import (
     expand_renderers,
     generated_renderers,
     key_renderers,
+    partition_renderers,
     policy_renderers,
     rename_renderers,
     search_renderers,
@@ -163,6 +164,8 @@ def render_create_table(operation: ops.CreateTable) -> Code:
     arguments = [repr(table.name), *(s.text for s in snippets), *table_constraints(table)]
     if table.comment is not None:
         arguments.append(f"comment={string_literal(table.comment, 8, 'comment=', ',')}")
+    if table.partition_by is not None:
+        arguments.append(f"postgresql_partition_by={table.partition_by!r}")
     created = call(op("create_table"), *arguments, exploded=True)
     return created.with_imports(columns.imports, {SA})
 
@@ -395,6 +398,7 @@ for _renderer in (
     *policy_renderers.RENDERERS,
     *expand_renderers.RENDERERS,
     *exclusion_renderers.RENDERERS,
+    *partition_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

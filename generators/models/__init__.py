@@ -67,7 +67,7 @@ class EntityView:
     class_docstring: str
     table_name: str
     table_arguments: tuple[str, ...]
-    table_comment: str | None
+    table_options: str | None
     columns: tuple[str, ...]
     relationships: tuple[str, ...]
     repr_expression: str
@@ -125,6 +125,8 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
         arguments.append(f"nullable={column.nullable}")
     if column.name in layout.column_uniques:
         arguments.append("unique=True")
+    if column.role == "field" and column.name in layout.primary_key:
+        arguments.append("primary_key=True")
     default = server_default(column, names)
     if default is not None:
         arguments.append(default)
@@ -267,15 +269,24 @@ def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) 
         class_docstring=docstring(entity.comment or f"A row of ``{table.name}``.", 4),
         table_name=repr(table.name),
         table_arguments=tuple(code.text for code in layout.table_arguments),
-        table_comment=(
-            string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
-            if table.comment
-            else None
-        ),
+        table_options=_table_options(table),
         columns=tuple(code.text for code in column_code),
         relationships=tuple(r.declaration.text for r in relation_views),
         repr_expression=_repr_expression(entity),
     )
+
+
+def _table_options(table: Table) -> str | None:
+    """The keyword arguments of the model's ``Table`` as a dict literal: its comment and
+    the partitioning SQLAlchemy emits for ``create_all``."""
+    options = []
+    if table.comment:
+        options.append(
+            '"comment": ' + string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
+        )
+    if table.partition_by is not None:
+        options.append(f'"postgresql_partition_by": {table.partition_by!r}')
+    return "{" + ", ".join(options) + "}" if options else None
 
 
 def junction_view(
