@@ -331,8 +331,49 @@ def test_fleet_migrates_prunes_as_the_writer_and_keeps_its_partitions_made(
         # The partitions are granted to nobody: the writer reaches rows through the table.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute(f"SELECT * FROM readings_p{start:%Y%m%d}")
+    _maintenance_moves_rows_out_of_the_default_partition(project, url, tenant, end)
     output = run_project_tests(project, server_url)
     assert set(outcome_counts(output)) == {"passed"}, output[-6000:]
+
+
+def _maintenance_moves_rows_out_of_the_default_partition(
+    project: Path, url: str, tenant: str, month: datetime.date
+) -> None:
+    """A month whose partition is missing holds its rows in the default partition; the
+    maintenance makes the partition and moves them into it, under its own policy."""
+    partition = f"readings_p{month:%Y%m%d}"
+    insert = (
+        "INSERT INTO readings (tenant_id, vehicle_id, recorded_at, sensor, value, sequence) "
+        "VALUES (%s, %s, %s, 'fuel', 1.5, 1)"
+    )
+    with psycopg.connect(psql_url(url), autocommit=True) as owner:
+        owner.execute(f"DROP TABLE {partition}")
+        owner.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant,))
+        vehicle = owner.execute(
+            "INSERT INTO vehicles (tenant_id, plate) VALUES (%s, 'KA-1') RETURNING id", (tenant,)
+        ).fetchone()
+        assert vehicle is not None
+        moment = datetime.datetime.combine(month, datetime.time(12), datetime.UTC)
+        owner.execute(insert, (tenant, vehicle[0], moment))
+        held = "SELECT tableoid::regclass::text FROM readings WHERE recorded_at = %s"
+        assert owner.execute(held, (moment,)).fetchone() == ("readings_default",)
+    env = {**project_env(project), "MIGRATION_DATABASE_URL": url}
+    done = run(["python", "-m", "app.partitions"], cwd=project, env=env)
+    assert done.stdout.strip() == "readings: 1 new partitions", done.output
+    with psycopg.connect(psql_url(url), autocommit=True) as owner:
+        owner.execute("SELECT set_config('app.tenant_id', %s, false)", (tenant,))
+        assert owner.execute(held, (moment,)).fetchone() == (partition,)
+        forced = owner.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname IN (%s, %s)",
+            (partition, "readings_default"),
+        ).fetchall()
+        assert forced == [(True, True), (True, True)]
+        policies = owner.execute(
+            "SELECT count(*) FROM pg_policies WHERE tablename = %s", (partition,)
+        ).fetchone()
+        assert policies == (1,)
+    check = alembic(project, url, "check")
+    assert "No new upgrade operations detected" in check.output, check.output
 
 
 def test_a_single_tenant_project_passes_its_partition_tests(
