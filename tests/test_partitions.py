@@ -382,3 +382,14 @@ def test_a_single_tenant_project_passes_its_partition_tests(
     project = new_project(tmp_path, SHOP)
     output = run_project_tests(project, server_url)
     assert set(outcome_counts(output)) == {"passed"}, output[-6000:]
+
+
+def test_an_index_of_a_partitioned_table_is_built_in_the_revision(tmp_path: Path) -> None:
+    package = unique_package("part")
+    generate_project(tmp_path, events(), package)
+    generate_project(
+        tmp_path, events(extra="    indexes:\n      - {columns: [serial]}\n"), package
+    )
+    newest = sorted((tmp_path / package / "alembic" / "versions").glob("*.py"))[-1].read_text()
+    assert "ix_events_tenant_id_serial" in newest
+    assert "concurrently" not in newest.lower()
