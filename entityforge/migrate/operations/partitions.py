@@ -20,7 +20,8 @@ from entityforge.schema import PartitionSpec, Roles, Tenancy
 
 @dataclass(frozen=True)
 class _Partitions(Operation):
-    """``bound`` is the partition column's type (``timestamptz`` or ``date``);
+    """``bound`` is the partition column's type (``timestamptz`` or ``date`` for range,
+    which its bounds take);
     ``tenancy``, on a tenant-scoped table, gives every partition the tenant policy."""
 
     table: str
