@@ -105,6 +105,7 @@ _ENTITY_KEYS = (
     "timestamps",
     "soft_delete",
     "comment",
+    "partition",
     "fields",
     "relations",
     "unique",
@@ -231,10 +232,14 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
         for column in table.columns
         for verb in ("contains", "ilike", "match")
     )
+    # The maintenance functions of the partitioned tables the spec reads back.
+    maintained = {
+        f"{table.name}_make_partitions()" for table in db.tables if table.maintenance is not None
+    }
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")
         for f in db.functions
-        if f not in IMPLIED_FUNCTIONS and not f.startswith(searches)
+        if f not in IMPLIED_FUNCTIONS and f not in maintained and not f.startswith(searches)
     ]
     findings += [
         Finding(f"sequence {s}", "a sequence no column owns", "keep it in a revision of your own")
