@@ -283,3 +283,23 @@ def policy_name(name: str, command: str | None = None) -> str:
 
 
 UPDATED_AT_FUNCTION = "set_updated_at"
+
+
+PARTITION_SUFFIX_BYTES = 10
+"""The longest suffix a partition's name adds to its prefix: ``_p20261203``."""
+
+
+def partition_prefix(table: str) -> str:
+    """What every partition of ``table`` is named from: ``<table>_p`` and a suffix of at
+    most ``PARTITION_SUFFIX_BYTES`` (the interval's start, the hash remainder, or
+    ``default``), within 63 bytes."""
+    room = MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES
+    if len(table.encode()) <= room:
+        return table
+    digest = hashlib.md5(table.encode()).hexdigest()[-4:]
+    return table[: room - 5] + "_" + digest
+
+
+def partition_maintenance_function(table: str) -> str:
+    """The function that makes the partitions ahead of ``table``'s current interval."""
+    return truncate(f"{table}_make_partitions")

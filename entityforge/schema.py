@@ -261,6 +261,23 @@ SearchWeight = Literal["A", "B", "C", "D"]
 SEARCH_WEIGHTS: tuple[str, ...] = SearchWeight.__args__  # type: ignore[attr-defined]
 
 
+PartitionInterval = Literal["day", "week", "month", "year"]
+PARTITION_INTERVALS: tuple[str, ...] = PartitionInterval.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    """A partitioned table (``partition``): ``by`` range of a datetime or date ``column``,
+    one partition per ``interval`` (the current one and ``premake`` ahead, and a default
+    partition for the rest), or ``by`` hash of the tenant column into ``partitions``."""
+
+    by: Literal["range", "hash"]
+    column: str
+    interval: PartitionInterval | None = None
+    premake: int = 0
+    partitions: int = 0
+
+
 @dataclass(frozen=True)
 class SearchSpec:
     """Full-text search (``search``): the fields read, each with its weight (``A``
@@ -303,6 +320,7 @@ class Entity:
     search: SearchSpec | None = None
     audit: bool = False
     schema: str | None = None
+    partition: PartitionSpec | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)

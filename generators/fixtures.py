@@ -446,6 +446,11 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         repositories=isort_order({entity.repository for entity in entities}),
         database_filled=database_filled_columns(ctx.catalog),
         computed=any(c.generated for t in ctx.catalog.tables for c in t.columns),
+        partition_keys=sorted(
+            (table.name, table.partition.column)
+            for table in ctx.catalog.tables
+            if table.partition is not None and table.partition.column in table.primary_key[1:]
+        ),
         helpers=helpers,
         uses_use=bool(helpers & USE_HELPERS) or bool(imports & USE),
         uses_moments=bool(helpers & MOMENT_HELPERS),

@@ -37,6 +37,7 @@ class RepositoryBaseView:
     text_search: bool = False
     # Search functions outside public, named ``schema.function``.
     qualified_searches: bool = False
+    partitioned: bool = False
 
     @property
     def written_only(self) -> str:
@@ -95,7 +96,12 @@ def _text_search(table: Table, entity: Entity) -> str | None:
 
 
 def _base_imports(
-    package: str, tenancy: bool, soft_delete: bool, searches: bool, text_search: bool
+    package: str,
+    tenancy: bool,
+    soft_delete: bool,
+    searches: bool,
+    text_search: bool,
+    partitioned: bool = False,
 ) -> str:
     wanted = [
         ("builtins", None, True),
@@ -123,10 +129,13 @@ def _base_imports(
         ("sqlalchemy", "func", True),
         ("sqlalchemy", "inspect", True),
         ("sqlalchemy", "select", True),
+        ("sqlalchemy", "text", partitioned),
         ("sqlalchemy", "update", True),
         ("sqlalchemy.dialects.postgresql", "REGCONFIG", text_search),
         ("sqlalchemy.exc", "DBAPIError", True),
         ("sqlalchemy.ext.asyncio", "AsyncSession", True),
+        (f"{package}.errors", "CONSTRAINTS", partitioned),
+        (f"{package}.errors", "DataLayerError", partitioned),
         (f"{package}.errors", "NotFoundError", True),
         (f"{package}.errors", "translate", True),
         (f"{package}.models.base", "Base", True),
@@ -146,6 +155,7 @@ def _base_imports(
 def base_module(ctx: GenerationContext) -> str:
     tenancy = ctx.schema.tenancy
     soft_delete = any(entity.soft_delete for entity in ctx.schema.entities)
+    partitioned = any(table.partition is not None for table in ctx.catalog.tables)
     view = RepositoryBaseView(
         imports=_base_imports(
             ctx.package,
@@ -153,7 +163,9 @@ def base_module(ctx: GenerationContext) -> str:
             soft_delete,
             _has_searches(ctx),
             _has_text_search(ctx),
+            partitioned,
         ),
+        partitioned=partitioned,
         tenancy=tenancy is not None,
         tenant_attribute=naming.attribute_name(tenancy.column) if tenancy else "",
         soft_delete=soft_delete,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entityforge.generators import GenerationContext
+from entityforge.generators.partitions import maintenance_module
 from entityforge.generators.python_source import Import, render_imports
 from entityforge.generators.templating import render
 from entityforge.naming import quote_identifier
@@ -71,4 +72,5 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     return {
         f"{ctx.package}/__init__.py": render("runtime/package_init.py.jinja"),
         f"{ctx.package}/db.py": render("runtime/db.py.jinja", view=view),
+        **maintenance_module(ctx),
     }

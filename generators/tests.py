@@ -38,6 +38,7 @@ from entityforge.generators.fixtures import (
     isort_order,
     with_parent,
 )
+from entityforge.generators.partitions import partition_tests
 from entityforge.generators.policy_tests import (
     loads_hidden_rows,
     policy_test_view,
@@ -713,6 +714,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     files.update(generated_tests.generate(ctx))
     files.update(search_tests.generate(ctx))
     files.update(audit_tests.generate(ctx))
+    files.update(partition_tests(ctx))
     policies = policy_test_view(schema, catalog)
     if policies is not None:
         files["tests/test_policies.py"] = render(

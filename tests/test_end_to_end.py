@@ -25,6 +25,8 @@ SPECS = {
     "single_tenant": REPO_ROOT / "tests" / "specs" / "single_tenant_blog.yaml",
     "awkward_names": REPO_ROOT / "tests" / "specs" / "awkward_names.yaml",
     "saas_billing": REPO_ROOT / "tests" / "specs" / "saas_billing.yaml",
+    # The spec format's example of its "More of PostgreSQL" keys, as it stands there.
+    "more_postgresql": REPO_ROOT / "tests" / "specs" / "more_postgresql.yaml",
 }
 
 

@@ -23,6 +23,7 @@ from entityforge.schema import (
     Entity,
     ExclusionSpec,
     Field,
+    PartitionSpec,
     Relation,
     Roles,
     Schema,
@@ -277,6 +278,9 @@ class Table:
     ``schema`` is the PostgreSQL schema the table lives in, ``None`` for ``public``; names
     are unique across schemas, so ``name`` alone keys a table in the catalog and in the
     recorded state, and ``qualified_name`` is how SQL reaches it.
+
+    ``partition`` partitions the table (its primary key then includes the partition
+    column, or leads with it for a hash of the tenant column).
     """
 
     name: str
@@ -301,6 +305,7 @@ class Table:
     audit: Audit | None = None
     history_of: str | None = None
     schema: str | None = None
+    partition: PartitionSpec | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -320,6 +325,13 @@ class Table:
     @property
     def primary_key_name(self) -> str:
         return naming.primary_key_name(self.name)
+
+    @property
+    def partition_by(self) -> str | None:
+        """``PARTITION BY``'s clause (``RANGE (recorded_at)``) of a partitioned table."""
+        if self.partition is None:
+            return None
+        return f"{self.partition.by.upper()} ({naming.quote_identifier(self.partition.column)})"
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -541,11 +553,14 @@ def _entity_table(schema: Schema, entity: Entity) -> Table:
     ]
     is_tenant_table = schema.tenancy is not None and entity.name == schema.tenancy.entity
     exclusions = tuple(_exclusion(entity, lead, spec) for spec in entity.exclusions)
+    partition = entity.partition
+    key_tail = (partition.column,) if partition and partition.by == "range" else ()
     return Table(
+        partition=partition,
         exclusions=exclusions,
         name=entity.table,
         columns=tuple(columns),
-        primary_key=lead + ("id",),
+        primary_key=lead + ("id",) + key_tail,
         writer_privileges=writer_privileges(schema, entity),
         tenant_policy=is_tenant_table,
         tenant_key="id" if is_tenant_table else None,

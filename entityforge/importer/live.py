@@ -123,8 +123,12 @@ class LiveTable:
     """``(role, privilege)`` pairs."""
     row_security: bool = False
     forced_row_security: bool = False
-    partition: bool = False
     schema: str = "public"
+    partition_key: str | None = None
+    """``pg_get_partkeydef`` of a partitioned table: ``RANGE (recorded_at)``."""
+    partitions: int = 0
+    maintenance: str | None = None
+    """The source of the table's ``<table>_make_partitions`` function, if it has one."""
 
     def column(self, name: str) -> LiveColumn:
         return next(column for column in self.columns if column.name == name)
@@ -198,7 +202,7 @@ def _group(rows: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def _table(row: Any, grouped: Mapping[str, Mapping[str, list[Any]]]) -> LiveTable:
-    name, kind, comment, security, forced, partition, schema = row
+    name, kind, comment, security, forced, schema, key, count, maintenance = row
     columns = tuple(_column(r) for r in grouped["columns"].get(name, []))
     return LiveTable(
         name=name,
@@ -218,7 +222,9 @@ def _table(row: Any, grouped: Mapping[str, Mapping[str, list[Any]]]) -> LiveTabl
         row_security=security,
         forced_row_security=forced,
         schema=schema,
-        partition=partition,
+        partition_key=key,
+        partitions=count if key else 0,
+        maintenance=maintenance,
     )
 
 
@@ -339,12 +345,18 @@ def index_element(element: str) -> tuple[str | None, bool]:
 
 _TABLES = """
 SELECT c.relname, c.relkind::text, obj_description(c.oid, 'pg_class'),
-       c.relrowsecurity, c.relforcerowsecurity, c.relispartition,
-       (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace)
+       c.relrowsecurity, c.relforcerowsecurity,
+       (SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace),
+       pg_get_partkeydef(c.oid),
+       (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)::int,
+       (SELECT p.prosrc FROM pg_proc p WHERE p.pronamespace = c.relnamespace
+          AND p.proname = c.relname || '_make_partitions' AND p.pronargs = 0)
 FROM pg_class c
 WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  -- A partition is its partitioned table's: read through it.
+  AND NOT c.relispartition
 ORDER BY c.relname
 """
 
@@ -379,7 +391,9 @@ SELECT c.relname, con.conname, con.contype::text,
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+-- Not the copies PostgreSQL keeps of a foreign key to each partition of its table.
 WHERE c.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(%s))
+  AND con.conparentid = 0
 ORDER BY c.relname, con.conname
 """
 

@@ -111,6 +111,7 @@ _ENTITY_KEYS = (
     "soft_delete",
     "audit",
     "comment",
+    "partition",
     "fields",
     "relations",
     "unique",
@@ -250,6 +251,10 @@ def _database_findings(db: LiveDatabase) -> list[Finding]:
         f"{naming.history_function(table.name)}()"
         for table in db.tables
         if is_audited(table, names)
+    }
+    # The maintenance functions of the partitioned tables the spec reads back.
+    implied |= {
+        f"{table.name}_make_partitions()" for table in db.tables if table.maintenance is not None
     }
     findings = [
         Finding(f"function {f}", "the spec has no functions", "keep it in a revision of your own")

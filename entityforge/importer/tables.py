@@ -18,6 +18,7 @@ from entityforge.importer.live import (
     LiveDatabase,
     LiveTable,
 )
+from entityforge.importer.partitions import range_column, read_partition
 from entityforge.importer.policies import is_granted_roles_policy
 from entityforge.importer.search import search_columns
 from entityforge.importer.shapes import (
@@ -57,6 +58,17 @@ def entity_draft(
         draft.doc["audit"] = True
     if table.comment:
         draft.doc["comment"] = table.comment
+    partition = read_partition(table, draft.tenant_column if scoped else None)
+    if isinstance(partition, dict):
+        draft.doc["partition"] = partition
+    elif partition is not None:
+        draft.find(
+            f"table {table.name}",
+            partition,
+            "the spec partitions by range of a datetime or date (with its maintenance "
+            "function) or by hash of the tenant column",
+            "changed",
+        )
     skipped = _key_columns(draft) | _generated_columns(draft) | search_columns(draft)
     relations = _relations(draft, entity_of, skipped)
     fields = _fields(draft, db, skipped | set(relations))
@@ -76,6 +88,9 @@ def _key_columns(draft: EntityDraft) -> set[str]:
     table = draft.table
     primary = table.of_kind("p")
     key = primary[0].columns if primary else ()
+    partitioned_by = range_column(draft.doc.get("partition"))
+    if partitioned_by is not None and key[-1:] == (partitioned_by,):
+        key = key[:-1]
     id_column = next((c for c in table.columns if c.name == "id"), None)
     if id_column is not None and id_column.type.name == "uuid" and key[-1:] == ("id",):
         skipped = {"id"}
@@ -278,8 +293,4 @@ def _security(draft: EntityDraft, tenancy: TenancyShape | None) -> None:
             trigger.definition,
             "the spec generates only the updated_at trigger; keep this one in a revision "
             "of your own",
-        )
-    if table.partition or table.kind == "p":
-        draft.find(
-            f"table {table.name}", "it is partitioned", "the spec makes plain tables", "changed"
         )

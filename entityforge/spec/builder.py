@@ -26,6 +26,7 @@ from entityforge.spec.entities import TIMESTAMP_COLUMNS, EntityContext, build_en
 from entityforge.spec.factory_rows import check_factory_rows
 from entityforge.spec.issues import Issues, did_you_mean, show_value
 from entityforge.spec.names import check_entity_name, check_identifier
+from entityforge.spec.partitions import check_references_to_partitions
 from entityforge.spec.raw import RawDefaults, RawRoles, RawSpec, RawTenancy
 from entityforge.spec.views import build_views
 
@@ -52,6 +53,7 @@ def build_schema(document: Document, raw: RawSpec) -> Schema:
     issues.raise_if_any()
     check_relations_across(issues, entities, tenancy)
     check_required_cycles(issues, entities)
+    check_references_to_partitions(issues, entities)
     check_table_names(issues, entities)
     check_class_names(issues, entities)
     issues.raise_if_any()

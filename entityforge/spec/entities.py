@@ -13,6 +13,7 @@ from entityforge.spec.exclusions import build_exclusions
 from entityforge.spec.fields import build_field
 from entityforge.spec.issues import Issues
 from entityforge.spec.names import check_identifier
+from entityforge.spec.partitions import build_partition
 from entityforge.spec.policies import build_policies
 from entityforge.spec.raw import RawDefaults, RawEntity
 from entityforge.spec.relations import build_relation, relation_column
@@ -105,7 +106,7 @@ def _with_constraints(
     implied_indexes = [IndexSpec((f.name,), using=f.index) for f in fields if f.index]
     implied_uniques = [(f.name,) for f in fields if f.unique]
     implied_uniques += [(r.column,) for r in relations if r.kind == "one_to_one" and r.column]
-    return replace(
+    entity = replace(
         entity,
         fields=fields,
         relations=relations,
@@ -122,6 +123,19 @@ def _with_constraints(
         ),
         policies=build_policies(issues, base, raw.policies or [], columns, context.roles),
     )
+    if raw.partition is None:
+        return entity
+    if entity.schema is not None:
+        issues.at_key(
+            base + ("partition",),
+            f"entity '{entity.name}' lives in schema '{entity.schema}'; a partitioned table "
+            "is made in public",
+            hint="its partitions and their maintenance function are made in public: remove "
+            "'schema' or 'partition'",
+        )
+        return entity
+    partition = build_partition(issues, base, raw.partition, entity, context.tenancy)
+    return replace(entity, partition=partition)
 
 
 def _table(issues: Issues, base: DocPath, name: str, raw: RawEntity) -> str:

@@ -219,6 +219,21 @@ class RawSearch(RawModel):
     stop words)."""
 
 
+class RawPartition(RawModel):
+    by: str
+    """range (one partition per interval of a datetime or date column) or hash (of the tenant
+    column, into a fixed number of partitions)."""
+    column: str
+    """The partition column: a datetime or date field for range, the tenant column for hash."""
+    interval: str | None = None
+    """For range: the span of one partition, day, week, month or year."""
+    premake: int | None = None
+    """For range: how many partitions ahead of the current interval exist (default 4, at most
+    100); the maintenance entry point keeps them made."""
+    partitions: int | None = None
+    """For hash: the number of partitions (2 to 256)."""
+
+
 class RawEntity(RawModel):
     table: str | None = None
     """The table's name (default: the snake_case plural of the entity name)."""
@@ -259,6 +274,9 @@ class RawEntity(RawModel):
     search: RawSearch | None = None
     """Full-text search: a stored generated tsvector column (search_vector) over the weighted
     fields, a GIN index, and a ranked search_text method in the repository."""
+    partition: RawPartition | None = None
+    """A partitioned table: {by: range, column, interval, premake} or {by: hash, column,
+    partitions}; its primary key and unique constraints include the partition column."""
     renamed_from: str | None = None
     """The entity's previous name or table name: the next revision renames the table."""
     comment: str | None = None

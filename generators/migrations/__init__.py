@@ -35,6 +35,7 @@ from entityforge.generators.migrations.live import (
     resumable,
     with_rewrite_guards,
 )
+from entityforge.generators.migrations.partition_renderers import partition_pattern
 from entityforge.generators.migrations.renderers import render_operation, render_validation
 from entityforge.generators.python_source import LINE_LENGTH, Code, Import, indent, render_imports
 from entityforge.generators.table_schemas import (
@@ -94,6 +95,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
                 if table.audit
                 for trigger in table.audit.triggers
             ),
+            partitions=partition_pattern(ctx.catalog),
         ),
         f"{package}/alembic/script.py.mako": render("migrations/script.py.mako.jinja"),
         f"{package}/migration_steps.py": render(

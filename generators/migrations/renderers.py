@@ -22,6 +22,7 @@ from entityforge.generators.migrations import (
     expand_renderers,
     generated_renderers,
     key_renderers,
+    partition_renderers,
     policy_renderers,
     rename_renderers,
     search_renderers,
@@ -216,6 +217,8 @@ def render_create_table(operation: ops.CreateTable) -> Code:
         arguments.append(f"comment={string_literal(table.comment, 8, 'comment=', ',')}")
     if table.schema:
         arguments.append(f"schema={table.schema!r}")
+    if table.partition_by is not None:
+        arguments.append(f"postgresql_partition_by={table.partition_by!r}")
     created = call(op("create_table"), *arguments, exploded=True)
     return created.with_imports(columns.imports, {SA})
 
@@ -475,6 +478,7 @@ for _renderer in (
     *exclusion_renderers.RENDERERS,
     *audit_renderers.RENDERERS,
     *view_renderers.RENDERERS,
+    *partition_renderers.RENDERERS,
 ):
     render_operation.register(_renderer)
 

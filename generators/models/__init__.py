@@ -68,7 +68,7 @@ class EntityView:
     table_name: str
     table_arguments: tuple[str, ...]
     table_options: str | None
-    """The dict that ends ``__table_args__``: the table's comment and schema."""
+    """The dict that ends ``__table_args__``: the table's comment, schema and partitioning."""
     columns: tuple[str, ...]
     relationships: tuple[str, ...]
     repr_expression: str
@@ -131,6 +131,8 @@ def column_declaration(column: Column, names: ModelNames, layout: TableLayout) -
         arguments.append(f"nullable={column.nullable}")
     if column.name in layout.column_uniques:
         arguments.append("unique=True")
+    if column.role == "field" and column.name in layout.primary_key:
+        arguments.append("primary_key=True")
     default = server_default(column, names)
     if default is not None:
         arguments.append(default)
@@ -181,7 +183,13 @@ def _repr_expression(entity: Entity) -> str:
         for field in entity.fields
         if field.type.name in REPR_TYPES and not field.nullable
     ][:REPR_FIELDS]
-    pieces = [f"{entity.name}(id={{self.id!r}}"] + [f", {a}={{self.{a}!r}}" for a in shown]
+    return repr_expression(entity.name, shown)
+
+
+def repr_expression(class_name: str, shown: list[str]) -> str:
+    """The ``__repr__`` f-string of ``class_name``: ``id`` and the ``shown`` attributes,
+    split over lines where one would be too long."""
+    pieces = [f"{class_name}(id={{self.id!r}}"] + [f", {a}={{self.{a}!r}}" for a in shown]
     pieces[-1] += ")"
     single = 'f"' + "".join(pieces) + '"'
     if len(f"        return {single}") <= LINE_LENGTH:
@@ -281,13 +289,16 @@ def entity_view(ctx: GenerationContext, entity: Entity, cyclic: frozenset[str]) 
 
 
 def table_options(table: Table) -> str | None:
-    """``{"comment": ..., "schema": ...}`` with what the table has of the two."""
+    """The keyword arguments of the model's ``Table`` as a dict literal: its comment, its
+    schema and the partitioning SQLAlchemy emits for ``create_all``."""
     options = []
     if table.comment:
         comment = string_literal(table.comment, TABLE_COMMENT_INDENT, '"comment": ')
         options.append(f'"comment": {comment}')
     if table.schema:
         options.append(f'"schema": {table.schema!r}')
+    if table.partition_by is not None:
+        options.append(f'"postgresql_partition_by": {table.partition_by!r}')
     return "{" + ", ".join(options) + "}" if options else None
 
 

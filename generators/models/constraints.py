@@ -38,6 +38,7 @@ class TableLayout:
     column_foreign_keys: tuple[tuple[str, Code], ...]
     column_uniques: frozenset[str]
     table_arguments: tuple[Code, ...]
+    primary_key: tuple[str, ...] = ()
 
     def foreign_key(self, column: str) -> Code | None:
         return dict(self.column_foreign_keys).get(column)
@@ -214,4 +215,6 @@ def table_layout(
     arguments += [_index(index, names) for index in table.indexes]
     arguments += [_check(check, names) for check in table.checks]
     arguments += [_exclusion(exclusion, names) for exclusion in table.exclusions]
-    return TableLayout(tuple(column_fks), frozenset(column_uniques), tuple(arguments))
+    return TableLayout(
+        tuple(column_fks), frozenset(column_uniques), tuple(arguments), table.primary_key
+    )

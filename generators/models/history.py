@@ -17,6 +17,7 @@ from entityforge.generators.models import (
     class_columns,
     column_declaration,
     history_module,
+    repr_expression,
     table_options,
 )
 from entityforge.generators.models.columns import ModelNames
@@ -66,10 +67,7 @@ def history_view(
         table_options=table_options(table),
         columns=tuple(item.text for item in code),
         relationships=(),
-        repr_expression=(
-            f'f"{class_name}(id={{self.id!r}}, row_id={{self.row_id!r}}, '
-            'operation={self.operation!r})"'
-        ),
+        repr_expression=repr_expression(class_name, ["row_id", "operation"]),
     )
 
 

@@ -37,6 +37,7 @@ from typing import Protocol, TypeVar
 
 from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
 from entityforge.catalog.grants import role_privileges, table_privileges
+from entityforge.catalog.sql import sql_type
 from entityforge.errors import GenerationError
 from entityforge.migrate.diff.citus import distribution_operations, distribution_order
 from entityforge.migrate.diff.enums import (
@@ -46,6 +47,7 @@ from entityforge.migrate.diff.enums import (
     with_enum_labels,
 )
 from entityforge.migrate.diff.keys import key_moves
+from entityforge.migrate.diff.partitions import check_partitioning_kept
 from entityforge.migrate.diff.policies import policy_operations
 from entityforge.migrate.diff.schemas import (
     Moved,
@@ -80,6 +82,10 @@ from entityforge.migrate.operations.audit import audit_triggers
 from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.migrate.operations.generated import around_type_changes, generation_change
 from entityforge.migrate.operations.ids import CreateUuidv7Function
+from entityforge.migrate.operations.partitions import (
+    CreatePartitions,
+    ReplacePartitionMaintenance,
+)
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
 from entityforge.migrate.operations.tenancy import ReplacePrimaryKey
@@ -164,7 +170,7 @@ def _superseded_later(operation: Operation, current: Catalog, target: Catalog) -
         return operation
     before = next(t for t in current.tables if t.name == operation.table)
     after = next((t for t in target.tables if t.name == operation.table), None)
-    if after is None:
+    if after is None or after.partition is not None:
         return operation
     if isinstance(operation, DropUniqueConstraint):
         unique = operation.constraint
@@ -292,6 +298,7 @@ class _TableChanges:
 
     def operations(self, base: Catalog, target: Catalog) -> list[Operation]:
         before, table, name = self.before, self.table, self.table.name
+        check_partitioning_kept(before, table)
         before_columns = {column.name for column in before.columns}
         # Generated columns after the columns they read (and so dropped before them).
         operations: list[Operation] = [
@@ -316,18 +323,26 @@ class _TableChanges:
             AddExclusionConstraint(name, exclusion, self.existing_rows)
             for exclusion in _added(before.exclusions, table.exclusions)
         ]
-        before_extras = set(_table_extras(before, base))
-        operations += [op for op in _table_extras(table, target) if op not in before_extras]
+        before_extras = _table_extras(before, base)
+        extras = [op for op in _table_extras(table, target) if op not in set(before_extras)]
+        # A kept partitioned table keeps its partitions; a new premake replaces its
+        # maintenance function (once: the pass over what the old catalog had skips it).
+        operations += [op for op in extras if not isinstance(op, CreatePartitions)]
+        replaced = [op for op in before_extras if isinstance(op, CreatePartitions)]
+        made = [op for op in extras if isinstance(op, CreatePartitions)]
+        if self.existing_rows and replaced and made:
+            operations.append(ReplacePartitionMaintenance(replaced[0], made[0]))
         return operations
 
     def _builds_concurrently(self, name: str, unique: UniqueConstraint | None = None) -> bool:
         """A new name on a table with rows; an index or unique key replacing one of the
         same name is built in the transaction, so that no moment lacks it, and so is a
-        unique key a foreign key of the revision refers to."""
+        unique key a foreign key of the revision refers to. PostgreSQL builds no index of
+        a partitioned table concurrently."""
         before = self.before
         replaced = {i.name for i in before.indexes} | {u.name for u in before.uniques}
         replaced.add(before.primary_key_name)
-        if not self.existing_rows or name in replaced:
+        if not self.existing_rows or name in replaced or before.partition is not None:
             return False
         return unique is None or (self.table.name, unique.columns) not in self.referred
 
@@ -353,6 +368,19 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
     operations: list[Operation] = []
     if table.updated_at_trigger:
         operations.append(CreateUpdatedAtTrigger(table.name))
+    if table.partition is not None:
+        bound = sql_type(table.column(table.partition.column).type)
+        scoped = catalog.tenancy if table.tenant_scoped else None
+        operations.append(
+            CreatePartitions(
+                table.name,
+                table.partition,
+                catalog.roles,
+                bound,
+                scoped,
+                _stored_beside_generated(table),
+            )
+        )
     tenancy = catalog.tenancy
     column = tenancy.column if tenancy and table.tenant_scoped else table.tenant_key
     if tenancy and column:
@@ -367,6 +395,13 @@ def _table_extras(table: Table, catalog: Catalog) -> list[Operation]:
     operations += audit_triggers(table, catalog)
     operations += distribution_operations(table, catalog)
     return operations
+
+
+def _stored_beside_generated(table: Table) -> tuple[str, ...]:
+    """The columns of ``table`` that are not generated, where some are."""
+    if not any(column.generated for column in table.columns):
+        return ()
+    return tuple(column.name for column in table.columns if not column.generated)
 
 
 def _added(before: Iterable[Named], after: Iterable[Named]) -> list[Named]:
