@@ -194,6 +194,8 @@ def repr_expression(class_name: str, shown: list[str]) -> str:
     single = 'f"' + "".join(pieces) + '"'
     if len(f"        return {single}") <= LINE_LENGTH:
         return single
+    if len(f"            {single}") <= LINE_LENGTH:
+        return f"(\n            {single}\n        )"
     lines = []
     for piece in pieces:
         if len(f'            f"{piece}"') > LINE_LENGTH:
