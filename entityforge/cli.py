@@ -328,7 +328,7 @@ _PROJECT_DIR = click.option(
 @_reports_errors
 def erd(project_dir: Path, spec: Path | None, form: str) -> None:
     """Print the entity-relationship diagram of the spec's database."""
-    schema = load_schema(spec or read_project_config(project_dir).spec_path)
+    schema = load_schema(spec or read_project_config(find_project_root(project_dir)).spec_path)
     click.echo(render_diagram(build_catalog(schema), form), nl=False)
 
 

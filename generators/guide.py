@@ -24,6 +24,13 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         audited_repository=f"{audited[0].name}Repository" if audited else None,
         views=ctx.schema.views,
         materialized=[f"`{view.relation}`" for view in ctx.schema.views if view.materialized],
+        partitioned=_listing(
+            [
+                f"`{table.name}`"
+                for table in ctx.catalog.tables
+                if table.partition is not None and table.partition.by == "range"
+            ]
+        ),
     )
     return {"docs/database.md": text}
 

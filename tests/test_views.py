@@ -432,20 +432,24 @@ def test_the_refresh_entry_point_runs_as_an_admin_login(database_url: str, tmp_p
     totals = "SELECT orders FROM customer_totals_materialized ORDER BY orders"
     assert query(database_url, totals) == []
     command = [sys.executable, "-m", f"{package}.refresh_views"]
+    # The logins below, not an owner's URL the environment may hold.
+    environment = {k: v for k, v in os.environ.items() if k != "MIGRATION_DATABASE_URL"}
     with login_role(database_url, "app_writer") as writer:
         refused = subprocess.run(
             command,
-            env={**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": writer.url},
+            env={**environment, "PYTHONPATH": str(tmp_path), "DATABASE_URL": writer.url},
             capture_output=True,
             text=True,
             check=False,
         )
-    assert refused.returncode != 0 and "permission denied" in refused.stderr, refused.stderr
+    assert refused.returncode != 0, refused.stderr
+    assert "the login is not a member of app_admin" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
     with login_role(database_url, "app_admin") as admin:
         for _ in range(2):  # the second run refreshes concurrently what the first filled
             subprocess.run(
                 command,
-                env={**os.environ, "PYTHONPATH": str(tmp_path), "DATABASE_URL": admin.url},
+                env={**environment, "PYTHONPATH": str(tmp_path), "DATABASE_URL": admin.url},
                 capture_output=True,
                 text=True,
                 check=True,
