@@ -74,6 +74,16 @@ def alembic(project: Path, database_url: str, *args: str) -> Completed:
     )
 
 
+def assert_up_down_up(project: Path, url: str) -> None:
+    """``alembic`` upgrade, check, downgrade to base and upgrade again on ``url``, each
+    succeeding, and a check at the end that finds nothing to do."""
+    for step in (("upgrade", "head"), ("check",), ("downgrade", "base"), ("upgrade", "head")):
+        result = alembic(project, url, *step)
+        assert result.returncode == 0, f"alembic {' '.join(step)}:\n{result.output}"
+    check = alembic(project, url, "check")
+    assert "No new upgrade operations detected" in check.output, check.output
+
+
 def psql_url(url: str) -> str:
     """The libpq form (for psycopg and psql) of a SQLAlchemy URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
