@@ -300,6 +300,11 @@ def partition_prefix(table: str) -> str:
     return table[: room - 5] + "_" + digest
 
 
+def rebuilt_table(table: str) -> str:
+    """What a table rebuilt by a revision is named while its rows move to the new one."""
+    return truncate(f"{table}_rebuilding")
+
+
 def partition_maintenance_function(table: str) -> str:
     """The function that makes the partitions ahead of ``table``'s current interval."""
     return truncate(f"{table}_make_partitions")

@@ -62,14 +62,15 @@ def execute(url: str, *statements: str) -> None:
 
 
 def table_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but Alembic's, each table's rows sorted."""
+    """Every row of every table but Alembic's, each table's rows sorted; a partitioned
+    table's rows are its own, whichever partitions hold them."""
     tables = [
         name
         for (name,) in query(
             url,
             "SELECT relnamespace::regnamespace::text || '.' || quote_ident(relname) "
-            f"FROM pg_class WHERE relkind = 'r' AND relnamespace IN ({USER_SCHEMAS}) "
-            "AND relname <> 'alembic_version'",
+            f"FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace IN ({USER_SCHEMAS}) "
+            "AND NOT relispartition AND relname <> 'alembic_version'",
         )
     ]
     return {

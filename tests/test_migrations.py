@@ -204,11 +204,20 @@ def guarantee_violations(url: str, schema: Schema) -> dict[str, list[tuple[Any, 
 # --- the catalog against the spec ------------------------------------------------------
 
 
+def not_partition(relation: str) -> str:
+    """A condition: the relation ``relation`` holds is not a partition of a table."""
+    return f"NOT (SELECT relispartition FROM pg_class WHERE oid = {relation})"
+
+
 def index_definitions(url: str) -> dict[str, str]:
+    """The indexes of the tables, not of their partitions (which the tables' own make)."""
     rows = query(
         url,
-        "SELECT indexname, indexdef FROM pg_indexes "
-        "WHERE schemaname !~ '^pg_' AND schemaname <> 'information_schema'",
+        "SELECT i.indexname, i.indexdef FROM pg_indexes AS i JOIN pg_namespace AS n "
+        "ON n.nspname = i.schemaname JOIN pg_class AS c "
+        "ON c.relnamespace = n.oid AND c.relname = i.tablename "
+        "WHERE i.schemaname !~ '^pg_' AND i.schemaname <> 'information_schema' "
+        "AND NOT c.relispartition",
     )
     return dict(rows)
 
@@ -226,6 +235,8 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
             expected_names.add(index.name)
             # The digest of a varchar column: PostgreSQL shows the cast to text.
             definition = re.sub(r"md5\(\((.+?)\)::text\)", r"md5(\1)", definitions[index.name])
+            # A partitioned table's index is its own (``ON ONLY``), its partitions' attached.
+            definition = definition.replace(" ON ONLY ", " ON ", 1)
             keyword = "CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"
             schema = table.schema or "public"
             assert definition.startswith(f"{keyword} {index.name} ON {schema}."), definition
@@ -251,7 +262,8 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     checks = query(
         url,
         "SELECT conrelid::regclass::text, conname FROM pg_constraint "
-        f"WHERE contype = 'c' AND connamespace IN ({USER_SCHEMAS})",
+        f"WHERE contype = 'c' AND connamespace IN ({USER_SCHEMAS}) "
+        f"AND {not_partition('conrelid')}",
     )
     assert sorted(checks) == sorted(
         (quote_qualified(t.qualified_name), c.name) for t in catalog.tables for c in t.checks
@@ -267,14 +279,17 @@ def assert_catalog_matches(url: str, catalog: Catalog) -> None:
     generated = query(
         url,
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        f"WHERE a.attgenerated = 's' AND c.relnamespace IN ({USER_SCHEMAS})",
+        f"WHERE a.attgenerated = 's' AND c.relnamespace IN ({USER_SCHEMAS}) "
+        "AND NOT c.relispartition",
     )
     assert sorted(generated) == sorted(
         (t.name, c.name) for t in catalog.tables for c in t.columns if c.generated
     )
     assert_policies(url, catalog)
     triggers = query(
-        url, "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal"
+        url,
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+        f"WHERE NOT tgisinternal AND {not_partition('tgrelid')}",
     )
     assert sorted(triggers) == sorted(
         [
@@ -295,7 +310,10 @@ def assert_policies(url: str, catalog: Catalog) -> None:
     """The tenant policies with their conditions; the spec's restrictive policies and the
     permissive ``granted_roles`` beside them by name, command and clauses."""
     policies = query(
-        url, "SELECT tablename, policyname, cmd, permissive, qual, with_check FROM pg_policies"
+        url,
+        "SELECT tablename, policyname, cmd, permissive, qual, with_check FROM pg_policies "
+        "WHERE NOT (SELECT relispartition FROM pg_class AS c JOIN pg_namespace AS n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = schemaname AND c.relname = tablename)",
     )
     expected = []
     if catalog.tenancy:
@@ -336,7 +354,7 @@ def assert_policies(url: str, catalog: Catalog) -> None:
     secured = query(
         url,
         f"SELECT relname FROM pg_class WHERE relnamespace IN ({USER_SCHEMAS}) "
-        "AND relrowsecurity AND relforcerowsecurity",
+        "AND relrowsecurity AND relforcerowsecurity AND NOT relispartition",
     )
     granted = [t.name for t in catalog.tables if t.granted_roles_policy]
     assert sorted(name for (name,) in secured) == sorted({*(t[0] for t in expected), *granted})
@@ -382,25 +400,29 @@ def assert_roles_and_grants(url: str, catalog: Catalog) -> None:
 
 
 def schema_snapshot(url: str) -> list[tuple[Any, ...]]:
-    """Everything a migration decides, in a comparable form."""
+    """Everything a migration decides, in a comparable form: of tables, not of the
+    partitions a partitioned table's rows are spread over (those follow its own)."""
     return query(
         url,
         """
+        WITH partitions AS (SELECT oid, relname FROM pg_class WHERE relispartition)
         SELECT 'column', table_name, column_name, data_type || coalesce(udt_name, ''),
                coalesce(column_default, ''), is_nullable
         FROM information_schema.columns
         WHERE table_schema !~ '^pg_' AND table_schema <> 'information_schema'
+          AND table_name NOT IN (SELECT relname FROM partitions)
         UNION ALL SELECT 'index', tablename, indexname, indexdef, '', '' FROM pg_indexes
         WHERE schemaname !~ '^pg_' AND schemaname <> 'information_schema'
+          AND tablename NOT IN (SELECT relname FROM partitions)
         UNION ALL SELECT 'constraint', conrelid::regclass::text, conname,
                pg_get_constraintdef(oid), '', '' FROM pg_constraint
-        WHERE connamespace IN (USER_SCHEMAS)
+        WHERE connamespace IN (USER_SCHEMAS) AND conrelid NOT IN (SELECT oid FROM partitions)
         UNION ALL SELECT 'policy', tablename, policyname, qual, coalesce(with_check, ''), cmd
-        FROM pg_policies
+        FROM pg_policies WHERE tablename NOT IN (SELECT relname FROM partitions)
         UNION ALL SELECT 'trigger', tgrelid::regclass::text, tgname, '', '', ''
-        FROM pg_trigger WHERE NOT tgisinternal
+        FROM pg_trigger WHERE NOT tgisinternal AND tgrelid NOT IN (SELECT oid FROM partitions)
         UNION ALL SELECT 'comment', c.relname, '', coalesce(obj_description(c.oid), ''), '', ''
-        FROM pg_class c WHERE c.relnamespace IN (USER_SCHEMAS)
+        FROM pg_class c WHERE c.relnamespace IN (USER_SCHEMAS) AND NOT c.relispartition
         UNION ALL SELECT 'schema', nspname, coalesce(nspacl::text, ''), '', '', ''
         FROM pg_namespace WHERE oid IN (USER_SCHEMAS)
         ORDER BY 1, 2, 3, 4

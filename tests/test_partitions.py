@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from entityforge import pipeline
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.migrate.diff import compare_catalogs
@@ -36,7 +37,12 @@ from tests.projects import (
     writable_global_tables,
 )
 from tests.test_generated_tests import outcome_counts, run_project_tests
+from tests.test_incremental import newest_revision, round_trip
+from tests.test_migrations import Project
+from tests.test_migrations import new_project as migration_projects
 from tests.test_spec_errors import first_error
+
+__all__ = ["migration_projects"]  # a fixture
 
 FLEET = REPO_ROOT / "tests" / "specs" / "partition_fleet.yaml"
 SHOP = REPO_ROOT / "tests" / "specs" / "partition_single_tenant.yaml"
@@ -229,16 +235,48 @@ def test_a_new_partitioned_table_gets_its_partitions_after_it_and_loses_them_bef
             assert undone.index(op) < dropped
 
 
+BY_TENANT = "    partition: {by: hash, column: tenant_id, partitions: 4}\n"
+DEVICE_EVENTS = """\
+views:
+  DeviceEvents:
+    query: "SELECT id, tenant_id, device_id, kind, occurred_at FROM events WHERE serial > 10"
+"""
+
+
+def rebuilt(event: str, device: str) -> str:
+    """``EVENTS`` with a view over ``Event``, ``event`` and ``device`` its partitionings."""
+    spec = events(event, DEVICE_EVENTS)
+    marker = "  Device:\n"
+    return spec.replace(marker, marker + device)
+
+
+ACCOUNT = "00000000-0000-7000-8000-000000000001"
+DEVICES = ("00000000-0000-7000-8000-0000000000d1", "00000000-0000-7000-8000-0000000000d2")
+REBUILT_SEED = [
+    f"INSERT INTO accounts (id, name) VALUES ('{ACCOUNT}', 'north')",
+    "INSERT INTO devices (id, tenant_id, name) VALUES "
+    + ", ".join(f"('{device}', '{ACCOUNT}', 'gauge {n}')" for n, device in enumerate(DEVICES)),
+    "INSERT INTO events (tenant_id, device_id, occurred_at, happened_on, kind, serial) "
+    f"SELECT '{ACCOUNT}', (ARRAY['{DEVICES[0]}', '{DEVICES[1]}']::uuid[])[1 + n % 2], "
+    "timestamptz '2025-01-31 23:30+00' + n * interval '9 days', NULL, 'created', n "
+    "FROM generate_series(0, 79) AS n",
+]
+
+
+def test_partitioning_a_table_with_rows_needs_allow_rewrite(tmp_path: Path) -> None:
+    package = unique_package("part")
+    generate_project(tmp_path, rebuilt("", ""), package)
+    with pytest.raises(GenerationError) as raised:
+        generate_project(tmp_path, rebuilt(BY_MONTH, BY_TENANT), package)
+    message = f"{raised.value} {raised.value.hint}"
+    assert "events: moving every row into a table partitioned by range" in message
+    assert "devices: moving every row into a table partitioned by hash" in message
+    assert "--allow-rewrite" in message
+
+
 @pytest.mark.parametrize(
     ("before", "after", "message"),
     [
-        pytest.param("", BY_MONTH, "from a plain table to range partitions", id="add"),
-        pytest.param(
-            BY_MONTH,
-            "",
-            "from range partitions of occurred_at by month to a plain table",
-            id="remove",
-        ),
         pytest.param(
             BY_MONTH,
             BY_MONTH.replace("month", "week"),
@@ -247,7 +285,7 @@ def test_a_new_partitioned_table_gets_its_partitions_after_it_and_loses_them_bef
         ),
     ],
 )
-def test_partitioning_a_table_that_exists_is_refused_with_the_steps(
+def test_partitioning_a_table_otherwise_is_refused_with_the_steps(
     tmp_path: Path, before: str, after: str, message: str
 ) -> None:
     package = unique_package("part")
@@ -255,7 +293,74 @@ def test_partitioning_a_table_that_exists_is_refused_with_the_steps(
     with pytest.raises(GenerationError) as raised:
         generate_project(tmp_path, events(after), package)
     assert message in str(raised.value)
-    assert "copy its rows" in (raised.value.hint or "")
+    assert "remove 'partition'" in (raised.value.hint or "")
+
+
+def test_a_rebuilt_table_keeps_its_columns(tmp_path: Path) -> None:
+    package = unique_package("part")
+    generate_project(tmp_path, events(""), package)
+    changed = events(BY_MONTH).replace("      serial: integer\n", "")
+    options = pipeline.Options(allow_destructive=True, allow_rewrite=True)
+    with pytest.raises(GenerationError) as raised:
+        generate_project(tmp_path, changed, package, options)
+    assert "table events becomes partitioned while its columns change (serial)" in str(
+        raised.value
+    )
+
+
+def _partition_rows(url: str, table: str) -> dict[str, int]:
+    with psycopg.connect(psql_url(url)) as connection:
+        partitions = connection.execute(
+            "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass",
+            (table,),
+        ).fetchall()
+        return {
+            name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
+            for (name,) in partitions
+        }
+
+
+def test_partitioning_and_unpartitioning_tables_with_rows(
+    database_url: str,
+    create_database: Callable[[], str],
+    migration_projects: Callable[..., Project],
+) -> None:
+    partitioned = round_trip(
+        migration_projects,
+        database_url,
+        rebuilt("", ""),
+        rebuilt(BY_MONTH, BY_TENANT),
+        REBUILT_SEED,
+        allow_rewrite=True,
+    )
+    name, source = newest_revision(partitioned)
+    assert name.endswith("_partition_devices_and_events.py"), name
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert "rewrite_allowed" in upgrade
+    assert "ALTER TABLE events RENAME TO events_rebuilding" in upgrade
+    # Every row in the partition of its month, none in the default one.
+    events_rows = _partition_rows(database_url, "events")
+    assert events_rows.pop("events_default") == 0
+    assert sum(events_rows.values()) == 80
+    assert {"events_p20250101", "events_p20250201", "events_p20261201"} <= set(events_rows)
+    devices_rows = _partition_rows(database_url, "devices")
+    assert sorted(devices_rows) == [f"devices_p{n}" for n in range(4)]
+    assert sum(devices_rows.values()) == 2
+
+    plain = round_trip(
+        migration_projects,
+        create_database(),
+        rebuilt(BY_MONTH, BY_TENANT),
+        rebuilt("", ""),
+        REBUILT_SEED,
+        allow_rewrite=True,
+    )
+    name, source = newest_revision(plain)
+    assert name.endswith("_stop_partitioning_devices_and_events.py"), name
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    assert "DROP FUNCTION IF EXISTS public.events_make_partitions()" in upgrade
+    assert "DROP TABLE events_rebuilding" in upgrade
 
 
 def test_changing_premake_replaces_the_maintenance_function(tmp_path: Path) -> None:

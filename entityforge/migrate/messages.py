@@ -25,6 +25,7 @@ from entityforge.migrate import operations as ops
 from entityforge.migrate.operations import (
     audit,
     ids,
+    partitions,
     policies,
     renames,
     search,
@@ -117,6 +118,8 @@ class _TableChanges:
     policies_dropped: list[str] = field(default_factory=list)
     audit: str | None = None
     """``audit`` or ``stop auditing`` when the table's history is added or dropped."""
+    partitioning: str | None = None
+    """``partition`` or ``stop partitioning`` when the table is rebuilt."""
 
 
 def describe(operations: Sequence[ops.Operation], tenant_column: str | None = None) -> str:
@@ -183,7 +186,7 @@ def _merged(phrases: list[_Phrase]) -> str | None:
     if not phrases or len({(phrase.verb, phrase.table is None) for phrase in phrases}) != 1:
         return None
     first = phrases[0]
-    if first.verb not in _PREPOSITIONS:
+    if first.verb not in _PREPOSITIONS and first.table is not None:
         return None
     tables = {phrase.table for phrase in phrases}
     table = first.table if len(tables) == 1 else None
@@ -207,9 +210,17 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         )
     }
     histories = _history_tables(operations)
+    rebuilt = {op.table for op in operations if isinstance(op, partitions.RebuildTable)}
     for operation in operations:
         name = _table_of(operation)
         if name is None or isinstance(operation, _CONSEQUENCES) or _new_id_default(operation):
+            continue
+        if isinstance(operation, partitions.RebuildTable):
+            partitioned = operation.after.partition is not None
+            changes = tables.setdefault(name, _TableChanges())
+            changes.partitioning = "partition" if partitioned else "stop partitioning"
+            continue
+        if name in rebuilt or _around_rebuild(operation, rebuilt):
             continue
         if name in histories:
             _history_change(tables, operation)
@@ -247,6 +258,13 @@ def _table_changes(operations: Sequence[ops.Operation]) -> dict[str, _TableChang
         else:
             changes.other = True
     return tables
+
+
+def _around_rebuild(operation: ops.Operation, rebuilt: set[str]) -> bool:
+    """A foreign key to a rebuilt table, dropped before the rebuild and added after."""
+    if isinstance(operation, ops.AddForeignKey | ops.DropForeignKey):
+        return operation.validate_later and operation.foreign_key.referred_table in rebuilt
+    return False
 
 
 def _history_tables(operations: Sequence[ops.Operation]) -> set[str]:
@@ -398,6 +416,8 @@ def _phrases(name: str, changes: _TableChanges, tenant_column: str | None) -> li
     phrases = []
     if changes.audit:
         phrases.append(_Phrase(changes.audit, (name,)))
+    if changes.partitioning:
+        phrases.append(_Phrase(changes.partitioning, (name,)))
     if changes.renamed_from:
         phrases.append(_Phrase("rename", (f"{changes.renamed_from} to {name}",)))
     for verb, items in (

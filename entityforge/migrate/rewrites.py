@@ -4,9 +4,10 @@ PostgreSQL rewrites every row, with every query on the table waiting, when a col
 is added with a volatile default (each row needs its own value) or as a stored generated
 column, when a generation expression changes or a plain column is made generated, when a
 column's type changes in a way that is not binary compatible (``integer`` to ``bigint``,
-a shorter ``varchar``, another scale, anything through an enum), and when an enum type
-is swapped for one with other labels. Such a revision is written only with ``--allow-rewrite``;
-each of these steps also checks the table's size when it runs
+a shorter ``varchar``, another scale, anything through an enum), when an enum type
+is swapped for one with other labels, and when a table becomes partitioned or stops
+being partitioned (every row moves into a new table). Such a revision is written only
+with ``--allow-rewrite``; each of these steps also checks the table's size when it runs
 (``migration_steps.rewrite_allowed``), so that a big table is not rewritten unless
 the run allows it.
 
@@ -23,6 +24,7 @@ from entityforge.catalog.sql import sql_type
 from entityforge.migrate.operations import AddColumn, AlterColumn, AlterEnum, Operation
 from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.migrate.operations.generated import AlterGeneration
+from entityforge.migrate.operations.partitions import RebuildTable
 from entityforge.parse_tree import references
 from entityforge.schema import ColumnType
 
@@ -97,6 +99,11 @@ def rewrites(operation: Operation) -> tuple[tuple[str, str], ...]:
             f"building the exclusion constraint {operation.constraint.name}, which blocks "
             "the table's queries until its index is built"
         )
+        return ((operation.table, what),)
+    elif isinstance(operation, RebuildTable):
+        partition = operation.after.partition
+        how = "a plain table" if partition is None else f"a table partitioned by {partition.by}"
+        what = f"moving every row into {how} (the table is built anew)"
         return ((operation.table, what),)
     elif isinstance(operation, AlterEnum):
         return tuple(

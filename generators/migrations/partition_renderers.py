@@ -201,6 +201,42 @@ def render_drop_partitions(operation: DropPartitions) -> Code:
     return execute(f"DROP FUNCTION IF EXISTS {maintenance_function(table)}")
 
 
+def spanned_partitions_sql(
+    table: str, rows: str, partition: PartitionSpec, bound: str, tenancy: Tenancy | None
+) -> str:
+    """A block making a partition of ``table`` for each interval the rows of the table
+    ``rows`` span, so that the rows a rebuild moves land in their own partitions rather
+    than in the default one (a partition that exists is kept)."""
+    assert partition.interval is not None
+    parent = qualified(table)
+    column = quote_identifier(partition.column)
+    step = f"interval '1 {partition.interval}'"
+    moment = f"{column}::timestamp" if bound == "date" else f"{column} AT TIME ZONE 'UTC'"
+    to_bound = "::date" if bound == "date" else " AT TIME ZONE 'UTC'"
+    prefix = _literal(naming.partition_prefix(table) + "_p")
+    isolate = "".join(
+        f"\n        EXECUTE format({_literal(statement)}, partition_name);"
+        for statement in _formatted(isolated_partition(PLACEHOLDER, tenancy))
+    )
+    return f"""DO $block$
+DECLARE
+    start timestamp;
+    partition_name text;
+BEGIN
+    FOR start IN
+        SELECT DISTINCT date_trunc('{partition.interval}', {moment}) FROM {qualified(rows)}
+    LOOP
+        partition_name := {prefix} || to_char(start, 'YYYYMMDD');
+        CONTINUE WHEN to_regclass(format('public.%I', partition_name)) IS NOT NULL;
+        EXECUTE format(
+            'CREATE TABLE public.%I PARTITION OF {parent} FOR VALUES FROM (%L) TO (%L)',
+            partition_name, (start){to_bound}, (start + {step}){to_bound}
+        );{isolate}
+    END LOOP;
+END
+$block$"""
+
+
 RENDERERS: tuple[Callable[[Any], Code], ...] = (
     render_create_partitions,
     render_drop_partitions,

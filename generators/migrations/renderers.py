@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from entityforge import naming
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators import sql
 from entityforge.generators.migrations import (
@@ -48,12 +49,14 @@ from entityforge.generators.migrations.code import (
 )
 from entityforge.generators.python_source import Code, call, string_literal
 from entityforge.generators.sql import escape_text
-from entityforge.generators.table_schemas import schema_keyword, table_schema
+from entityforge.generators.table_schemas import quote_table, schema_keyword, table_schema
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff.citus import DistributeTable, UndistributeTable
 from entityforge.migrate.operations.enums import ChangeEnumStorage
+from entityforge.migrate.operations.exclusions import AddExclusionConstraint
 from entityforge.migrate.operations.generated import AlterGeneration
 from entityforge.migrate.operations.ids import CreateUuidv7Function, DropUuidv7Function
+from entityforge.migrate.operations.partitions import CreatePartitions, RebuildTable
 from entityforge.migrate.operations.schemas import (
     CreateSchema,
     DropSchema,
@@ -467,6 +470,73 @@ def render_distribute(operation: DistributeTable) -> Code:
 @render_operation.register
 def render_undistribute(operation: UndistributeTable) -> Code:
     return execute(citus_sql.undistribute_table(operation.table))
+
+
+@render_operation.register
+def render_rebuild_table(operation: RebuildTable) -> Code:
+    """``RebuildTable``: the old table's extras go, it steps aside under another name
+    with its keys and indexes dropped, the new one is made and partitioned, the rows
+    move, the rest of the new table follows, and the old one goes."""
+    before = operation.before
+    old = next(op for op in operation.built_before if isinstance(op, ops.CreateTable))
+    table, aside = quote_table(operation.table), _beside_table(operation.table, operation.aside)
+    beside = [op for op in operation.built_before[1:] if not _dropped_with_table(op)]
+    teardown = [render_operation(op) for op in ops.invert(beside)]
+    freed = [
+        f"ALTER TABLE {aside} DROP CONSTRAINT IF EXISTS {quote_identifier(name)}"
+        for name in (
+            *(fk.name for fk in old.table.foreign_keys),
+            *(exclusion.name for exclusion in before.exclusions),
+            *(unique.name for unique in before.uniques),
+            before.primary_key_name,
+        )
+    ]
+    freed += [
+        f"DROP INDEX IF EXISTS {_beside_table(operation.table, index.name)}"
+        for index in before.indexes
+    ]
+    made = operation.built_after
+    partitions = [op for op in made if isinstance(op, CreatePartitions)]
+    spanned = [
+        partition_renderers.spanned_partitions_sql(
+            op.table, operation.aside, op.partition, op.bound, op.tenancy
+        )
+        for op in partitions
+        if op.partition.by == "range"
+    ]
+    columns = ", ".join(quote_identifier(name) for name in operation.copied)
+    rest = [op for op in made[1:] if not isinstance(op, CreatePartitions)]
+    return join(
+        [
+            *teardown,
+            execute(
+                f"ALTER TABLE {table} RENAME TO {quote_identifier(operation.aside)}",
+                f"ALTER TABLE {aside} NO FORCE ROW LEVEL SECURITY",
+                *freed,
+            ),
+            render_operation(operation.created),
+            *(render_operation(op) for op in partitions),
+            execute(
+                *spanned,
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {aside}",
+            ),
+            *(render_operation(op) for op in rest),
+            execute(f"DROP TABLE {aside}"),
+        ]
+    )
+
+
+def _beside_table(table: str, name: str) -> str:
+    """``name`` in the schema of ``table``, quoted for raw SQL."""
+    return naming.quote_qualified(naming.qualified_name(table_schema(table), name))
+
+
+def _dropped_with_table(operation: ops.Operation) -> bool:
+    """What the old table's rename and drop take care of: its indexes and constraints
+    (dropped by name), and its hash partitions, which hold its rows until it goes."""
+    if isinstance(operation, CreatePartitions):
+        return operation.partition.by == "hash"
+    return isinstance(operation, (ops.CreateIndex, AddExclusionConstraint))
 
 
 for _renderer in (

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from entityforge.catalog import Catalog, Column, Table, UniqueConstraint
+from entityforge.catalog import Catalog, Column, ForeignKey, Table, UniqueConstraint
 from entityforge.catalog.grants import role_privileges, table_privileges
 from entityforge.catalog.sql import sql_type
 from entityforge.errors import GenerationError
@@ -47,7 +47,7 @@ from entityforge.migrate.diff.enums import (
     with_enum_labels,
 )
 from entityforge.migrate.diff.keys import key_moves
-from entityforge.migrate.diff.partitions import check_partitioning_kept
+from entityforge.migrate.diff.partitions import check_partitioning_kept, rebuild
 from entityforge.migrate.diff.policies import policy_operations
 from entityforge.migrate.diff.schemas import (
     Moved,
@@ -85,6 +85,7 @@ from entityforge.migrate.operations.ids import CreateUuidv7Function
 from entityforge.migrate.operations.partitions import (
     CreatePartitions,
     ReplacePartitionMaintenance,
+    rebuilt_tables,
 )
 from entityforge.migrate.operations.renames import RenameEnum, RenameTable
 from entityforge.migrate.operations.search import search_functions
@@ -245,8 +246,23 @@ def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Op
     foreign_keys: list[Operation] = []
     policies: list[Operation] = []
     referred = _referred_keys(target)
+    rebuilt = rebuilt_tables(base, target)
+    rebuilds: list[Operation] = []
     for table in target.tables:
         previous = base_tables.get(table.name)
+        if previous is not None and table.name in rebuilt:
+            # Built anew: every policy again, and its own foreign keys as for a kept table.
+            policies += policy_operations(table, target)
+            foreign_keys += [
+                AddForeignKey(table.name, fk, validate_later=existing_rows)
+                for fk in _added(previous.foreign_keys, table.foreign_keys)
+            ]
+            if existing_rows:
+                made = rebuild(previous, table, base, target, rebuilt, _built)
+                operations += invert(made.referring)
+                rebuilds.append(made.operation)
+                foreign_keys += made.referring
+            continue
         kept = set(policy_operations(previous, base)) if previous else set()
         policies += [op for op in policy_operations(table, target) if op not in kept]
         if table.name in base_tables:
@@ -257,6 +273,7 @@ def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Op
                 AddForeignKey(table.name, fk, validate_later=existing_rows)
                 for fk in _added(before.foreign_keys, table.foreign_keys)
             ]
+    operations += rebuilds
     existing = set(base_tables)
     for table in _creation_order([t for t in target.tables if t.name not in base_tables]):
         existing.add(table.name)
@@ -264,12 +281,20 @@ def _dependents(base: Catalog, target: Catalog, existing_rows: bool) -> tuple[Op
         foreign_keys += [
             AddForeignKey(table.name, fk) for fk in table.foreign_keys if fk not in inline
         ]
-        created = replace(table, foreign_keys=inline, indexes=(), exclusions=())
-        operations.append(CreateTable(created))
-        operations += [CreateIndex(table.name, index) for index in table.indexes]
-        operations += [AddExclusionConstraint(table.name, e) for e in table.exclusions]
-        operations += _table_extras(table, target)
+        operations += _built(table, target, inline)
     return (*operations, *foreign_keys, *policies)
+
+
+def _built(table: Table, catalog: Catalog, inline: Iterable[ForeignKey]) -> list[Operation]:
+    """What makes ``table`` of ``catalog``, with the foreign keys ``inline`` (the others
+    are added after every table is made)."""
+    created = replace(table, foreign_keys=tuple(inline), indexes=(), exclusions=())
+    return [
+        CreateTable(created),
+        *(CreateIndex(table.name, index) for index in table.indexes),
+        *(AddExclusionConstraint(table.name, exclusion) for exclusion in table.exclusions),
+        *_table_extras(table, catalog),
+    ]
 
 
 def _referred_keys(catalog: Catalog) -> frozenset[tuple[str, tuple[str, ...]]]:

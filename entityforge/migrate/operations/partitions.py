@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entityforge.migrate.operations import Operation
+from entityforge import naming
+from entityforge.catalog import Catalog, Table
+from entityforge.migrate.operations import CreateTable, Operation
 from entityforge.schema import PartitionSpec, Roles, Tenancy
 
 
@@ -62,3 +64,56 @@ class ReplacePartitionMaintenance(Operation):
 
     def reverse(self) -> ReplacePartitionMaintenance:
         return ReplacePartitionMaintenance(self.new, self.old)
+
+
+def layout(partition: PartitionSpec | None) -> tuple[object, ...] | None:
+    """What a table's rows are stored by: changing it moves every row to a new table."""
+    if partition is None:
+        return None
+    return (partition.by, partition.column, partition.interval, partition.partitions)
+
+
+def rebuilt_tables(current: Catalog, target: Catalog) -> frozenset[str]:
+    """The tables both catalogs hold that become partitioned or stop being partitioned."""
+    before = {table.name: table for table in current.tables}
+    return frozenset(
+        table.name
+        for table in target.tables
+        if table.name in before
+        and (before[table.name].partition is None) != (table.partition is None)
+    )
+
+
+@dataclass(frozen=True)
+class RebuildTable(Operation):
+    """A table with rows that becomes partitioned, or stops being partitioned: PostgreSQL
+    changes neither in place, so the revision builds the new table and moves the rows.
+
+    In its transaction, under an ACCESS EXCLUSIVE lock on the table: what ``built_before``
+    added beside the table goes (functions, triggers, policies, grants); the table is
+    renamed to ``aside`` and its keys and indexes dropped, so that their names are free;
+    the new table is built from ``built_after`` (its ``CreateTable`` first, then its
+    partitions: a range partitioning also gets one for each interval its rows span), the
+    ``copied`` columns of every row are moved into it, the rest of ``built_after``
+    follows, and the old table goes. Foreign keys referring to the table are the diff's:
+    dropped before, added again after, ``NOT VALID``."""
+
+    table: str
+    before: Table
+    after: Table
+    built_before: tuple[Operation, ...]
+    built_after: tuple[Operation, ...]
+    copied: tuple[str, ...]
+
+    @property
+    def aside(self) -> str:
+        return naming.rebuilt_table(self.table)
+
+    @property
+    def created(self) -> CreateTable:
+        return next(op for op in self.built_after if isinstance(op, CreateTable))
+
+    def reverse(self) -> RebuildTable:
+        return RebuildTable(
+            self.table, self.after, self.before, self.built_after, self.built_before, self.copied
+        )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from entityforge.catalog import Catalog, Table
 from entityforge.migrate.operations import Operation
+from entityforge.migrate.operations.partitions import rebuilt_tables
 from entityforge.schema import Roles, Tenancy, View
 
 
@@ -72,6 +73,7 @@ def _stale_views(current: Catalog, target: Catalog) -> set[str]:
     after = {table.name: table for table in target.tables}
     stale: set[str] = set()
     relations = {view.relation: view.name for view in current.views}
+    rebuilt = rebuilt_tables(current, target)
     for view in current.views:  # in creation order: what a view reads comes first
         changed = view not in wanted or (current.roles, current.tenancy) != (
             target.roles,
@@ -81,6 +83,7 @@ def _stale_views(current: Catalog, target: Catalog) -> set[str]:
             if source.relation in relations:
                 changed = changed or relations[source.relation] in stale
             else:
+                changed = changed or source.relation in rebuilt
                 changed = changed or not _keeps_columns(
                     before.get(source.relation), after.get(source.relation), source.columns
                 )
