@@ -321,6 +321,55 @@ def _partition_rows(url: str, table: str) -> dict[str, int]:
         }
 
 
+VISITS = """\
+version: 1
+entities:
+  WebPage:
+    fields:
+      path: {type: string, max_length: 2000, unique: true}
+  PageView:
+PARTITION    audit: true
+    search: {fields: {referrer: A}}
+    fields:
+      viewed_on: date
+      referrer: {type: text, nullable: true}
+      duration_ms: {type: integer, check: "duration_ms >= 0"}
+    relations:
+      web_page: {kind: many_to_one, target: WebPage, on_delete: cascade}
+"""
+BY_DAY = "    partition: {by: range, column: viewed_on, interval: day, premake: 1}\n"
+VISITS_SEED = [
+    "INSERT INTO web_pages (id, path) VALUES ('00000000-0000-7000-8000-0000000000f1', '/')",
+    "INSERT INTO page_views (web_page_id, viewed_on, referrer, duration_ms) "
+    "SELECT '00000000-0000-7000-8000-0000000000f1', date '2026-11-20' + n, 'news', n "
+    "FROM generate_series(0, 19) AS n",
+]
+
+
+def test_a_table_without_tenants_searched_and_audited_is_rebuilt_keeping_its_history(
+    database_url: str, migration_projects: Callable[..., Project]
+) -> None:
+    visits = VISITS.replace("PARTITION", "")
+    round_trip(
+        migration_projects,
+        database_url,
+        visits,
+        VISITS.replace("PARTITION", BY_DAY),
+        VISITS_SEED,
+        allow_rewrite=True,
+    )
+    with psycopg.connect(psql_url(database_url)) as connection:
+        history = connection.execute("SELECT count(*) FROM page_views_history").fetchone()
+        found = connection.execute(
+            "SELECT count(*) FROM page_views WHERE search_vector @@ 'news'::tsquery"
+        ).fetchone()
+    assert history == (20,)  # the seed's inserts only: moving rows records nothing
+    assert found == (20,)
+    rows = _partition_rows(database_url, "page_views")
+    assert rows.pop("page_views_default") == 0
+    assert len(rows) >= 20 and sum(rows.values()) == 20
+
+
 def test_partitioning_and_unpartitioning_tables_with_rows(
     database_url: str,
     create_database: Callable[[], str],
