@@ -265,6 +265,9 @@ def new(destination: Path, spec: Path | None, package: str, project_name: str | 
 @click.option("--soft-delete", is_flag=True, help="Rows are soft-deleted.")
 @click.option("--table", default=None, help="The table name (default: snake_case plural).")
 @click.option(
+    "--schema", default=None, help="The PostgreSQL schema of the table (default: public)."
+)
+@click.option(
     "--project-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
@@ -281,13 +284,14 @@ def add_entity(
     no_tenant: bool,
     soft_delete: bool,
     table: str | None,
+    schema: str | None,
     project_dir: Path,
     allow_destructive: bool,
     allow_rewrite: bool,
     dry_run: bool,
 ) -> None:
     """Add an entity to entities.yaml (comments kept) and regenerate."""
-    entity = NewEntity(name, fields, relations, not no_tenant, soft_delete, table)
+    entity = NewEntity(name, fields, relations, not no_tenant, soft_delete, table, schema)
     options = pipeline.Options(allow_destructive=allow_destructive, allow_rewrite=allow_rewrite)
     spec_change, plan = pipeline.add_entity(project_dir, entity, options)
     if dry_run:

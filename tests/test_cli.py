@@ -277,6 +277,28 @@ def test_add_entity_dry_run_prints_the_diffs_and_writes_nothing(project: Path) -
     assert snapshot(project) == before
 
 
+def test_add_entity_puts_the_table_in_a_schema(project: Path) -> None:
+    result = entityforge(
+        "add-entity",
+        "Invoice",
+        "--field",
+        "total:integer",
+        "--schema",
+        "billing",
+        "--dry-run",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.output
+    assert "+    schema: billing\n" in result.stdout, result.stdout
+    assert "CREATE SCHEMA IF NOT EXISTS billing" in result.stdout or "billing" in result.stdout
+    bad = entityforge(
+        "add-entity", "Invoice", "--field", "total:integer", "--schema", "Billing-1", cwd=project
+    )
+    assert bad.returncode == 2, bad.output
+    assert "Traceback" not in bad.output
+    assert re.search(r"entities\.yaml:\d+:\d+: .*Billing-1", bad.stderr), bad.stderr
+
+
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Maintainer",
     "GIT_AUTHOR_EMAIL": "maintainer@example.com",

@@ -40,6 +40,7 @@ class NewEntity:
     tenant_scoped: bool = True
     soft_delete: bool = False
     table: str | None = None
+    schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,8 @@ def _entity_mapping(entity: NewEntity) -> CommentedMap:
     mapping = CommentedMap()
     if entity.table:
         mapping["table"] = entity.table
+    if entity.schema:
+        mapping["schema"] = entity.schema
     if not entity.tenant_scoped:
         mapping["tenant_scoped"] = False
     if entity.soft_delete:
