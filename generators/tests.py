@@ -129,6 +129,9 @@ class RelationshipCase:
     skipped: str | None = None
     # A soft-delete related model: loading must leave its deleted rows out.
     related_soft_delete: bool = False
+    # Linked to the tenant entity: the junction holds one tenant's links, so the related
+    # row is the session's own tenant (another would be refused by row-level security).
+    related_tenant: bool = False
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,12 @@ def _with_extra(
     schema: Schema, catalog: Catalog, entity: Entity, case: RelationshipCase
 ) -> RelationshipCase:
     """The case with what the referencing row needs beside the reference."""
-    if case.kind == "linked" or case.column is None:
+    if case.kind == "linked":
+        tenancy = schema.tenancy
+        return replace(
+            case, related_tenant=tenancy is not None and case.related_model == tenancy.entity
+        )
+    if case.column is None:
         return case
     owner = entity if case.kind == "parent" else schema.entity(case.related_model)
     column = _column_of(owner, case.column)

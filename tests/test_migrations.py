@@ -331,6 +331,13 @@ def assert_policies(url: str, catalog: Catalog) -> None:
             for t in catalog.tables
             if t.tenant_policy
         ]
+        # A junction of the tenant entity: its column referring to the tenant table.
+        junctions = [t for t in catalog.tables if t.tenant_key and not t.tenant_policy]
+        for junction in junctions:
+            link = POLICY_CONDITION.format(
+                column=junction.tenant_key, setting=catalog.tenancy.setting
+            )
+            expected.append((junction.name, "tenant_isolation", "ALL", "PERMISSIVE", link, link))
     assert sorted(p for p in policies if p[1] == "tenant_isolation") == sorted(expected)
     extra = [
         (
