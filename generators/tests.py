@@ -132,6 +132,10 @@ class RelationshipCase:
     # Linked to the tenant entity: the junction holds one tenant's links, so the related
     # row is the session's own tenant (another would be refused by row-level security).
     related_tenant: bool = False
+    # The related rows reference the row and only the admin may write them: the test runs
+    # in the admin's session, where both are seen (the admin's own session would not see
+    # a row the test's session has not committed).
+    as_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -388,8 +392,14 @@ def _with_extra(
     extra = with_parent(catalog, owner, column, nulled=False)
     if extra is None:
         return replace(case, skipped=_no_row_with(column, "load"))
-    hides = case.kind == "children" and schema.entity(case.related_model).soft_delete
-    return replace(case, extra=extra, related_soft_delete=hides)
+    related = schema.entity(case.related_model)
+    hides = case.kind == "children" and related.soft_delete
+    as_admin = (
+        case.kind != "parent"
+        and admin_only(catalog, related) is not None
+        and admin_only(catalog, entity) is None
+    )
+    return replace(case, extra=extra, related_soft_delete=hides, as_admin=as_admin)
 
 
 def _column_of(entity: Entity, attribute: str) -> str:

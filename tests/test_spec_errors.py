@@ -136,6 +136,53 @@ MALFORMED = [
     pytest.param(
         """\
         version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account:
+            fields: {name: text}
+            relations:
+              region: {kind: many_to_one, target: Region, nullable: true, on_delete: set_null}
+          Region: {tenant_scoped: false, writable: true, fields: {code: string(2)}}
+        """,
+        "7:78",
+        "'Region' is writable: deleting one of its rows would change the 'Account' rows",
+        id="tenant_entity_sets_null_through_a_writable_global_table",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account:
+            fields: {name: text}
+            relations:
+              partners: {kind: many_to_many, target: Partner}
+          Partner: {tenant_scoped: false, writable: true, fields: {code: string(2)}}
+        """,
+        "7:24",
+        "'Partner' is writable: deleting one of its rows would unlink it",
+        id="tenant_entity_links_a_writable_global_table",
+    ),
+    pytest.param(
+        """\
+        version: 1
+        tenancy: {entity: Account}
+        entities:
+          Account: {fields: {name: text}}
+          Partner:
+            tenant_scoped: false
+            writable: true
+            fields: {code: string(2)}
+            relations:
+              accounts: {kind: many_to_many, target: Account}
+        """,
+        "10:24",
+        "'Partner' is writable: deleting one of its rows would unlink it from every tenant's",
+        id="writable_global_table_links_tenants",
+    ),
+    pytest.param(
+        """\
+        version: 1
         entities:
           Country: {writable: true, fields: {code: string(2)}}
         """,

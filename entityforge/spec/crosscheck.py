@@ -36,8 +36,12 @@ def check_relations_across(
                 )
             if tenancy is not None and entity.tenant_scoped and not target.tenant_scoped:
                 _reference_out_of_tenancy(issues, path, entity, target, tenancy)
+            elif tenancy is not None and entity.name == tenancy.entity and target.writable:
+                _reference_to_writable(issues, path, relation, entity, target)
             elif tenancy is not None and relation.kind != "many_to_many":
                 _reference_into_tenancy(issues, path, entity, target, tenancy)
+            if tenancy is not None and entity.writable and target.name == tenancy.entity:
+                _writable_links_tenants(issues, path, relation, entity, target)
             name = relation.back_populates
             if name is None:
                 continue
@@ -79,8 +83,16 @@ def _reference_out_of_tenancy(
         )
         return
     relation = next(r for r in entity.relations if r.name == path[-1])
-    if not target.writable:
-        return
+    if target.writable:
+        _reference_to_writable(issues, path, relation, entity, target)
+
+
+def _reference_to_writable(
+    issues: Issues, path: DocPath, relation: Relation, entity: Entity, target: Entity
+) -> None:
+    """A row of a global table the writer may delete must not take rows of the tenant
+    table or of tenant-scoped ones with it: referential actions run past row-level
+    security, so one tenant would change every tenant's rows."""
     if relation.kind == "many_to_many":
         issues.at_value(
             path + ("kind",),
@@ -118,6 +130,22 @@ def _reference_into_tenancy(
             if entity.name == tenancy.entity
             else f"declare the relation on '{target.name}' instead, targeting " f"'{entity.name}'"
         ),
+    )
+
+
+def _writable_links_tenants(
+    issues: Issues, path: DocPath, relation: Relation, entity: Entity, target: Entity
+) -> None:
+    """A many-to-many from a writable global entity to the tenant entity: deleting one
+    of its rows deletes every tenant's links to it, past row-level security."""
+    if relation.kind != "many_to_many":
+        return
+    issues.at_value(
+        path + ("kind",),
+        f"'{entity.name}' is writable: deleting one of its rows would unlink it from "
+        f"every tenant's '{target.name}' row",
+        hint=f"make '{entity.name}' read-only (remove 'writable'), or link them with a "
+        f"many_to_one relation to '{entity.name}' on a tenant-scoped link entity",
     )
 
 
