@@ -552,12 +552,31 @@ def test_a_single_tenant_project_passes_its_partition_tests(
     assert set(outcome_counts(output)) == {"passed"}, output[-6000:]
 
 
-def test_an_index_of_a_partitioned_table_is_built_in_the_revision(tmp_path: Path) -> None:
-    package = unique_package("part")
-    generate_project(tmp_path, events(), package)
-    generate_project(
-        tmp_path, events(extra="    indexes:\n      - {columns: [serial]}\n"), package
+def test_an_index_of_a_partitioned_table_with_rows_is_built_partition_by_partition(
+    database_url: str, migration_projects: Callable[..., Project]
+) -> None:
+    serial = "    indexes:\n      - {columns: [serial], where: 'serial > 3'}\n"
+    indexed = round_trip(
+        migration_projects,
+        database_url,
+        rebuilt(BY_MONTH, ""),
+        rebuilt(BY_MONTH, "").replace("views:", serial + "views:"),
+        REBUILT_SEED,
     )
-    newest = sorted((tmp_path / package / "alembic" / "versions").glob("*.py"))[-1].read_text()
-    assert "ix_events_tenant_id_serial" in newest
-    assert "concurrently" not in newest.lower()
+    _, source = newest_revision(indexed)
+    upgrade = source[source.index("def upgrade") : source.index("def downgrade")]
+    built = upgrade[upgrade.index("autocommit_block") :]
+    assert "migration_steps.build_partitioned_index(" in built, built
+    assert '"USING btree (tenant_id, serial) WHERE serial > 3"' in built, built
+    with psycopg.connect(psql_url(database_url)) as connection:
+        valid = connection.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass",
+            ("ix_events_tenant_id_serial_partial",),
+        ).fetchone()
+        attached, partitions = connection.execute(
+            "SELECT (SELECT count(*) FROM pg_inherits "
+            "WHERE inhparent = 'ix_events_tenant_id_serial_partial'::regclass), "
+            "(SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass)"
+        ).fetchone()  # type: ignore[misc]
+    assert valid == (True,), built
+    assert attached == partitions >= 4

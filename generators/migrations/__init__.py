@@ -102,6 +102,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             "migrations/migration_steps.py.jinja",
             copying_setting=naming.COPYING_SETTING,
             schemas=bool(ctx.catalog.schemas),
+            partitions=any(table.partition for table in ctx.catalog.tables),
         ),
     }
     known = project_history(ctx.revisions, ctx.snapshots).snapshots

@@ -33,6 +33,7 @@ from entityforge.generators.migrations import sql_citus as citus_sql
 from entityforge.generators.migrations.code import (
     OP,
     SA,
+    STEPS,
     STEPS_IMPORT,
     column,
     column_type,
@@ -400,6 +401,8 @@ def _drop_constraint(table: str, name: str, kind: str) -> Code:
 
 @render_operation.register
 def render_create_index(operation: ops.CreateIndex) -> Code:
+    if operation.concurrently and operation.partitioned:
+        return _partitioned_index(operation)
     arguments = index_arguments(operation.table, operation.index)
     if operation.concurrently:
         arguments += ["postgresql_concurrently=True", "if_not_exists=True"]
@@ -412,10 +415,30 @@ def render_create_index(operation: ops.CreateIndex) -> Code:
     return Code(snippet.text, snippet.imports | {SA})
 
 
+def _partitioned_index(operation: ops.CreateIndex) -> Code:
+    """``migration_steps.build_partitioned_index``: the index of the table alone, then
+    each partition's built concurrently and attached."""
+    index = operation.index
+    elements = ", ".join(
+        (c.sql if c.hashed or c.expression else quote_identifier(c.name))
+        + (f" {c.opclass}" if c.opclass else "")
+        for c in index.columns
+    )
+    definition = f"USING {index.method} ({elements})"
+    if index.include:
+        definition += f" INCLUDE ({', '.join(map(quote_identifier, index.include))})"
+    if index.where is not None:
+        definition += f" WHERE {index.where}"
+    steps = Code(f"{STEPS}.build_partitioned_index", frozenset({STEPS_IMPORT}))
+    arguments = [python_string(text) for text in (quote_table(operation.table), index.name)]
+    arguments.append(python_string(definition))
+    return call(steps, *arguments, *(["unique=True"] if index.unique else []))
+
+
 @render_operation.register
 def render_drop_index(operation: ops.DropIndex) -> Code:
     arguments = [final_name(operation.index.name), f"table_name={operation.table!r}"]
-    if operation.concurrently:
+    if operation.concurrently and not operation.partitioned:
         arguments += ["postgresql_concurrently=True", "if_exists=True"]
     return _op_call("drop_index", *arguments, *schema_keyword(operation.table))
 

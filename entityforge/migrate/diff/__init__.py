@@ -340,8 +340,9 @@ class _TableChanges:
             AddCheckConstraint(name, check, validate_later=self.existing_rows)
             for check in _added(before.checks, table.checks)
         ]
+        partitioned = table.partition is not None
         operations += [
-            CreateIndex(name, index, self._builds_concurrently(index.name))
+            CreateIndex(name, index, self._builds_concurrently(index.name), partitioned)
             for index in _added(before.indexes, table.indexes)
         ]
         operations += [
@@ -362,13 +363,16 @@ class _TableChanges:
     def _builds_concurrently(self, name: str, unique: UniqueConstraint | None = None) -> bool:
         """A new name on a table with rows; an index or unique key replacing one of the
         same name is built in the transaction, so that no moment lacks it, and so is a
-        unique key a foreign key of the revision refers to. PostgreSQL builds no index of
-        a partitioned table concurrently."""
+        unique key a foreign key of the revision refers to. A partitioned table's index
+        is built partition by partition; its unique constraint, which PostgreSQL cannot
+        attach to an index built beforehand, in the transaction."""
         before = self.before
         replaced = {i.name for i in before.indexes} | {u.name for u in before.uniques}
         replaced.add(before.primary_key_name)
-        if not self.existing_rows or name in replaced or before.partition is not None:
+        if not self.existing_rows or name in replaced:
             return False
+        if before.partition is not None:
+            return unique is None
         return unique is None or (self.table.name, unique.columns) not in self.referred
 
     def _primary_key(self) -> list[Operation]:

@@ -320,14 +320,17 @@ class DropForeignKey(Operation):
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
-    """``concurrently``: on a table with rows, build without blocking writes."""
+    """``concurrently``: on a table with rows, build without blocking writes;
+    ``partitioned``: the table is partitioned, so that is done partition by partition
+    (PostgreSQL builds no index of a partitioned table concurrently)."""
 
     table: str
     index: Index
     concurrently: bool = False
+    partitioned: bool = False
 
     def reverse(self) -> DropIndex:
-        return DropIndex(self.table, self.index, self.concurrently)
+        return DropIndex(self.table, self.index, self.concurrently, self.partitioned)
 
     @property
     def outside_transaction(self) -> bool:
@@ -336,12 +339,16 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
+    """``partitioned`` as for ``CreateIndex``: an index of a partitioned table is dropped
+    at once, with its partitions' (PostgreSQL drops none concurrently)."""
+
     table: str
     index: Index
     concurrently: bool = False
+    partitioned: bool = False
 
     def reverse(self) -> CreateIndex:
-        return CreateIndex(self.table, self.index, self.concurrently)
+        return CreateIndex(self.table, self.index, self.concurrently, self.partitioned)
 
     @property
     def outside_transaction(self) -> bool:
