@@ -20,6 +20,9 @@ from entityforge import pipeline
 from entityforge.catalog import build_catalog
 from entityforge.errors import EntityforgeError, GenerationError
 from entityforge.importer import import_database
+from entityforge.rows.solver import Row, solve
+from entityforge.rows.sources import UniqueText
+from entityforge.rows.tables import table_checks
 from entityforge.spec import load_schema_text
 from entityforge.spec.search import MAX_TSVECTOR_BYTES, SEARCH_CHARACTERS, character_shares
 from tests.inprocess import generate_project, run_alembic, unique_package
@@ -132,6 +135,23 @@ def _worst_texts(length: int) -> dict[str, str]:
             "short ascii words": ascii_words,
         }.items()
     }
+
+
+def test_the_factories_give_searched_fields_words_of_each_row_own() -> None:
+    """A nullable searched field the factories could leave empty, or fill alike in every
+    row, would leave the generated search tests no word to find one row by."""
+    schema = load_schema_text(textwrap.dedent("""\
+            version: 1
+            entities:
+              Person:
+                fields:
+                  name: {type: string, max_length: 1, nullable: true, check: "length(name) <= 9"}
+                search: {fields: {name: A}}
+            """))
+    catalog = build_catalog(schema)
+    row = solve(table_checks(catalog, schema.entity("Person")))
+    assert isinstance(row, Row)
+    assert isinstance(row.get("name"), UniqueText)
 
 
 def test_the_longest_worst_values_make_a_tsvector_postgresql_takes(

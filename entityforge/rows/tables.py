@@ -105,6 +105,9 @@ def table_checks(catalog: Catalog, entity: Entity, distinct: str | None = None) 
         # In the primary key, as the database returns it: a moment of the test run, aware.
         unique.add(entity.partition.column)
     unique |= _generation_sources(entity, unique)
+    if entity.search is not None:
+        # Words that tell rows apart: the generated search tests find one row by them.
+        unique |= {name for name, _ in entity.search.fields}
     columns = [_field_column(f, f.name in unique) for f in entity.fields if not f.generated]
     for relation in entity.relations:
         if relation.column:

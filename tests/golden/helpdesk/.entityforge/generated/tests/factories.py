@@ -173,6 +173,8 @@ class TicketFactory(EntityFactory[Ticket]):
     opened_at = moment(2)
     solved_at = None
     first_response_at = None
+    subject = Use(unique_text, 12, "lower")
+    body = Use(unique_text, 12, "lower")
     external_url = Use(unique_text, 12, "lower")
 
 

@@ -89,6 +89,8 @@ class EntityFactory(SQLAlchemyFactory[M]):
 class AuthorFactory(EntityFactory[Author]):
     karma = 0
     email = Use(unique_text, 12, "lower")
+    name = Use(unique_text, 12, "lower")
+    bio = Use(unique_text, 12, "lower")
 
 
 class CommentFactory(EntityFactory[Comment]):
@@ -96,7 +98,9 @@ class CommentFactory(EntityFactory[Comment]):
 
 
 class PostFactory(EntityFactory[Post]):
+    title = Use(unique_text, 12, "lower")
     slug = Use(unique_text, 12, "lower")
+    body = Use(unique_text, 12, "lower")
 
 
 class TagFactory(EntityFactory[Tag]):
