@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entityforge import naming
-from entityforge.catalog import Catalog
+from entityforge.catalog import Catalog, Table
 from entityforge.catalog.sql import quote_literal
 from entityforge.generators import GenerationContext
 from entityforge.generators.fixtures import admin_written_models
@@ -53,10 +53,14 @@ class SearchCase:
     isolated: bool
 
 
-def _constrained(entity: Entity) -> set[str]:
+def _constrained(entity: Entity, table: Table) -> set[str]:
     """Fields that a check, an exclusion or a unique key reads: no text of ours fits them
-    for sure."""
+    for sure; and fields an index other than GIN holds as they are, whose index row
+    PostgreSQL limits to a few kilobytes (a long value is refused there, searched or not)."""
     read = {f.name for f in entity.fields if f.check or f.unique}
+    for index in table.indexes:
+        if index.method != "gin":
+            read |= {name for c in index.columns if not c.hashed for name in c.reads}
     for check in entity.checks:
         read |= references(check.expression).columns
     for exclusion in entity.exclusions:
@@ -91,7 +95,7 @@ def search_case(schema: Schema, catalog: Catalog, entity: Entity) -> SearchCase 
     if search is None:
         return None
     admin = entity.name in admin_written_models(catalog, schema)
-    constrained = _constrained(entity)
+    constrained = _constrained(entity, catalog.table(entity.table))
     long_fields = []
     for name, _ in search.fields:
         field = entity.field(name)
