@@ -35,6 +35,7 @@ class DatabaseModuleView:
 def _imports(package: str, tenant_model: str | None) -> str:
     tenancy = tenant_model is not None
     wanted = [
+        ("json", None, True),
         ("os", None, True),
         ("re", None, True),
         ("uuid", None, True),

@@ -126,6 +126,38 @@ async def test_pages_neither_repeat_nor_skip_while_rows_are_inserted(
     assert set(seen) >= {row.id for row in created}, "a row present from the start was skipped"
 
 
+async def test_a_page_statement_is_built_once_and_runs_with_each_call_s_values(
+    app: Project, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """``list`` keeps one statement for each shape of call; the session's tenant, the
+    filters' values and the cursor of every call are its parameters. The two tenants'
+    tasks have the same titles, and no row-level security applies here: a value kept
+    from the first call would show the first tenant's rows to the second."""
+    tenants = [await new_workspace(app, sessions), await new_workspace(app, sessions)]
+    made = {}
+    for tenant in tenants:
+        async with app.db.tenant_session(sessions, tenant) as session:
+            made[tenant] = await _tasks(app, session, 12)
+    statements = app.repositories.base._statements
+    kept = []
+    for tenant in tenants:
+        rows = made[tenant]
+        async with app.db.tenant_session(sessions, tenant) as session:
+            repository = app.repositories.TaskRepository(session)
+            in_project = {"project_id": rows[0].project_id}
+            listed = await _all_pages(repository, 5, order_by=["-due_at"], filters=in_project)
+            assert [row.id for row in listed] == _expected(rows, ["-due_at"])
+            titles = sorted(row.title for row in rows[:2])
+            for wanted in (titles, titles[:1]):  # IN lists of two lengths
+                page = await repository.list(filters={"title": wanted, **in_project})
+                assert sorted(row.title for row in page.items) == wanted
+            undated = await repository.list(filters={"due_at": None}, with_total=True)
+            assert {row.id for row in undated.items} == {r.id for r in rows if r.due_at is None}
+            assert undated.total == len(undated.items)
+        kept.append(set(statements))
+    assert kept[0] == kept[1], "the second tenant's calls built statements of their own"
+
+
 async def test_filters_are_sqlalchemy_expressions_and_totals_count_every_match(
     app: Project, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

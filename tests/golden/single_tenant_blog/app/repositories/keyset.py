@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, inspect, or_, tuple_
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, false, inspect, or_, tuple_
 from sqlalchemy.orm import ColumnProperty
 
 from app.errors import InvalidCursorError
@@ -98,20 +98,36 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]
     Without NULLs and in one direction this is a row comparison, ``(a, id) > (:a, :id)``,
     which a btree index takes as its start. Otherwise it is the expansion
     ``a > :a OR (a = :a AND id > :id)`` with each column's NULLs where they sort.
+    The values are bound by name (``bound_values``), so a statement built for one
+    cursor runs again for any other of the same ``shape``.
     """
+    bound = [
+        bindparam(_bind_name(position), value, type_=key.column.type)
+        for position, (key, value) in enumerate(zip(keys, values, strict=True))
+    ]
     plain = not any(key.nullable for key in keys)
     if plain and len({key.descending for key in keys}) == 1:
         row = tuple_(*(key.column for key in keys))
-        bound = tuple(values)
-        return row < bound if keys[0].descending else row > bound
+        start = tuple_(*bound)
+        return row < start if keys[0].descending else row > start
     alternatives = []
     for position, key in enumerate(keys):
-        beyond = _beyond(key, values[position])
+        beyond = _beyond(key, bound[position])
         if beyond is None:
             continue
-        same = [_same(k, v) for k, v in zip(keys[:position], values[:position], strict=True)]
+        same = [_same(k, b) for k, b in zip(keys[:position], bound[:position], strict=True)]
         alternatives.append(and_(*same, beyond))
     return or_(*alternatives) if alternatives else false()
+
+
+def shape(values: Sequence[Any]) -> tuple[bool, ...]:
+    """Which of a cursor's values are NULL: all ``after`` makes of them besides the keys."""
+    return tuple(value is None for value in values)
+
+
+def bound_values(values: Sequence[Any]) -> dict[str, Any]:
+    """The values ``after`` binds, by name."""
+    return {_bind_name(position): value for position, value in enumerate(values)}
 
 
 def encode(keys: Sequence[SortKey], row: Any) -> str:
@@ -138,17 +154,23 @@ def decode(keys: Sequence[SortKey], cursor: str) -> list[Any]:
         raise InvalidCursorError(f"not a cursor of this listing: {error}") from None
 
 
-def _beyond(key: SortKey, value: Any) -> ColumnElement[bool] | None:
-    """The column's values strictly after ``value``; None when nothing sorts after it."""
+def _bind_name(position: int) -> str:
+    # Spec names never start with "_": no column's own parameter has this name.
+    return f"_after_{position}"
+
+
+def _beyond(key: SortKey, bound: BindParameter[Any]) -> ColumnElement[bool] | None:
+    """The column's values strictly after ``bound``; None when nothing sorts after it.
+    A NULL is compared with IS, never bound."""
     column = key.column
-    if value is None:
+    if bound.value is None:
         return None if not key.descending else column.is_not(None)
-    beyond: ColumnElement[bool] = column < value if key.descending else column > value
+    beyond: ColumnElement[bool] = column < bound if key.descending else column > bound
     return or_(beyond, column.is_(None)) if key.nullable and not key.descending else beyond
 
 
-def _same(key: SortKey, value: Any) -> ColumnElement[bool]:
-    return key.column.is_(None) if value is None else key.column == value
+def _same(key: SortKey, bound: BindParameter[Any]) -> ColumnElement[bool]:
+    return key.column.is_(None) if bound.value is None else key.column == bound
 
 
 def _signature(keys: Sequence[SortKey]) -> str:

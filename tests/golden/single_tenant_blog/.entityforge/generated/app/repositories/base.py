@@ -6,7 +6,9 @@
 mapping of equalities, pages with an opaque keyset cursor (``after=page.next_after``)
 and counts the matches on request (``with_total=True``). Writes run in a savepoint and
 raise the typed errors of ``errors``: a refused write leaves the caller's transaction
-usable.
+usable. ``list`` builds its statement once for each shape of call (ordering, names of
+the filters, limit, loads) and binds each call's values by name, so a subclass that
+adds criteria binds their values by name too (see ``_bound_values``).
 
 On soft-delete models reads hide deleted rows, in relationships too, unless
 ``include_deleted=True`` (the ``INCLUDE_DELETED`` execution option).
@@ -20,12 +22,23 @@ from __future__ import annotations
 import builtins
 import operator
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Double, Select, cast, delete, func, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Double,
+    Select,
+    bindparam,
+    cast,
+    delete,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,11 +62,37 @@ Filters = Mapping[str, object] | Iterable[ColumnElement[bool]] | None
 row_id: Callable[[Base], uuid.UUID] = operator.attrgetter("id")
 # The most rows whose relationships one loading statement covers (its IN list).
 MAX_LOAD_BATCH = 10_000
+# Statements of ``list`` pages, built once for each shape (the repository, ordering,
+# names of the filters, which cursor values are NULL, limit, loads) with their values
+# bound by name. SQLAlchemy finds the compiled form of a statement it has seen at once;
+# for a new statement, even an equal one, it makes and compares a cache key and adapts
+# the compiled form to it: a fifth of a page's time.
+MAX_STATEMENTS = 1_000
+_statements: dict[Hashable, Select[Any]] = {}
 
 
 def _check_limit(limit: int) -> None:
     if limit < 1:
         raise ValueError(f"limit must be at least 1, not {limit}")
+
+
+def _filter_parameter(name: str) -> str:
+    """The parameter of the value a filter compares the attribute ``name`` with."""
+    return f"_filter_{name}"
+
+
+def _comparison(value: object) -> str:
+    """How a mapping's filter compares an attribute with ``value``."""
+    if value is None:
+        return "IS NULL"
+    return "IN" if isinstance(value, builtins.list | tuple) else "="
+
+
+def _remember(shape: Hashable, statement: Select[Any]) -> None:
+    """Keep a ``list`` statement for its shape; the oldest goes when there are too many."""
+    if len(_statements) >= MAX_STATEMENTS:
+        _statements.pop(next(iter(_statements)), None)
+    _statements[shape] = statement
 
 
 @dataclass(frozen=True)
@@ -148,8 +187,34 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         """
         _check_limit(limit)
         keys = keyset.order_keys(self.model, order_by)
-        criteria = self._criteria(include_deleted, filters)
-        return await self._page(criteria, keys, after, limit, load, include_deleted, with_total)
+        cursor = None if after is None else keyset.decode(keys, after)
+        if filters is not None and not isinstance(filters, Mapping):
+            criteria = self._criteria(include_deleted, filters)
+            return await self._page(
+                criteria, keys, cursor, limit, load, include_deleted, with_total
+            )
+        shape = (
+            type(self),
+            tuple(order_by),
+            self._filter_shape(filters),
+            None if cursor is None else keyset.shape(cursor),
+            limit,
+            tuple(load),
+            include_deleted,
+        )
+        statement = _statements.get(shape)
+        if statement is None:
+            criteria = self._criteria(include_deleted, filters)
+            statement = self._page_statement(criteria, keys, cursor, limit, load, include_deleted)
+            _remember(shape, statement)
+        parameters = self._bound_values(filters)
+        if cursor is not None:
+            parameters.update(keyset.bound_values(cursor))
+        items, next_after = await self._read_page(statement, parameters, keys, limit)
+        total = None
+        if with_total:
+            total = await self.count(filters=filters, include_deleted=include_deleted)
+        return Page(items, next_after, total)
 
     async def search_text(
         self,
@@ -237,23 +302,26 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
 
         The rows travel as one JSON document (see ``bulk.insert_many``); the ids are
         made here (unless given), so the rows come back in the order of ``rows``.
+        Python's cycle collector is paused meanwhile (``bulk.collector_paused``).
         """
         if not rows:
             return []
         groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
         ids = []
-        known = self._column_names(written=True)
         for row in rows:
-            self._check_names(row, known)
             values = {"id": uuid7(), **row}
             groups.setdefault(tuple(values), []).append(values)
             ids.append(values["id"])
+        known = self._column_names(written=True)
+        for names in groups:
+            self._check_names(names, known)
         created: dict[uuid.UUID, M] = {}
         async with self._savepoint():
-            for names, group in groups.items():
-                statement = bulk.insert_many(self.model, names, group).returning(self.model)
-                inserted = await self.session.scalars(statement)
-                created.update((row_id(row), row) for row in inserted)
+            with bulk.collector_paused():
+                for names, group in groups.items():
+                    statement = bulk.insert_many(self.model, names, group)
+                    inserted = await self.session.scalars(statement.returning(self.model))
+                    created.update((row_id(row), row) for row in inserted)
         return [created[key] for key in ids]
 
     async def update(
@@ -307,23 +375,46 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         self,
         criteria: builtins.list[ColumnElement[bool]],
         keys: Sequence[keyset.SortKey],
-        after: str | None,
+        cursor: Sequence[Any] | None,
         limit: int,
         load: Sequence[LoadT],
         include_deleted: bool,
         with_total: bool,
     ) -> Page[M]:
         """The page of the rows matching ``criteria`` in the order of ``keys``, after the
-        cursor ``after``, with their total on request."""
-        statement = self._select(load, include_deleted, parents=limit + 1, criteria=criteria)
-        if after is not None:
-            statement = statement.where(keyset.after(keys, keyset.decode(keys, after)))
-        statement = statement.order_by(*keyset.ordering(keys)).limit(limit + 1)
-        rows = builtins.list(await self.session.scalars(statement))
-        items = rows[:limit]
-        cursor = keyset.encode(keys, items[-1]) if len(rows) > limit else None
+        sort values ``cursor``, with their total on request."""
+        statement = self._page_statement(criteria, keys, cursor, limit, load, include_deleted)
+        items, next_after = await self._read_page(statement, {}, keys, limit)
         total = await self._count(criteria, include_deleted) if with_total else None
-        return Page(items, cursor, total)
+        return Page(items, next_after, total)
+
+    def _page_statement(
+        self,
+        criteria: builtins.list[ColumnElement[bool]],
+        keys: Sequence[keyset.SortKey],
+        cursor: Sequence[Any] | None,
+        limit: int,
+        load: Sequence[LoadT],
+        include_deleted: bool,
+    ) -> Select[M]:
+        """Up to ``limit + 1`` rows matching ``criteria`` in the order of ``keys``, after
+        the sort values ``cursor`` (one row more tells whether a next page exists)."""
+        statement = self._select(load, include_deleted, parents=limit + 1, criteria=criteria)
+        if cursor is not None:
+            statement = statement.where(keyset.after(keys, cursor))
+        return statement.order_by(*keyset.ordering(keys)).limit(limit + 1)
+
+    async def _read_page(
+        self,
+        statement: Select[M],
+        parameters: Mapping[str, Any],
+        keys: Sequence[keyset.SortKey],
+        limit: int,
+    ) -> tuple[builtins.list[M], str | None]:
+        """The rows of a page statement, and the cursor after them when there are more."""
+        rows = builtins.list(await self.session.scalars(statement, parameters))
+        items = rows[:limit]
+        return items, keyset.encode(keys, items[-1]) if len(rows) > limit else None
 
     @property
     def _id(self) -> ColumnElement[uuid.UUID]:
@@ -366,11 +457,31 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
             self._check_names(filters, self._column_names())
             for name, value in filters.items():
                 column = getattr(self.model, name)
+                if value is None:
+                    criteria.append(column.is_(None))
+                    continue
                 is_list = isinstance(value, builtins.list | tuple)
-                criteria.append(column.in_(value) if is_list else column == value)
+                bound = bindparam(
+                    _filter_parameter(name), value, type_=column.type, expanding=is_list
+                )
+                criteria.append(column.in_(bound) if is_list else column == bound)
         elif filters is not None:
             criteria.extend(filters)
         return criteria
+
+    def _filter_shape(self, filters: Mapping[str, object] | None) -> tuple[Hashable, ...]:
+        """What the statement of a mapping of ``filters`` depends on besides their values:
+        the names and how each compares (``=``, ``IN``, ``IS NULL``)."""
+        compared = tuple((name, _comparison(value)) for name, value in (filters or {}).items())
+        return compared
+
+    def _bound_values(self, filters: Mapping[str, object] | None) -> dict[str, Any]:
+        """The values ``_criteria`` binds by name, for a statement built before."""
+        values: dict[str, Any] = {}
+        for name, value in (filters or {}).items():
+            if value is not None:
+                values[_filter_parameter(name)] = value
+        return values
 
     def _select(
         self,
