@@ -670,15 +670,35 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
     )
 
 
+VIOLATES = "violates"
+"""What a test module notes of its render: whether it imports ``violates`` (the support
+module then defines it)."""
+
+
+def entity_modules(ctx: GenerationContext, entities: list[Entity]) -> dict[str, str | None]:
+    """Each entity's test module by path: its text, or None when the last generated copy
+    is kept (``ctx.reuse``)."""
+    modules: dict[str, str | None] = {}
+    for entity in entities:
+        path = f"tests/test_{naming.snake_case(entity.name)}.py"
+        if ctx.reuse.kept(ctx.schema, entity, path):
+            modules[path] = None
+            continue
+        view = entity_test_view(ctx.schema, ctx.catalog, entity)
+        ctx.reuse.note(path, VIOLATES, "violates" in view.imports.support)
+        modules[path] = render("tests/test_entity.py.jinja", package=ctx.package, entity=view)
+    return modules
+
+
 def generate(ctx: GenerationContext) -> dict[str, str]:
     schema, catalog, package = ctx.schema, ctx.catalog, ctx.package
     tenancy = schema.tenancy
     entities = sorted(schema.entities, key=lambda e: e.name)
-    views = [entity_test_view(schema, catalog, entity) for entity in entities]
+    modules = entity_modules(ctx, entities)
     isolation = None
     if tenancy is not None and any(table.tenant_scoped for table in catalog.tables):
         isolation = tenant_isolation_view(schema, catalog)
-    violations = any("violates" in view.imports.support for view in views)
+    violations = any(ctx.reuse.fact(path, VIOLATES) for path in modules)
     violations |= bool(isolation and isolation.references)
     # What a role may not do is tested on tenant tables and on history tables.
     privileges = isolation is not None or any(entity.audit for entity in entities)
@@ -704,9 +724,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         "tests/test_migrations.py": render("tests/test_migrations.py.jinja", package=package),
         "tests/test_typing.py": render("tests/test_typing.py.jinja", package=package),
     }
-    for entity, view in zip(entities, views, strict=True):
-        path = f"tests/test_{naming.snake_case(entity.name)}.py"
-        files[path] = render("tests/test_entity.py.jinja", package=package, entity=view)
+    files.update((path, text) for path, text in modules.items() if text is not None)
     if isolation is not None:
         files["tests/test_tenant_isolation.py"] = render(
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation
