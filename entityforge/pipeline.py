@@ -379,17 +379,17 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
             spec_text=spec_text,
             warnings=index_warnings(context.catalog),
             outputs=tuple(outputs),
-            entity_keys=entity_keys(context),
+            entity_keys=entity_keys(context, outputs),
         )
     finally:
         memo.forget()
 
 
-def entity_keys(context: GenerationContext) -> str:
-    """The text of the keys file for the entity modules ``context`` rendered or kept."""
+def entity_keys(context: GenerationContext, outputs: Mapping[str, str]) -> str:
+    """The text of the keys file for what ``context`` rendered or kept of ``outputs``."""
     from entityforge.generators import reuse
 
-    return reuse.dump(context.reuse)
+    return reuse.dump(context.reuse, outputs)
 
 
 @contextmanager
@@ -439,5 +439,7 @@ def add_entity(
     with collector_paused():
         schema = load_schema_text(new, str(config.spec_path))
         context = generation_context(schema, config, options, reuse=True)
-        plan = plan_changes(config, *build_outputs(schema, config, options, context))
-    return spec_change, replace(plan, spec_text=new, entity_keys=entity_keys(context))
+        outputs, digests = build_outputs(schema, config, options, context)
+        plan = plan_changes(config, outputs, digests)
+    keys = entity_keys(context, outputs)
+    return spec_change, replace(plan, spec_text=new, entity_keys=keys)

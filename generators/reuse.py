@@ -52,20 +52,22 @@ class Reuse:
     """The kept copies used in place of a render, by path."""
     facts: dict[str, dict[str, bool]] = field(default_factory=dict)
     """What a generator noted of a path's render that other files of it depend on."""
+    recorded_sections: Mapping[str, Mapping[str, tuple[str, int, int]]] = field(
+        default_factory=dict
+    )
+    """Per page, the sections the last generation rendered for an entity: their keys and
+    where they stand in the page's last generated copy."""
+    sections: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    """Per page, the sections of this generation (rendered or kept): key and text."""
     _entity_keys: dict[str, str] = field(default_factory=dict)
     _definitions: dict[str, str] = field(default_factory=dict)
+    _pages: dict[str, str | None] = field(default_factory=dict)
 
     def kept(self, schema: Schema, entity: Entity, path: str) -> bool:
         """Whether ``path`` of ``entity`` is its last generated copy (its render skipped)."""
         if not self.fingerprint:
             return False
-        key = self._entity_keys.get(entity.name)
-        if key is None:
-            scope = entity_scope(schema, entity)
-            definitions = [self._definition(schema.entity(name)) for name in scope]
-            key = _digest((self.fingerprint, entity.name, *definitions))
-            self._entity_keys[entity.name] = key
-        self.keys[path] = key
+        key = self.keys[path] = self.key(schema, entity)
         if self.recorded.get(path) != key or self.base_dir is None:
             return False
         text = read_text(self.base_dir / path)
@@ -73,6 +75,40 @@ class Reuse:
             return False
         self.texts[path] = text
         return True
+
+    def kept_section(self, schema: Schema, entity: Entity, page: str, name: str) -> str | None:
+        """The section ``name`` of ``page`` the last generation rendered for ``entity``,
+        when its key did not change (None: render it, then ``record_section``)."""
+        if not self.fingerprint or self.base_dir is None:
+            return None
+        key = self.key(schema, entity)
+        found = self.recorded_sections.get(page, {}).get(name)
+        if found is None or found[0] != key:
+            return None
+        if page not in self._pages:
+            self._pages[page] = read_text(self.base_dir / page)
+        text = self._pages[page]
+        if text is None or not 0 <= found[1] < found[2] <= len(text):
+            return None
+        return text[found[1] : found[2]]
+
+    def record_section(
+        self, schema: Schema, entity: Entity, page: str, name: str, text: str
+    ) -> None:
+        """Keep the section ``name`` of ``page`` (rendered or kept) for ``entity``; the
+        sections of a page are recorded in the order they stand in it."""
+        if self.fingerprint:
+            self.sections.setdefault(page, {})[name] = (self.key(schema, entity), text)
+
+    def key(self, schema: Schema, entity: Entity) -> str:
+        """The key of ``entity``'s modules (module docstring)."""
+        key = self._entity_keys.get(entity.name)
+        if key is None:
+            scope = entity_scope(schema, entity)
+            definitions = [self._definition(schema.entity(name)) for name in scope]
+            key = _digest((self.fingerprint, entity.name, *definitions))
+            self._entity_keys[entity.name] = key
+        return key
 
     def _definition(self, entity: Entity) -> str:
         """The digest of ``entity`` in full (its frozen fields' representation)."""
@@ -109,16 +145,43 @@ def load(keys_file: Path, base_dir: Path, fingerprint: str) -> Reuse:
                 noted = entry.get("facts", {})
                 if isinstance(noted, dict):
                     facts[path] = {k: v for k, v in noted.items() if isinstance(v, bool)}
-    return Reuse(recorded, base_dir, fingerprint, facts=facts)
+    sections: dict[str, dict[str, tuple[str, int, int]]] = {}
+    pages = data.get("sections", {})
+    for page, kept in pages.items() if isinstance(pages, dict) else ():
+        for name, entry in kept.items() if isinstance(kept, dict) else ():
+            if _is_span(entry):
+                sections.setdefault(page, {})[name] = (entry[0], entry[1], entry[2])
+    return Reuse(recorded, base_dir, fingerprint, facts=facts, recorded_sections=sections)
 
 
-def dump(reuse: Reuse) -> str:
-    """The text of the keys file for the generation ``reuse`` saw."""
+def _is_span(entry: object) -> bool:
+    """Whether ``entry`` is ``[key, start, end]``."""
+    return (
+        isinstance(entry, list)
+        and len(entry) == 3
+        and isinstance(entry[0], str)
+        and all(isinstance(offset, int) for offset in entry[1:])
+    )
+
+
+def dump(reuse: Reuse, outputs: Mapping[str, str]) -> str:
+    """The text of the keys file for the generation ``reuse`` saw, whose files are
+    ``outputs`` (a section is kept as where it stands in its page)."""
     paths = {
         path: {"key": key, **({"facts": reuse.facts[path]} if reuse.facts.get(path) else {})}
         for path, key in sorted(reuse.keys.items())
     }
-    return json.dumps({"paths": paths}, indent=1, sort_keys=True) + "\n"
+    sections: dict[str, dict[str, list[object]]] = {}
+    for page, rendered in sorted(reuse.sections.items()):
+        text, start = outputs.get(page, ""), 0
+        for name, (key, section) in rendered.items():
+            found = text.find(section, start)
+            if found < 0:
+                continue
+            start = found + len(section)
+            sections.setdefault(page, {})[name] = [key, found, start]
+    document = {"paths": paths, "sections": sections}
+    return json.dumps(document, indent=1, sort_keys=True) + "\n"
 
 
 def shared_fingerprint(

@@ -19,6 +19,8 @@ from ruamel.yaml import YAML
 
 from bench.synthetic import synthetic_spec
 from entityforge import pipeline
+from entityforge.catalog import build_catalog
+from entityforge.generators.docs import table_statements
 from entityforge.generators.reuse import entity_scope
 from entityforge.naming import snake_case
 from entityforge.project import read_project_config
@@ -174,3 +176,13 @@ def test_a_change_others_read_renders_them_again(edit: Edit, tmp_path: Path) -> 
     (project / "entities.yaml").write_text(changed, encoding="utf-8")
     assert len(rendered_paths(project)) == 4 * len(_yaml().load(text)["entities"])
     assert_same_as_a_full_render(project, changed, tmp_path / "scratch")
+
+
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.yaml")), ids=lambda path: path.stem)
+def test_a_tables_statements_alone_are_those_of_the_whole_catalog(spec: Path) -> None:
+    """The page renders the SQL of the sections it does not keep from those tables alone."""
+    catalog = build_catalog(load_schema(spec))
+    whole = table_statements(catalog)
+    for table in catalog.tables:
+        alone = table_statements(catalog, [table])
+        assert alone.get(table.name, ()) == whole.get(table.name, ()), table.name
