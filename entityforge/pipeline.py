@@ -242,15 +242,23 @@ def history_inputs(config: ProjectConfig) -> tuple[tuple[str, str], ...]:
 
 
 def plan_changes(
-    config: ProjectConfig, outputs: Mapping[str, str], digests: Mapping[str, str] | None = None
+    config: ProjectConfig,
+    outputs: Mapping[str, str],
+    digests: Mapping[str, str] | None = None,
+    settled: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Decide each file's new text, merging hand edits; never overwrite a user's file."""
+    """Decide each file's new text, merging hand edits; never overwrite a user's file.
+
+    ``settled`` paths are known to be, with their last generated copies, as the last
+    generation left them, which is their new text: they are not read."""
     base_dir = config.state_dir / BASE_DIR
     changes: list[FileChange] = []
     conflicts: list[str] = []
     base_updates: dict[str, str | None] = {}
     foreign: list[str] = []
     for path in sorted(outputs):
+        if path in settled:
+            continue
         new = outputs[path]
         current = read_text(config.root / path)
         if is_history(config, path):
@@ -373,7 +381,7 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
             schema = load_schema(spec_path)
             context = generation_context(schema, config, options, reuse=True)
             outputs, digests = build_outputs(schema, config, options, context)
-            plan = plan_changes(config, outputs, digests)
+            plan = plan_changes(config, outputs, digests, settled_paths(config, context))
         return replace(
             plan,
             spec_text=spec_text,
@@ -383,6 +391,15 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
         )
     finally:
         memo.forget()
+
+
+def settled_paths(config: ProjectConfig, context: GenerationContext) -> frozenset[str]:
+    """The kept entity modules that, with their last generated copies, are as the last
+    generation left them (``render_cache.as_left``): nothing to plan for them."""
+    kept = context.reuse.texts
+    base = (config.state_dir / BASE_DIR).relative_to(config.root).as_posix()
+    left = render_cache.as_left(config, [*kept, *(f"{base}/{path}" for path in kept)])
+    return frozenset(path for path in kept if path in left and f"{base}/{path}" in left)
 
 
 def entity_keys(context: GenerationContext, outputs: Mapping[str, str]) -> str:

@@ -128,32 +128,49 @@ def recorded_warnings(config: ProjectConfig) -> tuple[str, ...]:
 
 def untouched(config: ProjectConfig) -> bool:
     """Whether every file the last written generation recorded is as it left it."""
-    text = read_text(config.state_dir / FILES_FILE)
-    if text is None:
-        return False
-    try:
-        recorded = json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    if not isinstance(recorded, dict) or not recorded:
-        return False
+    recorded = _recorded_signatures(config)
+    return bool(recorded) and len(as_left(config, recorded)) == len(recorded)
+
+
+def as_left(config: ProjectConfig, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` (relative to the project) that the last written generation
+    recorded and that are as it left them (their size and modification time)."""
+    recorded = _recorded_signatures(config)
     root = f"{config.root}/"
-    for relative, signature in recorded.items():
+    found = set()
+    for relative in paths:
+        signature = recorded.get(relative)
+        if signature is None:
+            continue
         try:
             status = os.stat(root + relative)
         except OSError:
-            return False
-        if signature != [status.st_size, status.st_mtime_ns]:
-            return False
-    return True
+            continue
+        if signature == [status.st_size, status.st_mtime_ns]:
+            found.add(relative)
+    return found
+
+
+def _recorded_signatures(config: ProjectConfig) -> dict[str, object]:
+    text = read_text(config.state_dir / FILES_FILE)
+    if text is None:
+        return {}
+    try:
+        recorded = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def _signatures(root: Path, files: Iterable[Path]) -> dict[str, list[int]]:
     signatures = {}
+    prefix = f"{root}/"
     for path in files:
+        name = str(path)
         try:
-            status = os.stat(path)
+            status = os.stat(name)
         except OSError:
             continue
-        signatures[path.relative_to(root).as_posix()] = [status.st_size, status.st_mtime_ns]
+        relative = name.removeprefix(prefix) if name.startswith(prefix) else name
+        signatures[relative] = [status.st_size, status.st_mtime_ns]
     return signatures
