@@ -64,15 +64,19 @@ def _origin(package: str) -> str:
 
 @cache
 def generator_fingerprint() -> str:
-    """The digest of entityforge's own code and templates and of the formatters' versions."""
+    """The digest of entityforge's own code and templates (each file's name, size and
+    modification time, as the generated files are checked) and of the formatters'
+    versions."""
     hasher = hashlib.sha256()
     # Located, not imported: the generators are a later stage than this one.
     roots = {Path(_origin("entityforge")).parent, Path(_origin("entityforge.generators")).parent}
     for root in sorted(roots):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in _GENERATOR_SUFFIXES and path.is_file():
-                _add(hasher, path.relative_to(root).as_posix())
-                hasher.update(path.read_bytes())
+        for directory, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if name.endswith(_GENERATOR_SUFFIXES):
+                    status = os.stat(os.path.join(directory, name))
+                    relative = os.path.relpath(os.path.join(directory, name), root)
+                    _add(hasher, f"{relative} {status.st_size} {status.st_mtime_ns}")
     for name in _FORMATTERS:
         try:
             _add(hasher, f"{name} {importlib.metadata.version(name)}")
