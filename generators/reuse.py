@@ -1,24 +1,27 @@
 """An entity's modules kept from the last generation when nothing they read has changed.
 
 Most files a generation writes belong to one entity (its model, schema, repository and
-test module), and a change of one field leaves nearly all of them as they were. Each of
-them is rendered from a *key*, the digest of what its renderers read:
+test module, its section of ``docs/schema.md``), and a change of one field leaves nearly
+all of them as they were. Each is rendered from a *key*, the digest of what its
+renderers read:
 
 - the generator itself (``render_cache.generator_fingerprint``) and the package name;
 - what every entity's renderers see of the schema as a whole: the tenancy, the roles,
   the enum storage, the views, the enum types the recorded schema keeps, and the shape of
-  every entity (its name, table, schema, flags, relations and policies, its fields left
-  out): cycles of foreign keys, cascades over several tables and who refers to whom are
-  decided over the whole graph, so a change to it renders every entity again;
+  every entity (its name, table, schema, flags, relations and policies, its fields,
+  keys, indexes and checks left out): cycles of foreign keys, cascades over several
+  tables and who refers to whom are decided over the whole graph, so a change to it
+  renders every entity again;
 - the entity in full, the entities it refers to and those that refer to it, the tenant
-  entity, and the targets of required one-to-one relations followed as far as they go
-  (a row's capacity is bounded along them).
+  entity, the entities whose tables its policies name, and the targets of one-to-one
+  relations from any of them followed as far as they go (a row's capacity is bounded
+  along them).
 
 The key of each entity's path is kept in ``.entityforge/cache/entity-keys.json``
 (machine-local, out of version control); when a generation finds the same key and the
 last generated copy of the path, the copy is its text: the path is neither rendered nor
-formatted again. Any other path is rendered as usual, so deleting the cache only costs
-a full render.
+formatted again. A page's section is kept as its span in the page's last generated copy.
+Anything else is rendered as usual, so deleting the cache only costs a full render.
 """
 
 from __future__ import annotations
