@@ -640,6 +640,7 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
     tenant_entity = schema.entity(catalog.tenancy.entity)
     # Global tables whose policies restrict the writer are left to tests/test_policies.py.
     tested = [e for e in schema.entities if not writer_restricted(catalog, e)]
+    tested_names = {e.name for e in tested}
     globals_ = [e for e in tested if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
     writable = sorted(e.name for e in globals_ if admin_only(catalog, e) is None)
@@ -662,7 +663,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
         restricted_tables=tuple(
-            sorted(e.table for e in schema.entities if e not in tested and e.tenant_scoped)
+            sorted(
+                e.table for e in schema.entities if e.name not in tested_names and e.tenant_scoped
+            )
         ),
         helpers=helpers,
         standard=standard,
