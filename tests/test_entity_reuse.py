@@ -186,3 +186,20 @@ def test_a_tables_statements_alone_are_those_of_the_whole_catalog(spec: Path) ->
     for table in catalog.tables:
         alone = table_statements(catalog, [table])
         assert alone.get(table.name, ()) == whole.get(table.name, ()), table.name
+
+
+def test_a_broken_cache_or_a_missing_copy_is_rendered(tmp_path: Path) -> None:
+    """The keys are only a cache: unreadable, they keep nothing; a copy gone, its module
+    is rendered."""
+    spec = synthetic_spec(8)
+    project = new_project(tmp_path / "project", spec)
+    keys = project / ".entityforge" / pipeline.ENTITY_KEYS_FILE
+    keys.write_text("{not json", encoding="utf-8")
+    changed = edited(spec, add_field("Entity0005"))
+    (project / "entities.yaml").write_text(changed, encoding="utf-8")
+    assert len(rendered_paths(project)) == 4 * 9
+    pipeline.apply_plan(pipeline.generate(project))
+    copy = project / ".entityforge" / "generated" / "app" / "models" / "entity0003.py"
+    copy.unlink()
+    assert rendered_paths(project) == {"app/models/entity0003.py"}
+    assert_same_as_a_full_render(project, edited(changed, add_field("Entity0001")), tmp_path)
