@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from figures import Figure
-from generator import TARGETS_AT_200, SizeResult
+from generator import TARGETS, SizeResult
 
 
 def draw(sizes: list[SizeResult], figures: list[Figure], path: Path) -> Path | None:
@@ -42,9 +42,14 @@ def _generator_curve(axis: object, sizes: list[SizeResult]) -> None:
     ):
         values = [getattr(size, key).best for size in sizes]
         axis.plot(counts, values, marker=marker, label=label)  # type: ignore[attr-defined]
-    targets = (TARGETS_AT_200["first"], TARGETS_AT_200["one_field"], TARGETS_AT_200["no_change"])
+    targets = [(count, limit) for count, limits in TARGETS.items() for limit in limits.values()]
     axis.scatter(  # type: ignore[attr-defined]
-        [200] * 3, targets, marker="_", s=400, color="black", label="targets at 200 entities"
+        [count for count, _ in targets],
+        [limit for _, limit in targets],
+        marker="_",
+        s=400,
+        color="black",
+        label="targets",
     )
     axis.set_xscale("log")  # type: ignore[attr-defined]
     axis.set_yscale("log")  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@
     python bench/run.py --profile            # where a 200-entity generation spends its time
 
 A full run writes ``bench/results.json`` and the chart ``docs/benchmarks.png``; a quick
-run writes ``bench/results-quick.json`` (and the chart only with ``--chart``). The
+run writes ``bench/results-quick.json`` (and the chart only with ``--chart``). A run of
+some sections keeps the figures the results file holds of the others. The
 database sections use ``DATABASE_URL`` (a superuser's URL) when set, else an embedded
 PostgreSQL. Needs the ``bench`` extra: ``pip install -e '.[bench]'``.
 """
@@ -195,6 +196,7 @@ def _report(
     print(f"python {info['python']}, postgresql {info['postgresql']}")
     print("\n".join(f"  {line}" for line in log))
     print_table(results)
+    results = _with_other_sections(results, settings.results)
     figures_module.save(results, settings.results, info)
     print(f"\nresults: {settings.results}")
     if settings.chart is not None:
@@ -202,6 +204,16 @@ def _report(
         print(f"chart: {written}" if written else "chart: matplotlib is not installed")
     missed = [figure.name for figure in results if figure.met is False]
     print("\nevery target met" if not missed else f"\ntargets missed: {'; '.join(missed)}")
+
+
+def _with_other_sections(results: list[Figure], path: Path) -> list[Figure]:
+    """This run's figures, then those ``path`` holds of the sections it did not run (a run
+    of some sections updates theirs and keeps the rest)."""
+    if not path.exists():
+        return results
+    _, before = figures_module.load(path)
+    ran = {figure.section for figure in results}
+    return results + [figure for figure in before if figure.section not in ran]
 
 
 def main(argv: list[str]) -> int:

@@ -53,6 +53,7 @@ BASE_DIR = "generated"
 # Machine-local (under cache/, kept out of version control): a missing file only means
 # every module is formatted once more.
 DIGESTS_FILE = "cache/render-digests.json"
+ENTITY_KEYS_FILE = "cache/entity-keys.json"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class Plan:
     ``generate`` made the plan from a render: writing the plan records their state."""
     inputs: str | None = None
     """The digest of the generation's inputs, when ``generate`` computed it."""
+    entity_keys: str | None = None
+    """The keys of the entity modules rendered (``entityforge.generators.reuse``), when
+    ``generate`` rendered them: writing the plan keeps them with the copies."""
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -123,13 +127,15 @@ class Options:
 
 
 def generation_context(
-    schema: Schema, config: ProjectConfig, options: Options = Options()
+    schema: Schema, config: ProjectConfig, options: Options = Options(), reuse: bool = False
 ) -> GenerationContext:
-    """What the generators see for ``schema`` in the project of ``config``."""
+    """What the generators see for ``schema`` in the project of ``config``; with ``reuse``,
+    entity modules whose render would not change are the last generated copies
+    (``entityforge.generators.reuse``)."""
     from entityforge.generators import GenerationContext
 
     revisions, snapshots = read_revisions(config), read_snapshots(config)
-    return GenerationContext(
+    context = GenerationContext(
         keep_recorded_table_names(schema, recorded_schema(revisions, snapshots)),
         config.package,
         revisions,
@@ -140,6 +146,18 @@ def generation_context(
         expand=options.expand,
         contract=options.contract,
     )
+    if not reuse:
+        return context
+    from entityforge.generators import reuse as kept
+
+    fingerprint = kept.shared_fingerprint(
+        context.schema,
+        render_cache.generator_fingerprint(),
+        config.package,
+        context.native_enums,
+    )
+    keys = kept.load(config.state_dir / ENTITY_KEYS_FILE, config.state_dir / BASE_DIR, fingerprint)
+    return replace(context, reuse=keys)
 
 
 def render_project(
@@ -148,7 +166,8 @@ def render_project(
     options: Options = Options(),
     context: GenerationContext | None = None,
 ) -> dict[str, str]:
-    """Every generated file's text for ``schema``, as rendered (not yet formatted)."""
+    """Every generated file's text for ``schema``, as rendered (not yet formatted), but
+    for the entity modules the context's ``reuse`` keeps."""
     context = context or generation_context(schema, config, options)
     outputs: dict[str, str] = {}
     for name in GENERATORS:
@@ -166,7 +185,9 @@ def build_outputs(
     options: Options = Options(),
     context: GenerationContext | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Render and format; a module whose render did not change is not formatted again."""
+    """Render and format; a module whose render did not change is not formatted again,
+    and an entity module the context keeps is not rendered either."""
+    context = context or generation_context(schema, config, options)
     rendered = render_project(schema, config, options, context)
     previous = _read_digests(config)
     base_dir = config.state_dir / BASE_DIR
@@ -175,7 +196,11 @@ def build_outputs(
         for path in rendered
         if path in previous and (text := read_text(base_dir / path)) is not None
     }
-    return format_outputs(rendered, previous, formatted_before)
+    texts, digests = format_outputs(rendered, previous, formatted_before)
+    kept = context.reuse.texts
+    texts.update(kept)
+    digests.update((path, previous[path]) for path in kept if path in previous)
+    return texts, digests
 
 
 def _read_digests(config: ProjectConfig) -> dict[str, str]:
@@ -217,15 +242,23 @@ def history_inputs(config: ProjectConfig) -> tuple[tuple[str, str], ...]:
 
 
 def plan_changes(
-    config: ProjectConfig, outputs: Mapping[str, str], digests: Mapping[str, str] | None = None
+    config: ProjectConfig,
+    outputs: Mapping[str, str],
+    digests: Mapping[str, str] | None = None,
+    settled: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Decide each file's new text, merging hand edits; never overwrite a user's file."""
+    """Decide each file's new text, merging hand edits; never overwrite a user's file.
+
+    ``settled`` paths are known to be, with their last generated copies, as the last
+    generation left them, which is their new text: they are not read."""
     base_dir = config.state_dir / BASE_DIR
     changes: list[FileChange] = []
     conflicts: list[str] = []
     base_updates: dict[str, str | None] = {}
     foreign: list[str] = []
     for path in sorted(outputs):
+        if path in settled:
+            continue
         new = outputs[path]
         current = read_text(config.root / path)
         if is_history(config, path):
@@ -291,7 +324,10 @@ def _dropped(base_dir: Path, outputs: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def apply_plan(plan: Plan) -> None:
-    """Write the plan: files first, then the last-generated copies."""
+    """Write the plan: files first, then the last-generated copies and their keys."""
+    keys = plan.config.state_dir / ENTITY_KEYS_FILE
+    if plan.base_updates and read_text(keys) != plan.entity_keys:
+        keys.unlink(missing_ok=True)  # the copies change: no key may outlive them
     write_all({plan.config.root / change.path: change.new for change in plan.changes})
     for path in plan.removals:
         (plan.config.root / path).unlink(missing_ok=True)
@@ -306,6 +342,8 @@ def apply_plan(plan: Plan) -> None:
             if text is not None
         }
     )
+    if plan.entity_keys is not None and read_text(keys) != plan.entity_keys:
+        write_atomic(keys, plan.entity_keys)
     digests = json.dumps(dict(sorted(plan.digests.items())), indent=1) + "\n"
     if plan.digests and read_text(plan.config.state_dir / DIGESTS_FILE) != digests:
         write_atomic(plan.config.state_dir / DIGESTS_FILE, digests)
@@ -341,17 +379,34 @@ def generate(project_dir: Path, spec: Path | None = None, options: Options = Opt
     try:
         with collector_paused():
             schema = load_schema(spec_path)
-            context = generation_context(schema, config, options)
+            context = generation_context(schema, config, options, reuse=True)
             outputs, digests = build_outputs(schema, config, options, context)
-            plan = plan_changes(config, outputs, digests)
+            plan = plan_changes(config, outputs, digests, settled_paths(config, context))
         return replace(
             plan,
             spec_text=spec_text,
             warnings=index_warnings(context.catalog),
             outputs=tuple(outputs),
+            entity_keys=entity_keys(context, outputs),
         )
     finally:
         memo.forget()
+
+
+def settled_paths(config: ProjectConfig, context: GenerationContext) -> frozenset[str]:
+    """The kept entity modules that, with their last generated copies, are as the last
+    generation left them (``render_cache.as_left``): nothing to plan for them."""
+    kept = context.reuse.texts
+    base = (config.state_dir / BASE_DIR).relative_to(config.root).as_posix()
+    left = render_cache.as_left(config, [*kept, *(f"{base}/{path}" for path in kept)])
+    return frozenset(path for path in kept if path in left and f"{base}/{path}" in left)
+
+
+def entity_keys(context: GenerationContext, outputs: Mapping[str, str]) -> str:
+    """The text of the keys file for what ``context`` rendered or kept of ``outputs``."""
+    from entityforge.generators import reuse
+
+    return reuse.dump(context.reuse, outputs)
 
 
 @contextmanager
@@ -400,5 +455,8 @@ def add_entity(
     spec_change = FileChange(config.spec, old, new)
     with collector_paused():
         schema = load_schema_text(new, str(config.spec_path))
-        plan = plan_changes(config, *build_outputs(schema, config, options))
-    return spec_change, replace(plan, spec_text=new)
+        context = generation_context(schema, config, options, reuse=True)
+        outputs, digests = build_outputs(schema, config, options, context)
+        plan = plan_changes(config, outputs, digests)
+    keys = entity_keys(context, outputs)
+    return spec_change, replace(plan, spec_text=new, entity_keys=keys)

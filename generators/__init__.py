@@ -6,10 +6,11 @@ never touches the disk; the pipeline formats and writes what they return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from entityforge.catalog import Catalog, build_catalog
+from entityforge.generators.reuse import Reuse
 from entityforge.migrate.history import recorded_state
 from entityforge.schema import Schema
 
@@ -34,6 +35,8 @@ class GenerationContext:
     """Whether the spec's column renames are made in two steps (``migrate.expand``)."""
     contract: bool = False
     """Whether the new revision ends the two-step renames the history holds."""
+    reuse: Reuse = field(default_factory=Reuse, compare=False)
+    """The last generation's copies of entity modules whose render would not change."""
 
     @cached_property
     def recorded(self) -> Catalog | None:
@@ -44,6 +47,10 @@ class GenerationContext:
     def catalog(self) -> Catalog:
         """The spec's catalog; enum columns the recorded schema stores in enum types
         keep them unless the spec opts out (``defaults: {enums: check}``)."""
+        return build_catalog(self.schema, self.native_enums)
+
+    @cached_property
+    def native_enums(self) -> frozenset[str]:
+        """The enum types the recorded schema keeps."""
         recorded = self.recorded
-        native = frozenset(enum.name for enum in recorded.enums) if recorded else frozenset()
-        return build_catalog(self.schema, native)
+        return frozenset(enum.name for enum in recorded.enums) if recorded else frozenset()

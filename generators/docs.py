@@ -10,16 +10,18 @@ so the page cannot describe a database other than the one migrations build.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from entityforge.catalog import Catalog, Column, Index, Table
 from entityforge.catalog.sql import default_expression, sql_type
 from entityforge.generators import GenerationContext
 from entityforge.generators.erd import drawn_foreign_keys, mermaid, neighbourhood
 from entityforge.generators.migrations.renderers import render_operation
+from entityforge.generators.reuse import Reuse
 from entityforge.generators.templating import render
 from entityforge.migrate import operations as ops
 from entityforge.migrate.diff import compare_catalogs
+from entityforge.schema import Schema
 
 SCHEMA_DOC = "docs/schema.md"
 # Beyond this many tables the page's diagram shows names and relationships only, and
@@ -45,6 +47,19 @@ class ColumnRow:
 
 
 @dataclass(frozen=True)
+class TableLink:
+    """A table's line in the page's list of tables."""
+
+    name: str
+    anchor: str
+    entity: str
+
+
+def _table_link(table: Table) -> TableLink:
+    return TableLink(code(table.name), table.name, code(table.entity) if table.entity else "")
+
+
+@dataclass(frozen=True)
 class TableView:
     """One table's section, every value already Markdown."""
 
@@ -62,21 +77,39 @@ class TableView:
 
 
 def generate(ctx: GenerationContext) -> dict[str, str]:
-    return {SCHEMA_DOC: render_schema_doc(ctx.catalog)}
+    return {SCHEMA_DOC: render_schema_doc(ctx.catalog, ctx.schema, ctx.reuse)}
 
 
-def render_schema_doc(catalog: Catalog) -> str:
-    statements = _table_statements(catalog)
+def render_schema_doc(
+    catalog: Catalog, schema: Schema | None = None, reuse: Reuse | None = None
+) -> str:
+    """The page; with ``reuse`` (and the ``schema`` of ``catalog``), the section of a table
+    of an entity whose key did not change is the one the last generation rendered."""
     large = len(catalog.tables) > LARGE_SCHEMA
-    tables = tuple(
-        _table_view(catalog, table, statements.get(table.name, ()), large)
-        for table in catalog.tables
-    )
+    owners = {entity.name: entity for entity in schema.entities} if schema else {}
+    sections: dict[str, str] = {}
+    for table in catalog.tables:
+        owner = owners.get(table.entity or "")
+        if reuse is not None and schema is not None and owner is not None:
+            kept = reuse.kept_section(schema, owner, SCHEMA_DOC, table.name)
+            if kept is not None:
+                sections[table.name] = kept
+    wanted = [table for table in catalog.tables if table.name not in sections]
+    statements = table_statements(catalog, wanted if sections else None)
+    for table in wanted:
+        view = _table_view(catalog, table, statements.get(table.name, ()), large)
+        sections[table.name] = render("docs/table_section.md.jinja", table=view)
+    for table in catalog.tables:
+        owner = owners.get(table.entity or "")
+        if reuse is not None and schema is not None and owner is not None:
+            reuse.record_section(schema, owner, SCHEMA_DOC, table.name, sections[table.name])
+    tables = tuple(_table_link(table) for table in catalog.tables)
     return render(
         "docs/schema.md.jinja",
         diagram=mermaid(catalog, attributes=not large),
         large=large,
         tables=tables,
+        sections=[sections[table.name] for table in catalog.tables],
         tenancy=_tenancy_summary(catalog),
         enums=tuple(
             f"{code(e.name)}: {', '.join(code(v) for v in e.values)}" for e in catalog.enums
@@ -118,8 +151,13 @@ def _tenancy_summary(catalog: Catalog) -> str:
     )
 
 
-def _table_statements(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    """Per table, the SQL of its security, grants and triggers from the initial revision."""
+def table_statements(
+    catalog: Catalog, tables: list[Table] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Per table (of ``tables`` only, when given), the SQL of its security, grants and
+    triggers from the initial revision."""
+    if tables is not None:
+        catalog = replace(catalog, tables=tuple(tables), views=())
     found: dict[str, list[str]] = {}
     for operation in compare_catalogs(None, catalog):
         table = getattr(operation, "table", None)

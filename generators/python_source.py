@@ -137,11 +137,12 @@ def _from_line(module: str, names: list[str]) -> str:
 def _section_lines(imports: list[Import]) -> list[str]:
     plain = sorted((i for i in imports if i.name is None), key=lambda i: natural_key(i.module))
     lines = [f"import {i.module} as {i.alias}" if i.alias else f"import {i.module}" for i in plain]
-    modules = sorted({i.module for i in imports if i.name is not None}, key=natural_key)
-    for module in modules:
-        members = sorted(
-            {i for i in imports if i.module == module and i.name is not None}, key=_member_key
-        )
+    by_module: dict[str, set[Import]] = {}
+    for item in imports:
+        if item.name is not None:
+            by_module.setdefault(item.module, set()).add(item)
+    for module in sorted(by_module, key=natural_key):
+        members = sorted(by_module[module], key=_member_key)
         plain = [m for m in members if not m.alias]
         statements = [(_member_key(plain[0]), [str(m.name) for m in plain])] if plain else []
         # Without ``combine-as-imports`` an aliased name is imported on its own line; the

@@ -302,5 +302,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
             text_search=_has_text_search(ctx),
         )
     for entity in ctx.schema.entities:
-        files[f"{directory}/{naming.snake_case(entity.name)}.py"] = entity_module(ctx, entity)
+        path = f"{directory}/{naming.snake_case(entity.name)}.py"
+        if not ctx.reuse.kept(ctx.schema, entity, path):
+            files[path] = entity_module(ctx, entity)
     return files

@@ -333,8 +333,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         f"{directory}/base.py": render("schemas/base.py.jinja"),
     }
     for entity in ctx.schema.entities:
-        view = entity_view(ctx, entity)
-        files[f"{directory}/{module_name(entity)}.py"] = render(
-            "schemas/entity.py.jinja", view=view
-        )
+        path = f"{directory}/{module_name(entity)}.py"
+        if not ctx.reuse.kept(ctx.schema, entity, path):
+            files[path] = render("schemas/entity.py.jinja", view=entity_view(ctx, entity))
     return files

@@ -658,6 +658,7 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
     tenant_entity = schema.entity(catalog.tenancy.entity)
     # Global tables whose policies restrict the writer are left to tests/test_policies.py.
     tested = [e for e in schema.entities if not writer_restricted(catalog, e)]
+    tested_names = {e.name for e in tested}
     globals_ = [e for e in tested if not e.tenant_scoped and e.name != tenant_entity.name]
     read_only = sorted(e.name for e in globals_ if admin_only(catalog, e) is not None)
     writable = sorted(e.name for e in globals_ if admin_only(catalog, e) is None)
@@ -680,7 +681,9 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
         read_only_models=tuple(read_only),
         writable_models=tuple(writable),
         restricted_tables=tuple(
-            sorted(e.table for e in schema.entities if e not in tested and e.tenant_scoped)
+            sorted(
+                e.table for e in schema.entities if e.name not in tested_names and e.tenant_scoped
+            )
         ),
         helpers=helpers,
         standard=standard,
@@ -688,15 +691,35 @@ def tenant_isolation_view(schema: Schema, catalog: Catalog) -> TenantIsolationVi
     )
 
 
+VIOLATES = "violates"
+"""What a test module notes of its render: whether it imports ``violates`` (the support
+module then defines it)."""
+
+
+def entity_modules(ctx: GenerationContext, entities: list[Entity]) -> dict[str, str | None]:
+    """Each entity's test module by path: its text, or None when the last generated copy
+    is kept (``ctx.reuse``)."""
+    modules: dict[str, str | None] = {}
+    for entity in entities:
+        path = f"tests/test_{naming.snake_case(entity.name)}.py"
+        if ctx.reuse.kept(ctx.schema, entity, path):
+            modules[path] = None
+            continue
+        view = entity_test_view(ctx.schema, ctx.catalog, entity)
+        ctx.reuse.note(path, VIOLATES, "violates" in view.imports.support)
+        modules[path] = render("tests/test_entity.py.jinja", package=ctx.package, entity=view)
+    return modules
+
+
 def generate(ctx: GenerationContext) -> dict[str, str]:
     schema, catalog, package = ctx.schema, ctx.catalog, ctx.package
     tenancy = schema.tenancy
     entities = sorted(schema.entities, key=lambda e: e.name)
-    views = [entity_test_view(schema, catalog, entity) for entity in entities]
+    modules = entity_modules(ctx, entities)
     isolation = None
     if tenancy is not None and any(table.tenant_scoped for table in catalog.tables):
         isolation = tenant_isolation_view(schema, catalog)
-    violations = any("violates" in view.imports.support for view in views)
+    violations = any(ctx.reuse.fact(path, VIOLATES) for path in modules)
     violations |= bool(isolation and isolation.references)
     # What a role may not do is tested on tenant tables and on history tables.
     privileges = isolation is not None or any(entity.audit for entity in entities)
@@ -722,9 +745,7 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
         "tests/test_migrations.py": render("tests/test_migrations.py.jinja", package=package),
         "tests/test_typing.py": render("tests/test_typing.py.jinja", package=package),
     }
-    for entity, view in zip(entities, views, strict=True):
-        path = f"tests/test_{naming.snake_case(entity.name)}.py"
-        files[path] = render("tests/test_entity.py.jinja", package=package, entity=view)
+    files.update((path, text) for path, text in modules.items() if text is not None)
     if isolation is not None:
         files["tests/test_tenant_isolation.py"] = render(
             "tests/test_tenant_isolation.py.jinja", package=package, view=isolation

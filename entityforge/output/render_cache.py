@@ -64,15 +64,19 @@ def _origin(package: str) -> str:
 
 @cache
 def generator_fingerprint() -> str:
-    """The digest of entityforge's own code and templates and of the formatters' versions."""
+    """The digest of entityforge's own code and templates (each file's name, size and
+    modification time, as the generated files are checked) and of the formatters'
+    versions."""
     hasher = hashlib.sha256()
     # Located, not imported: the generators are a later stage than this one.
     roots = {Path(_origin("entityforge")).parent, Path(_origin("entityforge.generators")).parent}
     for root in sorted(roots):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in _GENERATOR_SUFFIXES and path.is_file():
-                _add(hasher, path.relative_to(root).as_posix())
-                hasher.update(path.read_bytes())
+        for directory, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if name.endswith(_GENERATOR_SUFFIXES):
+                    status = os.stat(os.path.join(directory, name))
+                    relative = os.path.relpath(os.path.join(directory, name), root)
+                    _add(hasher, f"{relative} {status.st_size} {status.st_mtime_ns}")
     for name in _FORMATTERS:
         try:
             _add(hasher, f"{name} {importlib.metadata.version(name)}")
@@ -128,32 +132,49 @@ def recorded_warnings(config: ProjectConfig) -> tuple[str, ...]:
 
 def untouched(config: ProjectConfig) -> bool:
     """Whether every file the last written generation recorded is as it left it."""
-    text = read_text(config.state_dir / FILES_FILE)
-    if text is None:
-        return False
-    try:
-        recorded = json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    if not isinstance(recorded, dict) or not recorded:
-        return False
+    recorded = _recorded_signatures(config)
+    return bool(recorded) and len(as_left(config, recorded)) == len(recorded)
+
+
+def as_left(config: ProjectConfig, paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` (relative to the project) that the last written generation
+    recorded and that are as it left them (their size and modification time)."""
+    recorded = _recorded_signatures(config)
     root = f"{config.root}/"
-    for relative, signature in recorded.items():
+    found = set()
+    for relative in paths:
+        signature = recorded.get(relative)
+        if signature is None:
+            continue
         try:
             status = os.stat(root + relative)
         except OSError:
-            return False
-        if signature != [status.st_size, status.st_mtime_ns]:
-            return False
-    return True
+            continue
+        if signature == [status.st_size, status.st_mtime_ns]:
+            found.add(relative)
+    return found
+
+
+def _recorded_signatures(config: ProjectConfig) -> dict[str, object]:
+    text = read_text(config.state_dir / FILES_FILE)
+    if text is None:
+        return {}
+    try:
+        recorded = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def _signatures(root: Path, files: Iterable[Path]) -> dict[str, list[int]]:
     signatures = {}
+    prefix = f"{root}/"
     for path in files:
+        name = str(path)
         try:
-            status = os.stat(path)
+            status = os.stat(name)
         except OSError:
             continue
-        signatures[path.relative_to(root).as_posix()] = [status.st_size, status.st_mtime_ns]
+        relative = name.removeprefix(prefix) if name.startswith(prefix) else name
+        signatures[relative] = [status.st_size, status.st_mtime_ns]
     return signatures

@@ -464,10 +464,9 @@ def generate(ctx: GenerationContext) -> dict[str, str]:
     }
     cyclic = cyclic_foreign_keys(ctx.catalog)
     for entity in ctx.schema.entities:
-        view = entity_view(ctx, entity, cyclic)
-        files[f"{directory}/{module_name(entity.name)}.py"] = render(
-            "models/entity.py.jinja", view=view
-        )
+        path = f"{directory}/{module_name(entity.name)}.py"
+        if not ctx.reuse.kept(ctx.schema, entity, path):
+            files[path] = render("models/entity.py.jinja", view=entity_view(ctx, entity, cyclic))
     associations = associations_module(ctx, cyclic)
     if associations is not None:
         files[f"{directory}/associations.py"] = associations
