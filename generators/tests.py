@@ -46,7 +46,9 @@ from entityforge.generators.policy_tests import (
 )
 from entityforge.generators.templating import render
 from entityforge.parse_tree import column_name, function_name, references, select_target
-from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
+from entityforge.rows.solver import Row, solve
+from entityforge.rows.sources import Fixed
+from entityforge.rows.tables import key_capacity, row_capacity, table_checks, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
 # Every field type but datetime comes back equal to what went in (a factory's naive
@@ -71,8 +73,12 @@ RelationshipKind = Literal["parent", "child", "children", "linked"]
 
 @dataclass(frozen=True)
 class UniqueKeyCase:
+    """``empty``: an attribute of the key the factories leave NULL, which leaves the key
+    untested (a duplicate NULL breaks no unique key)."""
+
     constraint: str
     attributes: tuple[str, ...]
+    empty: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,7 @@ class EntityTestView:
     # differs from a taken one only in case is refused.
     case_folded: tuple[tuple[str, str], ...]
     exclusions: tuple[ExclusionCase, ...]
+    unique_notes: tuple[str, ...]
     exclusion_notes: tuple[str, ...]
     optional_parents: tuple[tuple[str, str], ...]
     checks: tuple[CheckViolation, ...]
@@ -231,6 +238,7 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
     # A key over one enum value lets one row be: a second row breaks it, whatever else
     # it duplicates, so only such keys are tested there.
     single = {key for key in wanted if key_capacity(table.column(c).type for c in key) == 1}
+    empty = _left_empty(catalog, entity)
     cases = []
     for name, columns in named:
         own = tuple(column for column in columns if column != tenant)
@@ -239,8 +247,23 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
         if own in wanted and not any(set(other) < set(own) for other in wanted):
             if single and own not in single:
                 continue
-            cases.append(UniqueKeyCase(name, tuple(naming.attribute_name(c) for c in own)))
+            attributes = tuple(naming.attribute_name(c) for c in own)
+            blank = next((a for c, a in zip(own, attributes, strict=True) if c in empty), None)
+            cases.append(UniqueKeyCase(name, attributes, blank))
     return tuple(cases)
+
+
+def _left_empty(catalog: Catalog, entity: Entity) -> set[str]:
+    """The columns the factories leave NULL in every row: no fresh value of their type
+    keeps the table's checks (NULLs never collide, so a duplicate of one breaks no key)."""
+    row = solve(table_checks(catalog, entity))
+    if not isinstance(row, Row):
+        return set()
+    return {
+        column
+        for column, source in row.sources
+        if isinstance(source, Fixed) and source.value is None
+    }
 
 
 def case_folded_keys(
@@ -500,7 +523,8 @@ def module_imports(
 def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> EntityTestView:
     var = free_name(naming.snake_case(entity.name), set())
     tenant = catalog.tenancy.column if catalog.tenancy and entity.tenant_scoped else None
-    unique_keys = unique_key_cases(catalog, entity)
+    all_keys = unique_key_cases(catalog, entity)
+    unique_keys = tuple(key for key in all_keys if key.empty is None)
     exclusions = exclusion_cases(catalog, entity)
     checks = check_cases(catalog, entity)
     tested = tuple(check for check in checks if check.skipped is None)
@@ -530,6 +554,12 @@ def entity_test_view(schema: Schema, catalog: Catalog, entity: Entity) -> Entity
         unique_keys=unique_keys,
         case_folded=case_folded_keys(catalog, entity, unique_keys),
         exclusions=exclusions,
+        unique_notes=tuple(
+            f"{key.constraint} has no test: the factories leave {key.empty} empty (no "
+            "fresh value of its type keeps the checks)."
+            for key in all_keys
+            if key.empty is not None
+        ),
         exclusion_notes=tuple(
             line
             for name, why in untested_exclusions(catalog, entity)
