@@ -25,8 +25,8 @@ from entityforge.output import render_cache
 from entityforge.output.formatting import format_outputs
 from entityforge.output.headers import with_header
 from entityforge.output.merge import merge_generated
-from entityforge.output.writer import read_text, write_all, write_atomic
-from entityforge.project import ProjectConfig, find_project_root, read_project_config
+from entityforge.output.writer import write_all, write_atomic
+from entityforge.project import ProjectConfig, find_project_root, read_project_config, read_text
 from entityforge.schema import Schema
 from entityforge.spec import load_schema, load_schema_text
 from entityforge.spec.add_entity import NewEntity, add_entity_to_spec

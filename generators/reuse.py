@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from entityforge.output.writer import read_text
+from entityforge.project import read_text
 from entityforge.schema import Entity, Schema
 
 

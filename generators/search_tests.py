@@ -58,9 +58,9 @@ def _constrained(entity: Entity, table: Table) -> set[str]:
     for sure; and fields an index other than GIN holds as they are, whose index row
     PostgreSQL limits to a few kilobytes (a long value is refused there, searched or not)."""
     read = {f.name for f in entity.fields if f.check or f.unique}
-    for index in table.indexes:
-        if index.method != "gin":
-            read |= {name for c in index.columns if not c.hashed for name in c.reads}
+    for built in table.indexes:
+        if built.method != "gin":
+            read |= {name for c in built.columns if not c.hashed for name in c.reads}
     for check in entity.checks:
         read |= references(check.expression).columns
     for exclusion in entity.exclusions:

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
-from entityforge.output.writer import read_text, write_atomic
-from entityforge.project import ProjectConfig
+from entityforge.output.writer import write_atomic
+from entityforge.project import ProjectConfig, read_text
 
 # Under cache/, which projects keep out of version control: the digest covers this
 # installation of entityforge, so it differs from one machine to another.

@@ -68,10 +68,3 @@ def _flush(staging: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
-        return None

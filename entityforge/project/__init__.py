@@ -88,3 +88,11 @@ def read_project_config(root: Path) -> ProjectConfig:
             hint='for example: spec = "entities.yaml"',
         )
     return ProjectConfig(root, package, spec)
+
+
+def read_text(path: Path) -> str | None:
+    """The text of a file the project holds, or None where there is none to read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return None
