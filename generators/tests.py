@@ -135,8 +135,8 @@ class RelationshipCase:
     skipped: str | None = None
     # A soft-delete related model: loading must leave its deleted rows out.
     related_soft_delete: bool = False
-    # Linked to the tenant entity: the junction holds one tenant's links, so the related
-    # row is the session's own tenant (another would be refused by row-level security).
+    # Linked to the tenant entity, or referring to it: the related row is the session's
+    # own tenant (row-level security keeps another's from the link and from the load).
     related_tenant: bool = False
     # The related rows reference the row and only the admin may write them: the test runs
     # in the admin's session, where both are seen (the admin's own session would not see
@@ -403,12 +403,10 @@ def _with_extra(
     schema: Schema, catalog: Catalog, entity: Entity, case: RelationshipCase
 ) -> RelationshipCase:
     """The case with what the referencing row needs beside the reference."""
-    if case.kind == "linked":
-        tenancy = schema.tenancy
-        return replace(
-            case, related_tenant=tenancy is not None and case.related_model == tenancy.entity
-        )
-    if case.column is None:
+    tenancy = schema.tenancy
+    if tenancy and case.related_model == tenancy.entity and case.kind in ("linked", "parent"):
+        case = replace(case, related_tenant=True)
+    if case.kind == "linked" or case.column is None:
         return case
     owner = entity if case.kind == "parent" else schema.entity(case.related_model)
     column = _column_of(owner, case.column)
