@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import zlib
 from pathlib import Path
 
+import black
 import pytest
 
 from entityforge.catalog import Catalog, Column, Table, build_catalog
 from entityforge.errors import GenerationError
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import generate
+from entityforge.generators.migrations.code import python_data
 from entityforge.migrate.history import read_graph
 from entityforge.migrate.plan import TABLES_PER_PART
 from entityforge.migrate.snapshot import (
@@ -302,3 +305,23 @@ def test_a_merge_written_by_alembic_leads_to_both_branches_schemas() -> None:
     (name,) = merged.generate(with_field(both, "Note", "c: {type: text, nullable: true}"))
     assert name == "0004_add_c_to_notes.py"
     assert "down_revision: str | None = 'm3'" in merged.revisions[name]
+
+
+def test_recorded_changes_keep_every_line_within_the_line_length() -> None:
+    """A long value deep in ``ENTITYFORGE_CHANGES`` (a search column's expression) is cut
+    into pieces that black keeps within 99 columns; the literal reads back the same."""
+    expression = "setweight(to_tsvector('simple'::regconfig, coalesce(name, '')), 'A')"
+    changes = {
+        "0f3e2d1c": {
+            "tables[tasks].columns[search_vector]": {
+                "new": {"comment": "The weighted words of name.", "generated": expression},
+                "old": [expression * 2, None, 1],
+            }
+        }
+    }
+    source = f"ENTITYFORGE_CHANGES: dict[str, object] = {python_data(changes)}\n"
+    formatted = black.format_str(source, mode=black.Mode(line_length=99))
+    assert max(len(line) for line in formatted.splitlines()) <= 99, formatted
+    statement = ast.parse(formatted).body[0]
+    assert isinstance(statement, ast.AnnAssign) and statement.value is not None
+    assert ast.literal_eval(statement.value) == changes

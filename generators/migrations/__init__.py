@@ -28,7 +28,13 @@ from entityforge import naming
 from entityforge.catalog import Table
 from entityforge.generators import GenerationContext
 from entityforge.generators.migrations import parts as revision_parts
-from entityforge.generators.migrations.code import STEPS, STEPS_IMPORT, join, statements_in_block
+from entityforge.generators.migrations.code import (
+    STEPS,
+    STEPS_IMPORT,
+    join,
+    python_data,
+    statements_in_block,
+)
 from entityforge.generators.migrations.live import (
     live_steps,
     preflight_checks,
@@ -182,7 +188,7 @@ def render_revision(
         notice=NOTICE,
         upgrade=indent(upgrade.text),
         downgrade=indent(downgrade.text),
-        changes=changes,
+        changes=python_data(changes) if changes else None,
     )
     return f"{number}_{slug(message)}.py", text, revision
 

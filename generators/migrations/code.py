@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators.column_types import sqlalchemy_type
-from entityforge.generators.python_source import Code, Import, call, indent, pieces, shown_width
+from entityforge.generators.python_source import (
+    LINE_LENGTH,
+    Code,
+    Import,
+    call,
+    indent,
+    pieces,
+    shown_width,
+)
 from entityforge.generators.sql import escape_text
 from entityforge.generators.table_schemas import schema_keyword
 from entityforge.schema import ColumnType
@@ -82,6 +90,45 @@ def python_string(text: str, room: int = NESTED_ROOM, whole: int | None = None) 
     if len(pieces) == 1:
         return repr(pieces[0])
     return "(\n" + "\n".join(repr(piece) for piece in pieces) + "\n)"
+
+
+def python_data(value: object, depth: int = 1) -> str:
+    """A Python literal of recorded data (dicts, lists, strings, numbers, booleans, None)
+    whose lines black keeps within ``LINE_LENGTH``: the items of a container stand
+    ``depth`` indents in, and a string too long for its line becomes parenthesized
+    pieces, one indent further."""
+    if isinstance(value, dict):
+        entries = []
+        for key, item in value.items():
+            shown = _data_scalar(key, 4 * depth, depth)
+            if isinstance(item, dict | list):
+                entries.append(f"{shown}: {python_data(item, depth + 1)}")
+            else:
+                entries.append(f"{shown}: {_data_scalar(item, 4 * depth + len(shown) + 2, depth)}")
+        return "{" + ", ".join(entries) + "}"
+    if isinstance(value, list):
+        items = [
+            (
+                python_data(item, depth + 1)
+                if isinstance(item, dict | list)
+                else _data_scalar(item, 4 * depth, depth)
+            )
+            for item in value
+        ]
+        return "[" + ", ".join(items) + "]"
+    return _data_scalar(value, 4 * (depth - 1), depth - 1)
+
+
+def _data_scalar(value: object, used: int, depth: int) -> str:
+    """``value``'s literal where ``used`` columns of its line are taken (a comma follows);
+    a string too long for it is cut in two pieces at least, which black keeps apart."""
+    if not isinstance(value, str) or used + shown_width(value) + 3 <= LINE_LENGTH:
+        return repr(value)
+    room = LINE_LENGTH - 4 * (depth + 1) - 2
+    cut = pieces(value, min(room, shown_width(value) // 2 + 1))
+    if len(cut) == 1:
+        return repr(value)  # one word: style checkers let a lone word run long
+    return "(\n" + "\n".join(repr(piece) for piece in cut) + "\n)"
 
 
 def _literal_pieces(text: str, room: int) -> list[str]:
