@@ -122,11 +122,14 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
             fields.append(_field(name, expression))
     given = {field.attribute for field in fields}
     fields += [field for field in _json_fields(entity) if field.attribute not in given]
-    # polyfactory's lengths of time are all zero: a unique one needs its own.
+    # polyfactory's lengths of time are all zero, and its byte strings a character or
+    # two: a unique one needs its own.
     fields += [
-        FactoryField(naming.attribute_name(c.name), "Use(unique_interval)", UNIQUE_INTERVAL)
+        FactoryField(naming.attribute_name(c.name), f"Use({helper})", frozenset({helper}))
         for c in checks.columns
-        if c.unique and c.kind == "interval" and naming.attribute_name(c.name) not in given
+        if c.unique
+        and (helper := UNIQUE_HELPERS.get(c.kind))
+        and naming.attribute_name(c.name) not in given
     ]
     # polyfactory makes no ranges; these never overlap or touch, so that no exclusion
     # constraint refuses a factory's row.
@@ -138,7 +141,8 @@ def factory_fields(checks: TableChecks, row: Row, entity: Entity) -> tuple[Facto
     return tuple(fields)
 
 
-UNIQUE_INTERVAL = frozenset({"unique_interval"})
+# The helper giving each row a value of its own, for the types polyfactory fills alike.
+UNIQUE_HELPERS = {"interval": "unique_interval", "bytes": "unique_bytes"}
 
 # Helpers that count from the run's start.
 MOMENT_HELPERS = frozenset(
@@ -154,6 +158,7 @@ USE_HELPERS = frozenset(
         "pattern_text",
         "unique_choice",
         "unique_interval",
+        "unique_bytes",
         "unique_moment",
         "unique_day",
         *RANGE_HELPERS.values(),
