@@ -36,6 +36,7 @@ from entityforge.generators.fixtures import (
     check_violations,
     entity_factory_view,
     isort_order,
+    solved_row,
     with_parent,
 )
 from entityforge.generators.partitions import partition_tests
@@ -46,9 +47,8 @@ from entityforge.generators.policy_tests import (
 )
 from entityforge.generators.templating import render
 from entityforge.parse_tree import column_name, function_name, references, select_target
-from entityforge.rows.solver import Row, solve
 from entityforge.rows.sources import Fixed
-from entityforge.rows.tables import key_capacity, row_capacity, table_checks, unique_column_sets
+from entityforge.rows.tables import key_capacity, row_capacity, unique_column_sets
 from entityforge.schema import FIELD_TYPES, Entity, Relation, Schema
 
 # Every field type but datetime comes back equal to what went in (a factory's naive
@@ -256,9 +256,7 @@ def unique_key_cases(catalog: Catalog, entity: Entity) -> tuple[UniqueKeyCase, .
 def _left_empty(catalog: Catalog, entity: Entity) -> set[str]:
     """The columns the factories leave NULL in every row: no fresh value of their type
     keeps the table's checks (NULLs never collide, so a duplicate of one breaks no key)."""
-    row = solve(table_checks(catalog, entity))
-    if not isinstance(row, Row):
-        return set()
+    _, row = solved_row(catalog, entity)
     return {
         column
         for column, source in row.sources

@@ -15,13 +15,14 @@ from entityforge.catalog import ENUM_LENGTH, Column, ForeignKey, Index, Table
 from entityforge.catalog import sql as catalog_sql
 from entityforge.generators.column_types import sqlalchemy_type
 from entityforge.generators.python_source import (
-    LINE_LENGTH,
+    INDENT,
     Code,
     Import,
     call,
     indent,
     pieces,
     shown_width,
+    string_literal,
 )
 from entityforge.generators.sql import escape_text
 from entityforge.generators.table_schemas import schema_keyword
@@ -95,40 +96,32 @@ def python_string(text: str, room: int = NESTED_ROOM, whole: int | None = None) 
 def python_data(value: object, depth: int = 1) -> str:
     """A Python literal of recorded data (dicts, lists, strings, numbers, booleans, None)
     whose lines black keeps within ``LINE_LENGTH``: the items of a container stand
-    ``depth`` indents in, and a string too long for its line becomes parenthesized
-    pieces, one indent further."""
+    ``depth`` indents in, each string laid out by ``string_literal`` for its line."""
+    column = len(INDENT) * depth
     if isinstance(value, dict):
         entries = []
         for key, item in value.items():
-            shown = _data_scalar(key, 4 * depth, depth)
+            shown = _data_item(key, column, "", ": {")
             if isinstance(item, dict | list):
                 entries.append(f"{shown}: {python_data(item, depth + 1)}")
             else:
-                entries.append(f"{shown}: {_data_scalar(item, 4 * depth + len(shown) + 2, depth)}")
+                entries.append(f"{shown}: {_data_item(item, column, f'{shown}: ', ',')}")
         return "{" + ", ".join(entries) + "}"
     if isinstance(value, list):
         items = [
             (
                 python_data(item, depth + 1)
                 if isinstance(item, dict | list)
-                else _data_scalar(item, 4 * depth, depth)
+                else _data_item(item, column, "", ",")
             )
             for item in value
         ]
         return "[" + ", ".join(items) + "]"
-    return _data_scalar(value, 4 * (depth - 1), depth - 1)
+    return repr(value)
 
 
-def _data_scalar(value: object, used: int, depth: int) -> str:
-    """``value``'s literal where ``used`` columns of its line are taken (a comma follows);
-    a string too long for it is cut in two pieces at least, which black keeps apart."""
-    if not isinstance(value, str) or used + shown_width(value) + 3 <= LINE_LENGTH:
-        return repr(value)
-    room = LINE_LENGTH - 4 * (depth + 1) - 2
-    cut = pieces(value, min(room, shown_width(value) // 2 + 1))
-    if len(cut) == 1:
-        return repr(value)  # one word: style checkers let a lone word run long
-    return "(\n" + "\n".join(repr(piece) for piece in cut) + "\n)"
+def _data_item(value: object, column: int, prefix: str, suffix: str) -> str:
+    return string_literal(value, column, prefix, suffix) if isinstance(value, str) else repr(value)
 
 
 def _literal_pieces(text: str, room: int) -> list[str]:

@@ -79,6 +79,20 @@ def _formatted(statements: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(statement.replace(f" {PLACEHOLDER}", " public.%I") for statement in statements)
 
 
+def _isolating(tenancy: Tenancy | None) -> str:
+    """The statements of a PL/pgSQL loop giving the partition ``partition_name`` names
+    its own row-level security (nothing without tenancy)."""
+    return "".join(
+        f"\n        EXECUTE format({_literal(statement)}, partition_name);"
+        for statement in _formatted(isolated_partition(PLACEHOLDER, tenancy))
+    )
+
+
+def _to_bound(bound: str) -> str:
+    """What turns a UTC ``timestamp`` into a bound of the partition column's type."""
+    return "::date" if bound == "date" else " AT TIME ZONE 'UTC'"
+
+
 def range_maintenance_sql(
     table: str,
     partition: PartitionSpec,
@@ -94,17 +108,14 @@ def range_maintenance_sql(
     default = qualified(naming.partition_prefix(table) + DEFAULT_SUFFIX)
     column = quote_identifier(partition.column)
     step = f"interval '1 {partition.interval}'"
-    to_bound = "::date" if bound == "date" else " AT TIME ZONE 'UTC'"
+    to_bound = _to_bound(bound)
     prefix = _literal(naming.partition_prefix(table) + "_p")
     # Each EXECUTE's text is a format() string: doubled quotes inside the literal.
     between = f"{column} >= %L AND {column} < %L"
     # The new partition's own row-level security; the default partition's is lifted
     # while its rows are read and moved (the owner is bound by FORCE), in this
     # transaction only.
-    isolate = "".join(
-        f"\n        EXECUTE format({_literal(statement)}, partition_name);"
-        for statement in _formatted(isolated_partition(PLACEHOLDER, tenancy))
-    )
+    isolate = _isolating(tenancy)
     lift, restore = "", ""
     if tenancy is not None:
         lift = f"\n        ALTER TABLE {default} NO FORCE ROW LEVEL SECURITY;"
@@ -212,12 +223,9 @@ def spanned_partitions_sql(
     column = quote_identifier(partition.column)
     step = f"interval '1 {partition.interval}'"
     moment = f"{column}::timestamp" if bound == "date" else f"{column} AT TIME ZONE 'UTC'"
-    to_bound = "::date" if bound == "date" else " AT TIME ZONE 'UTC'"
+    to_bound = _to_bound(bound)
     prefix = _literal(naming.partition_prefix(table) + "_p")
-    isolate = "".join(
-        f"\n        EXECUTE format({_literal(statement)}, partition_name);"
-        for statement in _formatted(isolated_partition(PLACEHOLDER, tenancy))
-    )
+    isolate = _isolating(tenancy)
     return f"""DO $block$
 DECLARE
     start timestamp;
