@@ -74,6 +74,14 @@ def alembic(project: Path, database_url: str, *args: str) -> Completed:
     )
 
 
+def assert_style_clean(project: Path) -> None:
+    """``black --check`` and ``ruff check`` pass in ``project``, with its own settings."""
+    black = run(["black", "--check", "--quiet", "."], cwd=project)
+    assert black.returncode == 0, black.output
+    ruff = run(["ruff", "check", "--no-cache", "."], cwd=project)
+    assert ruff.returncode == 0, ruff.output
+
+
 def assert_up_down_up(project: Path, url: str) -> None:
     """``alembic`` upgrade, check, downgrade to base and upgrade again on ``url``, each
     succeeding, and a check at the end that finds nothing to do."""

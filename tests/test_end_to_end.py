@@ -11,6 +11,7 @@ from entityforge.spec import load_schema
 from tests.projects import (
     REPO_ROOT,
     alembic,
+    assert_style_clean,
     assert_up_down_up,
     entityforge,
     guarantee_violations,
@@ -62,10 +63,7 @@ def test_layout_is_complete(project: Path) -> None:
 
 
 def test_generated_code_is_black_and_ruff_clean(project: Path) -> None:
-    black = run(["black", "--check", "--quiet", "."], cwd=project)
-    assert black.returncode == 0, black.output
-    ruff = run(["ruff", "check", "--no-cache", "."], cwd=project)
-    assert ruff.returncode == 0, ruff.output
+    assert_style_clean(project)
 
 
 def test_migrates_up_down_up_without_drift(

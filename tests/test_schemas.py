@@ -34,6 +34,7 @@ from tests.inprocess import generate_project, unique_package
 from tests.login_roles import login_role
 from tests.projects import (
     REPO_ROOT,
+    assert_style_clean,
     assert_up_down_up,
     new_project,
     project_env,
@@ -171,10 +172,7 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_the_generated_code_is_black_and_ruff_clean(project: Path) -> None:
-    black = run(["black", "--check", "--quiet", "."], cwd=project)
-    assert black.returncode == 0, black.output
-    ruff = run(["ruff", "check", "--no-cache", "."], cwd=project)
-    assert ruff.returncode == 0, ruff.output
+    assert_style_clean(project)
 
 
 def test_migrates_up_down_up_without_drift(
