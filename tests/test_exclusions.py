@@ -21,7 +21,7 @@ from tests.inprocess import generate_project, unique_package
 from tests.login_roles import login_role
 from tests.test_incremental import execute, newest_revision, round_trip
 from tests.test_migrations import Project, new_project
-from tests.test_spec_errors import first_error
+from tests.test_spec_errors import assert_refused_at, first_error
 
 __all__ = ["new_project"]
 
@@ -122,12 +122,7 @@ def test_the_exclusion_leads_with_the_tenant_and_holds_among_live_rows() -> None
     ],
 )
 def test_bad_exclusions_are_refused(exclude: str, where: str, message: str) -> None:
-    with pytest.raises(EntityforgeError) as raised:
-        load_schema_text(bookings(exclude))
-    rendered = first_error(raised.value).render()
-    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
-    assert message in rendered
-    assert "\n  hint: " in rendered
+    assert_refused_at(bookings(exclude), where, message)
 
 
 def test_a_range_default_is_sql() -> None:

@@ -15,13 +15,12 @@ import pytest
 
 from entityforge.catalog import build_catalog
 from entityforge.catalog.index_warnings import index_warnings
-from entityforge.errors import EntityforgeError
 from entityforge.spec import load_schema_text
 from tests.login_roles import login_role
 from tests.projects import psql_url
 from tests.test_incremental import execute, newest_revision, round_trip
 from tests.test_migrations import Project, new_project, query
-from tests.test_spec_errors import first_error
+from tests.test_spec_errors import assert_refused_at
 
 __all__ = ["new_project"]
 
@@ -148,12 +147,7 @@ def test_expression_lookups_are_named_in_the_warnings() -> None:
 def test_bad_expressions_and_covering_columns_are_refused(
     indexes: str, where: str, message: str
 ) -> None:
-    with pytest.raises(EntityforgeError) as raised:
-        load_schema_text(people(indexes))
-    rendered = first_error(raised.value).render()
-    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
-    assert message in rendered
-    assert "\n  hint: " in rendered
+    assert_refused_at(people(indexes), where, message)
 
 
 SEED = [

@@ -1456,6 +1456,17 @@ def first_error(error: EntityforgeError) -> SpecError:
     return error
 
 
+def assert_refused_at(spec: str, where: str, message: str) -> None:
+    """Loading ``spec`` fails, its first error at ``where`` (``line:column``) saying
+    ``message``, with a hint."""
+    with pytest.raises(EntityforgeError) as raised:
+        load_schema_text(spec)
+    rendered = first_error(raised.value).render()
+    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
+    assert message in rendered
+    assert "\n  hint: " in rendered
+
+
 @pytest.mark.parametrize(("spec", "where", "message"), MALFORMED)
 def test_malformed_spec_is_reported_with_location_and_hint(
     spec: str, where: str, message: str

@@ -42,7 +42,7 @@ from tests.test_migrations import (
     query,
     schema_snapshot,
 )
-from tests.test_spec_errors import first_error
+from tests.test_spec_errors import assert_refused_at, first_error
 
 __all__ = ["new_project"]
 
@@ -196,12 +196,7 @@ def shop(view: str) -> str:
     ],
 )
 def test_bad_views_are_refused_where_they_are_written(view: str, where: str, message: str) -> None:
-    with pytest.raises(EntityforgeError) as raised:
-        load_schema_text(shop(view))
-    rendered = first_error(raised.value).render()
-    assert rendered.startswith(f"entities.yaml:{where}: "), rendered
-    assert message in rendered
-    assert "\n  hint: " in rendered
+    assert_refused_at(shop(view), where, message)
 
 
 def test_output_columns_take_their_types_from_the_spec_and_the_query() -> None:
