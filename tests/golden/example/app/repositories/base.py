@@ -436,11 +436,12 @@ class Repository(Generic[M, CreateT, UpdateT, OrderT, LoadT]):
         if isinstance(filters, Mapping):
             self._check_names(filters, self._column_names())
             for name, value in filters.items():
-                column = getattr(self.model, name)
-                if value is None:
+                # Classified as the statement's shape classifies it (``_filter_shape``).
+                column, comparison = getattr(self.model, name), _comparison(value)
+                if comparison == "IS NULL":
                     criteria.append(column.is_(None))
                     continue
-                is_list = isinstance(value, builtins.list | tuple)
+                is_list = comparison == "IN"
                 bound = bindparam(
                     _filter_parameter(name), value, type_=column.type, expanding=is_list
                 )
