@@ -170,9 +170,9 @@ def shop(view: str) -> str:
             id="needs_a_cast",
         ),
         pytest.param(
-            '    query: "SELECT tenant_id, sum(total) AS spent FROM orders GROUP BY tenant_id"\n',
+            '    query: "SELECT tenant_id, total FROM orders"\n',
             "15:3",
-            "has no key: it neither selects id nor says unique",
+            "has no key: it neither selects id, nor says unique, nor groups by output columns",
             id="no_key",
         ),
         pytest.param(
@@ -197,6 +197,35 @@ def shop(view: str) -> str:
 )
 def test_bad_views_are_refused_where_they_are_written(view: str, where: str, message: str) -> None:
     assert_refused_at(shop(view), where, message)
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("SELECT tenant_id, sum(total) AS spent FROM orders GROUP BY tenant_id", ("tenant_id",)),
+        (
+            "SELECT o.tenant_id, date_trunc('day', placed_at)::date AS day, s.name AS shop, "
+            "count(*) AS orders FROM orders o JOIN shops s ON s.id = o.tenant_id "
+            "GROUP BY o.tenant_id, date_trunc('day', placed_at)::date, 3",
+            ("tenant_id", "day", "shop"),
+        ),
+        (
+            "SELECT tenant_id, placed_at::date AS day, count(*) AS orders FROM orders "
+            "GROUP BY tenant_id, day",
+            ("tenant_id", "day"),
+        ),
+    ],
+    ids=["by_tenant", "by_expression_and_position", "by_output_name"],
+)
+def test_a_view_grouping_by_its_output_columns_is_keyed_by_them(
+    query: str, key: tuple[str, ...]
+) -> None:
+    assert load_schema_text(shop(f'    query: "{query}"\n')).views[0].key == key
+
+
+def test_a_view_grouping_by_a_column_it_does_not_output_has_no_key() -> None:
+    query = "SELECT tenant_id, count(*) AS orders FROM orders GROUP BY tenant_id, items"
+    assert_refused_at(shop(f'    query: "{query}"\n'), "15:3", "has no key")
 
 
 def test_output_columns_take_their_types_from_the_spec_and_the_query() -> None:

@@ -52,6 +52,9 @@ class ViewQuery:
     text: str
     columns: tuple[ViewColumn, ...]
     sources: tuple[ViewSource, ...]
+    grouped: tuple[str, ...] = ()
+    """Of a query grouping rows by output columns only, those columns: no two rows share
+    their values (empty otherwise)."""
 
 
 @cache
@@ -79,7 +82,42 @@ def parse_view_query(text: str, relations: Mapping[str, Relation]) -> ViewQuery:
     sources = tuple(
         ViewSource(relation, tuple(read)) for relation, read in sorted(reader.read.items())
     )
-    return ViewQuery(deparse(statement), tuple(columns), sources)
+    grouped = _grouping_outputs(statement, names)
+    return ViewQuery(deparse(statement), tuple(columns), sources, grouped)
+
+
+def _grouping_outputs(statement: ast.SelectStmt, names: list[str]) -> tuple[str, ...]:
+    """The output columns a ``GROUP BY`` groups by, when each of its items is one of them
+    (by position, by name, or as the same expression); () when some item is not output,
+    or the query is not one grouping SELECT."""
+    targets = statement.targetList or ()
+    if not statement.groupClause or statement.op != enums.SetOperation.SETOP_NONE:
+        return ()
+    if len(targets) != len(names) or any(
+        isinstance(target.val, ast.ColumnRef) and isinstance(target.val.fields[-1], ast.A_Star)
+        for target in targets
+    ):
+        return ()
+    expressions = [deparse(target.val) for target in targets]
+    grouped: list[str] = []
+    for item in statement.groupClause:
+        if isinstance(item, ast.A_Const) and isinstance(item.val, ast.Integer):
+            position = item.val.ival - 1
+        elif (
+            isinstance(item, ast.ColumnRef)
+            and len(item.fields) == 1
+            and isinstance(item.fields[0], ast.String)
+            and item.fields[0].sval in names
+        ):
+            position = names.index(item.fields[0].sval)
+        elif deparse(item) in expressions:
+            position = expressions.index(deparse(item))
+        else:
+            return ()
+        if not 0 <= position < len(names):
+            return ()
+        grouped.append(names[position])
+    return tuple(dict.fromkeys(grouped))
 
 
 def _single_select(text: str) -> ast.SelectStmt:

@@ -81,10 +81,11 @@ def _view(
         columns = {column.name: column for column in query.columns}
         lead = _tenant_lead(name, raw, read, columns, schema)
         unique = _unique(raw, columns, lead)
-        key = (*lead, *unique) if unique else ((*lead, "id") if "id" in columns else ())
+        key = _key(lead, unique, columns, query.grouped)
         if not key:
             raise Problem(
-                f"view '{name}' has no key: it neither selects id nor says unique",
+                f"view '{name}' has no key: it neither selects id, nor says unique, nor "
+                "groups by output columns only",
                 "add 'unique: [<column>, ...]' naming the output columns that identify a row",
                 on_key=True,
             )
@@ -156,6 +157,23 @@ def _tenant_lead(
             ("query",),
         )
     return (tenancy.column,)
+
+
+def _key(
+    lead: tuple[str, ...],
+    unique: tuple[str, ...],
+    columns: Mapping[str, ViewColumn],
+    grouped: tuple[str, ...],
+) -> tuple[str, ...]:
+    """What identifies a row of the view: the tenant column, then the ``unique`` columns,
+    else ``id``, else the output columns the query groups by (empty if none of these)."""
+    if unique:
+        return (*lead, *unique)
+    if "id" in columns:
+        return (*lead, "id")
+    if grouped:
+        return (*lead, *(column for column in grouped if column not in lead))
+    return ()
 
 
 def _unique(
