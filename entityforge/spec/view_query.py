@@ -93,31 +93,31 @@ def _grouping_outputs(statement: ast.SelectStmt, names: list[str]) -> tuple[str,
     targets = statement.targetList or ()
     if not statement.groupClause or statement.op != enums.SetOperation.SETOP_NONE:
         return ()
-    if len(targets) != len(names) or any(
-        isinstance(target.val, ast.ColumnRef) and isinstance(target.val.fields[-1], ast.A_Star)
-        for target in targets
+    values = [target.val for target in targets]
+    if len(values) != len(names) or any(
+        isinstance(value, ast.ColumnRef)
+        and any(isinstance(field, ast.A_Star) for field in value.fields or ())
+        for value in values
     ):
         return ()
-    expressions = [deparse(target.val) for target in targets]
-    grouped: list[str] = []
-    for item in statement.groupClause:
-        if isinstance(item, ast.A_Const) and isinstance(item.val, ast.Integer):
-            position = item.val.ival - 1
-        elif (
-            isinstance(item, ast.ColumnRef)
-            and len(item.fields) == 1
-            and isinstance(item.fields[0], ast.String)
-            and item.fields[0].sval in names
-        ):
-            position = names.index(item.fields[0].sval)
-        elif deparse(item) in expressions:
-            position = expressions.index(deparse(item))
-        else:
-            return ()
-        if not 0 <= position < len(names):
-            return ()
-        grouped.append(names[position])
-    return tuple(dict.fromkeys(grouped))
+    expressions = [deparse(value) for value in values]
+    grouped = [_grouped_output(item, names, expressions) for item in statement.groupClause]
+    if None in grouped:
+        return ()
+    return tuple(dict.fromkeys(name for name in grouped if name is not None))
+
+
+def _grouped_output(item: ast.Node, names: list[str], expressions: list[str]) -> str | None:
+    """The output column a ``GROUP BY`` item names: by position, by name, or as the same
+    expression (None if it is none of them)."""
+    if isinstance(item, ast.A_Const) and isinstance(item.val, ast.Integer):
+        position = (item.val.ival or 0) - 1
+        return names[position] if 0 <= position < len(names) else None
+    fields = (item.fields or ()) if isinstance(item, ast.ColumnRef) else ()
+    if len(fields) == 1 and isinstance(fields[0], ast.String) and fields[0].sval in names:
+        return fields[0].sval
+    text = deparse(item)
+    return names[expressions.index(text)] if text in expressions else None
 
 
 def _single_select(text: str) -> ast.SelectStmt:
